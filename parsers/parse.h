@@ -1,0 +1,24 @@
+#pragma once
+// Parsers are pure (DESIGN.md invariant 3): bytes, the document URL and the
+// source's rules in; items, or an error that says where, out. No I/O, no
+// clock, no database. `specwatch parse`, the daemon and the fuzzers all call
+// this one entry point.
+#include "common/item.h"
+#include "common/result.h"
+#include "config/config.h"
+
+#include <string>
+#include <string_view>
+
+namespace specwatch::parse {
+
+struct Options {
+    std::string format = "auto";  // auto | rss | atom | ics | html | json | xlsx
+    std::string base_url;         // the document's URL: relative links resolve against it
+    std::string content_type;     // the HTTP Content-Type, for its charset
+    const config::Source* source = nullptr;  // html/json/xlsx rules, when the source has them
+};
+
+[[nodiscard]] Result<Feed> parse(std::string_view bytes, const Options& options);
+
+}  // namespace specwatch::parse

@@ -1,0 +1,124 @@
+#pragma once
+// The database: sources with their fetch state, items with an FTS5 index kept
+// in step, all behind one class. One Store is one SQLite connection and is
+// used from one thread at a time; the daemon keeps one for writing (the only
+// writer, DESIGN.md invariant 6) and one for reading.
+#include "common/clock.h"
+#include "common/item.h"
+#include "common/result.h"
+#include "config/config.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace specwatch::storage {
+
+// The schema version this binary writes (PRAGMA user_version).
+inline constexpr int kSchemaVersion = 1;
+
+struct SourceState {
+    std::string name, body, group, url, format;
+    bool enabled = true;
+    std::string etag, last_modified;       // validators for the next conditional GET
+    std::int64_t last_poll = 0;            // unix seconds; 0 = never
+    std::int64_t last_success = 0;
+    int last_status = 0;                   // HTTP status of the last fetch (0: none)
+    std::string last_error;                // empty when the last poll succeeded
+    int failures = 0;                      // failures in a row
+    std::int64_t next_poll = 0;            // unix seconds; 0 = as soon as possible
+    std::string feed_format;               // what the last parse detected ("rss2.0")
+    std::int64_t items = 0;                // stored items of this source
+};
+
+// What one fetch of a source ended with; stored with its items in one
+// transaction (DESIGN.md invariant 1).
+struct FetchOutcome {
+    std::int64_t when = 0;     // unix seconds
+    int http_status = 0;
+    bool not_modified = false; // 304
+    std::string error;         // empty on success
+    std::string etag, last_modified;
+    std::string feed_format;
+    std::int64_t next_poll = 0;
+};
+
+struct StoreResult {
+    int new_items = 0;
+    int changed = 0;    // title, dates or location changed (alert-worthy)
+    int updated = 0;    // other fields changed (stored quietly)
+    int unchanged = 0;
+    std::vector<std::int64_t> new_keys, changed_keys;
+};
+
+struct StoredItem {
+    std::int64_t key = 0;
+    std::string source, body, group;
+    Item item;
+    std::int64_t first_seen = 0, last_seen = 0, last_changed = 0;
+    std::string snippet;  // search only
+};
+
+struct ItemFilter {
+    std::string source;
+    std::string body;
+    std::optional<std::int64_t> since;  // first_seen >= since (unix seconds)
+    int limit = 50;
+};
+
+struct Counts {
+    std::int64_t items = 0;
+    std::int64_t sources = 0;
+    std::int64_t sources_ok = 0;
+    std::int64_t sources_failing = 0;
+};
+
+class Store {
+public:
+    // Opens (creating if needed) and migrates the database at `path`. Refuses a
+    // database whose schema is newer than kSchemaVersion, with a message that
+    // says so.
+    [[nodiscard]] static Result<std::unique_ptr<Store>> open(const std::string& path,
+                                                             const Clock& clock);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // Makes the sources table match the config: new names inserted, definitions
+    // (body, group, url, format, enabled) updated, fetch state kept by name.
+    // Sources no longer configured keep their rows and items but are disabled.
+    [[nodiscard]] Result<void> sync_sources(const std::vector<config::Source>& sources);
+
+    [[nodiscard]] Result<std::vector<SourceState>> sources();
+    [[nodiscard]] Result<std::optional<SourceState>> source(const std::string& name);
+
+    // One write transaction: upsert every item (keyed by source and id), then
+    // the source's fetch state. All or nothing.
+    [[nodiscard]] Result<StoreResult> store_poll(const std::string& source,
+                                                 const std::vector<Item>& items,
+                                                 const FetchOutcome& outcome);
+    // A fetch that brought no items (304, or a failure): fetch state only.
+    [[nodiscard]] Result<void> record_fetch(const std::string& source,
+                                            const FetchOutcome& outcome);
+
+    [[nodiscard]] Result<std::vector<StoredItem>> items(const ItemFilter& filter);
+    // FTS5 query, best match first, with a snippet. A query FTS5 rejects is
+    // an error whose message quotes it.
+    [[nodiscard]] Result<std::vector<StoredItem>> search(const std::string& query, int limit);
+    [[nodiscard]] Result<std::optional<StoredItem>> item(std::int64_t key);
+    [[nodiscard]] Result<Counts> counts();
+
+    [[nodiscard]] int schema_version() const;
+    sqlite3* handle() { return db_; }
+
+private:
+    Store(sqlite3* db, const Clock& clock);
+    sqlite3* db_;
+    const Clock& clock_;
+};
+
+}  // namespace specwatch::storage
