@@ -172,7 +172,7 @@ Result<Json, ClientError> call(const std::string& socket_path, const Json& reque
             Json reply = Json::parse(*line, nullptr, false);
             if (reply.is_discarded() || !reply.is_object())
                 return lost("the reply is not a JSON object");
-            return reply;
+            return Result<Json, ClientError>{boost::system::in_place_value, std::move(reply)};
         }
         if (in.overflowed()) return lost("the reply is too large");
         if (!wait(POLLIN))

@@ -1,0 +1,679 @@
+#include "daemon/service.h"
+
+#include "common/log.h"
+#include "common/text.h"
+#include "common/units.h"
+#include "common/version.h"
+#include "parsers/parse.h"
+#include "systemd/notify.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace specwatch::daemon {
+
+namespace asio = boost::asio;
+using protocol::Json;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A source polled every hour should not hit its server on the same second
+// as a hundred others started with it: spread each next poll by up to a tenth
+// of the interval, at most five minutes.
+Seconds jitter(Seconds interval) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    const auto max = std::min<Seconds::rep>(interval.count() / 10, 300);
+    if (max <= 0) return 0s;
+    return Seconds{std::uniform_int_distribution<Seconds::rep>{0, max}(rng)};
+}
+
+// After a failure, wait the interval, then twice that, four times… up to a
+// day: a broken server is not hammered, and a fixed one is seen again soon.
+Seconds backoff(Seconds interval, int failures) {
+    constexpr Seconds kMax = 24h;
+    Seconds d = interval;
+    for (int i = 1; i < failures && d < kMax; ++i) d *= 2;
+    return std::min(d, std::max(kMax, interval));
+}
+
+std::string iso_or_empty(std::int64_t t) { return t > 0 ? format_iso_utc(t) : std::string{}; }
+
+Json iso_or_null(std::int64_t t) { return t > 0 ? Json(format_iso_utc(t)) : Json(nullptr); }
+
+Json stored_json(const storage::StoredItem& s) {
+    Json j = protocol::item_to_json(s.item);
+    j["key"] = s.key;
+    j["source"] = s.source;
+    j["body"] = s.body;
+    j["group"] = s.group;
+    j["first_seen"] = iso_or_empty(s.first_seen);
+    j["last_seen"] = iso_or_empty(s.last_seen);
+    if (!s.snippet.empty()) j["snippet"] = s.snippet;
+    return j;
+}
+
+Json source_json(const storage::SourceState& s, bool polling) {
+    std::string result;
+    if (polling && s.last_poll == 0)
+        result = "polling";
+    else if (s.last_poll == 0)
+        result = "never";
+    else if (!s.last_error.empty())
+        result = s.last_error;
+    else if (s.last_status > 0)
+        result = std::to_string(s.last_status);
+    else
+        result = "ok";
+    return Json{{"name", s.name},
+                {"body", s.body},
+                {"group", s.group},
+                {"url", s.url},
+                {"format", s.format},
+                {"enabled", s.enabled},
+                {"last_poll", iso_or_null(s.last_poll)},
+                {"last_success", iso_or_null(s.last_success)},
+                {"status", s.last_status},
+                {"error", s.last_error},
+                {"result", result},
+                {"failures", s.failures},
+                {"items", s.items},
+                {"next_poll", s.enabled ? iso_or_null(s.next_poll) : Json(nullptr)},
+                {"feed_format", s.feed_format},
+                {"polling", polling}};
+}
+
+Json results_json(const std::vector<PollResult>& results) {
+    Json out = Json::array();
+    for (const auto& r : results)
+        out.push_back(Json{{"source", r.source},
+                           {"ok", r.ok},
+                           {"status", r.status},
+                           {"new", r.new_items},
+                           {"changed", r.changed},
+                           {"items", r.items},
+                           {"error", r.error}});
+    return out;
+}
+
+// Argument helpers: a mistyped argument is a usage error (exit 2) naming it.
+struct BadArgument : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::string opt_string(const Json& req, const char* key) {
+    if (!req.contains(key) || req[key].is_null()) return {};
+    if (!req[key].is_string()) throw BadArgument(fmt::format("'{}' must be a string", key));
+    return req[key].get<std::string>();
+}
+
+int opt_limit(const Json& req, int fallback) {
+    if (!req.contains("limit") || req["limit"].is_null()) return fallback;
+    if (!req["limit"].is_number_integer() || req["limit"].get<long long>() < 1 ||
+        req["limit"].get<long long>() > 10000)
+        throw BadArgument("'limit' must be a number from 1 to 10000");
+    return req["limit"].get<int>();
+}
+
+}  // namespace
+
+// A fetched document on its way to the database: parsed off the loop.
+struct Service::Prepared {
+    std::string source;
+    std::vector<Item> items;
+    storage::FetchOutcome outcome;
+    bool has_items = false;  // a parsed document (even an empty one) to store
+};
+
+Service::Service(asio::io_context& io, ConfigPtr config, const Clock& clock,
+                 FetcherFactory make_fetcher)
+    : io_(io),
+      config_(std::move(config)),
+      clock_(clock),
+      make_fetcher_(std::move(make_fetcher)),
+      started_(clock.now()),
+      tick_(io),
+      signals_(io) {
+    if (!make_fetcher_)
+        make_fetcher_ = [](asio::io_context& ctx, fetch::Limits limits) {
+            return fetch::make_curl_fetcher(ctx, limits);
+        };
+}
+
+Service::~Service() {
+    if (fetcher_) fetcher_->cancel_all();
+    // Work already handed to the pools (a store in progress) is finished, so
+    // what was fetched is committed, not half-written.
+    parse_pool_.join();
+    writer_pool_.join();
+    reader_pool_.join();
+}
+
+void Service::open() {
+    const std::string path = config::database_path(*config_);
+    std::error_code ec;
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    auto w = storage::Store::open(path, clock_);
+    if (!w) throw std::runtime_error(w.error().message);
+    writer_ = std::move(*w);
+    if (auto r = writer_->sync_sources(config_->sources); !r)
+        throw std::runtime_error(r.error().message);
+    auto states = writer_->sources();
+    if (!states) throw std::runtime_error(states.error().message);
+    auto r = storage::Store::open(path, clock_);
+    if (!r) throw std::runtime_error(r.error().message);
+    reader_ = std::move(*r);
+    load_states(*states);
+    fetcher_ = make_fetcher_(io_, fetch::Limits{config_->daemon.max_parallel,
+                                                config_->daemon.max_per_host});
+    log::info("database {} (schema {}), {} sources, {} rules", path, writer_->schema_version(),
+              config_->sources.size(), config_->rules.size());
+}
+
+void Service::load_states(const std::vector<storage::SourceState>& states) {
+    std::map<std::string, Runtime> next;
+    for (const auto& s : states) {
+        Runtime rt;
+        rt.state = s;
+        if (auto it = runtime_.find(s.name); it != runtime_.end()) rt.polling = it->second.polling;
+        next.emplace(s.name, std::move(rt));
+    }
+    runtime_ = std::move(next);
+}
+
+int Service::run() {
+    std::unique_ptr<ControlServer> control = std::make_unique<ControlServer>(
+        io_, [this](const Json& req, Reply reply) { handle(req, std::move(reply)); });
+    if (auto fd = systemd::listen_fd())
+        control->adopt(*fd);
+    else
+        control->listen(config::socket_path(*config_));
+    control_ = std::move(control);
+
+    wait_signals();
+    schedule();
+    systemd::notify("READY=1");
+    log::notice("specwatchd {} started", kVersion);
+    io_.run();
+    log::notice("specwatchd stopped");
+    return 0;
+}
+
+int Service::run_once(std::ostream& out) {
+    wait_signals();
+    std::vector<std::string> names;
+    for (const auto& s : config_->sources)
+        if (s.enabled) names.push_back(s.name);
+    std::vector<PollResult> results;
+    poll_sources(names, [&](std::vector<PollResult> r) {
+        results = std::move(r);
+        stop();
+    });
+    io_.run();
+
+    int failed = 0, new_items = 0, changed = 0;
+    for (const auto& r : results) {
+        out << fmt::format("{:<24} {:<8} {:>5} new {:>5} changed{}\n", r.source,
+                           r.ok ? (r.status ? std::to_string(r.status) : "ok") : "FAILED",
+                           r.new_items, r.changed,
+                           r.error.empty() ? "" : "  " + sanitize_line(r.error));
+        failed += r.ok ? 0 : 1;
+        new_items += r.new_items;
+        changed += r.changed;
+    }
+    out << fmt::format("{} sources polled, {} failed; {} new items, {} changed\n", results.size(),
+                       failed, new_items, changed);
+    if (results.size() < names.size()) {
+        out << "interrupted before every source was polled\n";
+        return 1;
+    }
+    return failed ? 1 : 0;
+}
+
+void Service::wait_signals() {
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGHUP);
+    signals_.async_wait([this](boost::system::error_code ec, int signo) {
+        if (ec) return;
+        if (signo == SIGHUP) {
+            log::notice("SIGHUP: reloading {}", config_->path);
+            reload([](const Json&) {});
+            wait_signals();
+            return;
+        }
+        log::notice("{}: stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        stop();
+    });
+}
+
+void Service::stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    systemd::notify("STOPPING=1");
+    boost::system::error_code ec;
+    signals_.cancel(ec);
+    tick_.cancel();
+    if (control_) control_->stop();
+    // Abort transfers still in flight: their sources simply poll again next
+    // time. Documents already fetched are parsed and committed (the pools
+    // hold work on the loop until their results are posted back).
+    if (fetcher_) fetcher_->cancel_all();
+    for (auto& [name, rt] : runtime_) rt.polling = false;
+    for (auto& w : waiters_) w->done(std::move(w->results));
+    waiters_.clear();
+}
+
+void Service::schedule() {
+    if (stopping_) return;
+    const auto now = to_unix(clock_.now());
+    std::int64_t next = 0;
+    for (auto& [name, rt] : runtime_) {
+        if (!rt.state.enabled || rt.polling) continue;
+        if (rt.state.next_poll <= now) {
+            start_poll(name);
+            continue;
+        }
+        if (next == 0 || rt.state.next_poll < next) next = rt.state.next_poll;
+    }
+    update_status();
+    // Re-check at least hourly, so a jump of the wall clock is noticed.
+    const auto wait = next == 0 ? 3600 : std::clamp<std::int64_t>(next - now, 0, 3600);
+    tick_.expires_after(std::chrono::seconds{wait});
+    tick_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) schedule();
+    });
+}
+
+void Service::update_status() {
+    std::size_t polling = 0, enabled = 0;
+    std::int64_t next = 0;
+    for (const auto& [name, rt] : runtime_) {
+        if (!rt.state.enabled) continue;
+        ++enabled;
+        if (rt.polling) ++polling;
+        else if (next == 0 || rt.state.next_poll < next) next = rt.state.next_poll;
+    }
+    if (polling > 0)
+        systemd::notify(fmt::format("STATUS=polling {} of {} sources", polling, enabled));
+    else if (next > 0)
+        systemd::notify(fmt::format(
+            "STATUS=idle; next poll in {}",
+            format_duration(Seconds{std::max<std::int64_t>(0, next - to_unix(clock_.now()))})));
+    else
+        systemd::notify("STATUS=idle; no enabled sources");
+}
+
+void Service::start_poll(const std::string& name) {
+    auto it = runtime_.find(name);
+    if (it == runtime_.end() || it->second.polling || stopping_) return;
+    const config::Source* src = config_->find_source(name);
+    if (!src) return;
+    it->second.polling = true;
+    const auto& st = it->second.state;
+
+    fetch::Request req;
+    req.url = src->url;
+    req.etag = st.etag;
+    req.last_modified = st.last_modified;
+    req.user_agent = config_->daemon.user_agent;
+    req.proxy = config_->daemon.proxy;
+    req.timeout = config_->daemon.timeout;
+    req.max_body = config_->daemon.max_body;
+    req.allow_file = src->url.rfind("file://", 0) == 0;
+    log::debug("polling '{}' ({})", name, src->url);
+
+    const int failures = st.failures;
+    fetcher_->fetch(std::move(req), [this, cfg = config_, name, failures](fetch::Response r) {
+        // Parse off the loop; the work guard keeps the loop alive until the
+        // result is back, so --once and shutdown wait for the commit.
+        asio::post(parse_pool_, [this, cfg, name, failures, r = std::move(r),
+                                 work = asio::make_work_guard(io_)]() mutable {
+            const config::Source* source = cfg->find_source(name);
+            Prepared p;
+            p.source = name;
+            const SysTime now = clock_.now();
+            auto& o = p.outcome;
+            o.when = to_unix(now);
+            o.http_status = r.status;
+            if (!r.error.empty()) {
+                o.error = r.error;
+            } else if (r.status == 304) {
+                o.not_modified = true;
+            } else if (r.status != 200 && r.status != 0) {
+                o.error = fmt::format("HTTP {}", r.status);
+            } else {
+                parse::Options opts;
+                opts.format = source ? source->format : "auto";
+                opts.base_url =
+                    r.effective_url.empty() ? (source ? source->url : "") : r.effective_url;
+                opts.content_type = r.content_type;
+                opts.source = source;
+                auto feed = parse::parse(r.body, opts);
+                if (!feed) {
+                    // The validators of a document we could not read are not
+                    // kept: the next poll must fetch it again, not get a 304.
+                    o.error = fmt::format("cannot parse the document: {}", feed.error().message);
+                } else {
+                    p.items = std::move(feed->items);
+                    p.has_items = true;
+                    o.etag = r.etag;
+                    o.last_modified = r.last_modified;
+                    o.feed_format = feed->format;
+                }
+            }
+            const Seconds interval = source ? source->interval : cfg->daemon.default_interval;
+            o.next_poll = to_unix(now + (o.error.empty() ? interval + jitter(interval)
+                                                         : backoff(interval, failures + 1)));
+
+            asio::post(writer_pool_, [this, p = std::move(p), work = std::move(work)]() mutable {
+                PollResult res;
+                res.source = p.source;
+                res.status = p.outcome.http_status;
+                res.items = static_cast<int>(p.items.size());
+                res.error = p.outcome.error;
+                if (p.has_items) {
+                    auto stored = writer_->store_poll(p.source, p.items, p.outcome);
+                    if (stored) {
+                        res.new_items = stored->new_items;
+                        res.changed = stored->changed;
+                    } else {
+                        res.error = fmt::format("cannot store: {}", stored.error().message);
+                    }
+                } else if (auto r2 = writer_->record_fetch(p.source, p.outcome); !r2) {
+                    if (res.error.empty()) res.error = r2.error().message;
+                    log::error("source '{}': cannot record the fetch: {}", p.source,
+                               r2.error().message);
+                }
+                res.ok = res.error.empty();
+                std::optional<storage::SourceState> state;
+                if (auto s = writer_->source(p.source); s && *s) state = std::move(**s);
+                asio::post(io_, [this, res = std::move(res), state = std::move(state),
+                                 work = std::move(work)]() mutable {
+                    finish_poll(std::move(res), std::move(state));
+                });
+            });
+        });
+    });
+}
+
+void Service::finish_poll(PollResult result, std::optional<storage::SourceState> state) {
+    auto it = runtime_.find(result.source);
+    if (it != runtime_.end()) {
+        it->second.polling = false;
+        if (state) it->second.state = std::move(*state);
+    }
+    if (!result.ok)
+        log::warning("source '{}': {}", result.source, result.error);
+    else if (result.new_items || result.changed)
+        log::info("source '{}': {} items, {} new, {} changed", result.source, result.items,
+                  result.new_items, result.changed);
+    else
+        log::debug("source '{}': {} ({} items, nothing new)", result.source,
+                   result.status == 304 ? "not modified" : "ok", result.items);
+
+    for (auto w = waiters_.begin(); w != waiters_.end();) {
+        auto& waiter = **w;
+        if (waiter.remaining.erase(result.source)) waiter.results.push_back(result);
+        if (waiter.remaining.empty()) {
+            auto done = std::move(waiter.done);
+            auto results = std::move(waiter.results);
+            w = waiters_.erase(w);
+            done(std::move(results));
+        } else {
+            ++w;
+        }
+    }
+    schedule();
+}
+
+void Service::poll_sources(std::vector<std::string> names,
+                           std::function<void(std::vector<PollResult>)> done) {
+    auto waiter = std::make_shared<Waiter>();
+    waiter->remaining.insert(names.begin(), names.end());
+    waiter->done = std::move(done);
+    if (waiter->remaining.empty()) {
+        waiter->done({});
+        return;
+    }
+    waiters_.push_back(waiter);
+    for (const auto& name : names) start_poll(name);  // one already polling is awaited
+    update_status();
+}
+
+void Service::reload(std::function<void(Json)> done) {
+    if (reloading_) {
+        done(protocol::error_reply("a reload is already in progress"));
+        return;
+    }
+    reloading_ = true;
+    systemd::notify(fmt::format("RELOADING=1\nMONOTONIC_USEC={}",
+                                std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch())
+                                    .count()));
+    // Reading the file is disk work: off the loop.
+    asio::post(reader_pool_, [this, path = config_->path, done = std::move(done),
+                              work = asio::make_work_guard(io_)]() mutable {
+        auto loaded = config::load_file(path);
+        asio::post(io_, [this, loaded = std::move(loaded), done = std::move(done),
+                         work = std::move(work)]() mutable {
+            if (!loaded) {
+                Json problems = Json::array();
+                for (const auto& p : loaded.error()) {
+                    log::error("{}", p.to_string());
+                    problems.push_back(p.to_string());
+                }
+                log::error("reload: {} has {} problem(s); keeping the running config",
+                           config_->path, problems.size());
+                reloading_ = false;
+                systemd::notify("READY=1");
+                Json reply = protocol::error_reply(
+                    fmt::format("{} has {} problem(s); the running config is kept",
+                                config_->path, problems.size()));
+                reply["problems"] = std::move(problems);
+                done(std::move(reply));
+                return;
+            }
+            auto next = std::make_shared<const config::Config>(std::move(*loaded));
+            if (config::database_path(*next) != config::database_path(*config_) ||
+                config::socket_path(*next) != config::socket_path(*config_))
+                log::warning("reload: a new database or socket path takes effect at restart");
+            asio::post(writer_pool_, [this, next, done = std::move(done),
+                                      work = std::move(work)]() mutable {
+                Result<std::vector<storage::SourceState>> states = make_error("");
+                if (auto r = writer_->sync_sources(next->sources); !r)
+                    states = r.error();
+                else
+                    states = writer_->sources();
+                asio::post(io_, [this, next, states = std::move(states), done = std::move(done),
+                                 work = std::move(work)]() mutable {
+                    reloading_ = false;
+                    systemd::notify("READY=1");
+                    if (!states) {
+                        log::error("reload: {}", states.error().message);
+                        done(protocol::error_reply(states.error().message));
+                        return;
+                    }
+                    // The quiet point: polls in flight finish with the config
+                    // they started with; everything new uses the new one.
+                    config_ = next;
+                    load_states(*states);
+                    log::notice("reloaded {}: {} sources, {} rules", config_->path,
+                                config_->sources.size(), config_->rules.size());
+                    schedule();
+                    done(protocol::ok_reply(Json{{"config", config_->path},
+                                                 {"sources", config_->sources.size()},
+                                                 {"rules", config_->rules.size()}}));
+                });
+            });
+        });
+    });
+}
+
+void Service::handle(const Json& request, Reply reply) {
+    using Command = void (Service::*)(const Json&, Reply);
+    static const std::unordered_map<std::string, Command> commands = {
+        {"status", &Service::cmd_status}, {"sources", &Service::cmd_sources},
+        {"items", &Service::cmd_items},   {"search", &Service::cmd_search},
+        {"show", &Service::cmd_show},     {"poll", &Service::cmd_poll},
+        {"reload", &Service::cmd_reload}, {"help", &Service::cmd_help},
+    };
+    const std::string cmd = request.value("cmd", "");
+    const auto it = commands.find(cmd);
+    if (it == commands.end()) {
+        reply(protocol::error_reply(fmt::format("unknown command '{}'; try 'help'", cmd),
+                                    protocol::Exit::usage));
+        return;
+    }
+    try {
+        (this->*(it->second))(request, std::move(reply));
+    } catch (const BadArgument& e) {
+        reply(protocol::error_reply(fmt::format("{}: {}", cmd, e.what()), protocol::Exit::usage));
+    }
+}
+
+template <class F>
+void Service::query(Reply reply, F f) {
+    asio::post(reader_pool_, [this, reply = std::move(reply), f = std::move(f),
+                              work = asio::make_work_guard(io_)]() mutable {
+        Json out;
+        try {
+            out = f(*reader_);
+        } catch (const std::exception& e) {
+            out = protocol::error_reply(e.what());
+        }
+        asio::post(io_, [reply = std::move(reply), out = std::move(out),
+                         work = std::move(work)]() mutable { reply(std::move(out)); });
+    });
+}
+
+void Service::cmd_status(const Json&, Reply reply) {
+    std::size_t polling = 0;
+    std::int64_t next = 0;
+    for (const auto& [name, rt] : runtime_) {
+        if (rt.polling) ++polling;
+        if (rt.state.enabled && !rt.polling && (next == 0 || rt.state.next_poll < next))
+            next = rt.state.next_poll;
+    }
+    Json base{{"version", kVersion},
+              {"started", format_iso_utc(started_)},
+              {"uptime", std::chrono::duration_cast<Seconds>(clock_.now() - started_).count()},
+              {"config", config_->path},
+              {"next_poll", iso_or_null(next)},
+              {"alerts", 0},
+              {"mail", Json{{"queued", 0}, {"failed", 0}}}};
+    query(std::move(reply), [base = std::move(base), polling](storage::Store& db) mutable {
+        auto c = db.counts();
+        if (!c) return protocol::error_reply(c.error().message);
+        base["items"] = c->items;
+        base["sources"] = Json{{"total", c->sources},
+                               {"ok", c->sources_ok},
+                               {"failing", c->sources_failing},
+                               {"polling", polling}};
+        return protocol::ok_reply(std::move(base));
+    });
+}
+
+void Service::cmd_sources(const Json&, Reply reply) {
+    std::set<std::string> polling;
+    for (const auto& [name, rt] : runtime_)
+        if (rt.polling) polling.insert(name);
+    query(std::move(reply), [polling = std::move(polling)](storage::Store& db) {
+        auto sources = db.sources();
+        if (!sources) return protocol::error_reply(sources.error().message);
+        Json out = Json::array();
+        for (const auto& s : *sources) out.push_back(source_json(s, polling.count(s.name) > 0));
+        return protocol::ok_reply(std::move(out));
+    });
+}
+
+void Service::cmd_items(const Json& req, Reply reply) {
+    storage::ItemFilter filter;
+    filter.source = opt_string(req, "source");
+    filter.body = opt_string(req, "body");
+    filter.limit = opt_limit(req, 50);
+    if (const auto since = opt_string(req, "since"); !since.empty()) {
+        auto t = parse_since(since, clock_.now());
+        if (!t) throw BadArgument(t.error().message);
+        filter.since = to_unix(*t);
+    }
+    query(std::move(reply), [filter](storage::Store& db) {
+        auto items = db.items(filter);
+        if (!items) return protocol::error_reply(items.error().message);
+        Json out = Json::array();
+        for (const auto& s : *items) out.push_back(stored_json(s));
+        return protocol::ok_reply(std::move(out));
+    });
+}
+
+void Service::cmd_search(const Json& req, Reply reply) {
+    const std::string q = opt_string(req, "query");
+    if (q.empty()) throw BadArgument("a query is required, e.g. 5G OR \"IMT-2030\"");
+    const int limit = opt_limit(req, 20);
+    query(std::move(reply), [q, limit](storage::Store& db) {
+        auto items = db.search(q, limit);
+        if (!items) return protocol::error_reply(items.error().message, protocol::Exit::usage);
+        Json out = Json::array();
+        for (const auto& s : *items) out.push_back(stored_json(s));
+        return protocol::ok_reply(std::move(out));
+    });
+}
+
+void Service::cmd_show(const Json& req, Reply reply) {
+    if (!req.contains("key") || !req["key"].is_number_integer())
+        throw BadArgument("'key' must be an item's number (see 'items' or 'search')");
+    const auto key = req["key"].get<std::int64_t>();
+    query(std::move(reply), [key](storage::Store& db) {
+        auto item = db.item(key);
+        if (!item) return protocol::error_reply(item.error().message);
+        if (!*item) return protocol::error_reply(fmt::format("no item with key {}", key));
+        return protocol::ok_reply(stored_json(**item));
+    });
+}
+
+void Service::cmd_poll(const Json& req, Reply reply) {
+    std::vector<std::string> names;
+    if (req.contains("sources") && !req["sources"].is_null()) {
+        if (!req["sources"].is_array()) throw BadArgument("'sources' must be an array of names");
+        for (const auto& n : req["sources"]) {
+            if (!n.is_string()) throw BadArgument("'sources' must be an array of names");
+            const auto name = n.get<std::string>();
+            if (!config_->find_source(name))
+                throw BadArgument(fmt::format("no source named '{}' in {}", name, config_->path));
+            names.push_back(name);
+        }
+    }
+    if (names.empty())
+        for (const auto& s : config_->sources)
+            if (s.enabled) names.push_back(s.name);
+    if (stopping_) {
+        reply(protocol::error_reply("specwatchd is stopping"));
+        return;
+    }
+    poll_sources(std::move(names), [reply = std::move(reply)](std::vector<PollResult> results) {
+        int failed = 0;
+        for (const auto& r : results) failed += r.ok ? 0 : 1;
+        Json out = protocol::ok_reply(Json{{"polled", results.size()},
+                                           {"failed", failed},
+                                           {"results", results_json(results)}});
+        if (failed) out["exit"] = static_cast<int>(protocol::Exit::failure);
+        reply(std::move(out));
+    });
+}
+
+void Service::cmd_reload(const Json&, Reply reply) { reload(std::move(reply)); }
+
+void Service::cmd_help(const Json&, Reply reply) {
+    reply(protocol::ok_reply(Json{
+        {"commands", {"status", "sources", "items", "search", "show", "poll", "reload", "help"}}}));
+}
+
+}  // namespace specwatch::daemon

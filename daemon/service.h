@@ -1,0 +1,129 @@
+#pragma once
+// The daemon: one Boost.Asio loop that owns the I/O (DESIGN.md invariant 4) —
+// the scheduler's timer, the fetches, signals and the control socket — with
+// parsing and SQLite work handed to small worker pools whose results are
+// posted back to the loop.
+#include "common/clock.h"
+#include "config/config.h"
+#include "daemon/control_server.h"
+#include "fetchers/fetcher.h"
+#include "storage/store.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace specwatch::daemon {
+
+using ConfigPtr = std::shared_ptr<const config::Config>;
+
+// What one poll of one source came to.
+struct PollResult {
+    std::string source;
+    bool ok = false;
+    int status = 0;
+    int new_items = 0;
+    int changed = 0;
+    int items = 0;  // items in the document
+    std::string error;
+};
+
+using FetcherFactory =
+    std::function<std::unique_ptr<fetch::Fetcher>(boost::asio::io_context&, fetch::Limits)>;
+
+class Service {
+public:
+    Service(boost::asio::io_context& io, ConfigPtr config, const Clock& clock,
+            FetcherFactory make_fetcher = {});
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+    // Opens and migrates the database and brings its sources in line with
+    // the config. Throws with a clear message when that is impossible.
+    void open();
+
+    // Service mode: listens on the control socket, polls on schedule, answers
+    // until SIGTERM/SIGINT. Returns the process exit code.
+    int run();
+
+    // --once: polls every enabled source once, prints a summary, returns 0, or
+    // 1 when a source failed.
+    int run_once(std::ostream& out);
+
+    // The control protocol's entry point (also used by tests directly).
+    void handle(const protocol::Json& request, Reply reply);
+
+    // Asks the loop to stop (what SIGTERM does).
+    void stop();
+
+private:
+    struct Runtime {
+        storage::SourceState state;
+        bool polling = false;
+    };
+    struct Waiter {
+        std::set<std::string> remaining;
+        std::vector<PollResult> results;
+        std::function<void(std::vector<PollResult>)> done;
+    };
+    struct Prepared;
+
+    void load_states(const std::vector<storage::SourceState>& states);
+    void schedule();
+    void start_poll(const std::string& name);
+    void finish_poll(PollResult result, std::optional<storage::SourceState> state);
+    void poll_sources(std::vector<std::string> names,
+                      std::function<void(std::vector<PollResult>)> done);
+    void reload(std::function<void(protocol::Json)> done);
+    void wait_signals();
+    void update_status();
+
+    template <class F>
+    void query(Reply reply, F f);
+
+    void cmd_status(const protocol::Json& request, Reply reply);
+    void cmd_sources(const protocol::Json& request, Reply reply);
+    void cmd_items(const protocol::Json& request, Reply reply);
+    void cmd_search(const protocol::Json& request, Reply reply);
+    void cmd_show(const protocol::Json& request, Reply reply);
+    void cmd_poll(const protocol::Json& request, Reply reply);
+    void cmd_reload(const protocol::Json& request, Reply reply);
+    void cmd_help(const protocol::Json& request, Reply reply);
+
+    boost::asio::io_context& io_;
+    ConfigPtr config_;
+    const Clock& clock_;
+    FetcherFactory make_fetcher_;
+    SysTime started_;
+
+    // Parsing can take a while on a large document: two threads, off the loop.
+    boost::asio::thread_pool parse_pool_{2};
+    // The only writer (DESIGN.md invariant 6): one thread, one connection.
+    boost::asio::thread_pool writer_pool_{1};
+    // Queries from the CLI: their own connection, so a long write never
+    // blocks a read (WAL).
+    boost::asio::thread_pool reader_pool_{1};
+    std::unique_ptr<storage::Store> writer_;
+    std::unique_ptr<storage::Store> reader_;
+
+    std::unique_ptr<fetch::Fetcher> fetcher_;
+    std::map<std::string, Runtime> runtime_;
+    std::vector<std::shared_ptr<Waiter>> waiters_;
+    boost::asio::steady_timer tick_;
+    boost::asio::signal_set signals_;
+    std::unique_ptr<ControlServer> control_;
+    bool stopping_ = false;
+    bool reloading_ = false;
+};
+
+}  // namespace specwatch::daemon

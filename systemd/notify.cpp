@@ -1,0 +1,34 @@
+#include "systemd/notify.h"
+
+#include "common/log.h"
+
+#include <systemd/sd-daemon.h>
+
+#include <string>
+
+namespace specwatch::systemd {
+
+void notify(std::string_view state) {
+    const std::string s{state};
+    // unset_environment = 0: later notifications (STATUS=, STOPPING=1) must
+    // still find NOTIFY_SOCKET.
+    if (sd_notify(0, s.c_str()) < 0) log::debug("sd_notify({}) failed", s);
+}
+
+std::optional<int> listen_fd() {
+    const int n = sd_listen_fds(1);
+    if (n < 0) {
+        log::warning("ignoring the sockets passed by systemd: {}", n);
+        return std::nullopt;
+    }
+    if (n == 0) return std::nullopt;
+    if (n > 1) log::warning("systemd passed {} sockets; using the first", n);
+    const int fd = SD_LISTEN_FDS_START;
+    if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0) {
+        log::error("the socket passed by systemd is not a listening Unix stream socket");
+        return std::nullopt;
+    }
+    return fd;
+}
+
+}  // namespace specwatch::systemd
