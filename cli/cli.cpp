@@ -1,0 +1,704 @@
+#include "cli/cli.h"
+
+#include "cli/table.h"
+#include "common/clock.h"
+#include "common/text.h"
+#include "common/units.h"
+#include "common/version.h"
+#include "config/config.h"
+#include "parsers/parse.h"
+#include "protocol/protocol.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+namespace specwatch::cli {
+
+namespace {
+
+using protocol::Json;
+using namespace std::chrono_literals;
+
+// Every command but poll is a lookup in the daemon's database: 30 s is far
+// beyond any healthy answer and short enough that a hung daemon is noticed.
+constexpr std::chrono::milliseconds kTimeout = 30s;
+// A poll waits for every source's fetch (each bounded by [daemon] timeout,
+// 60 s by default, queued max_parallel at a time): generous, but not forever.
+constexpr std::chrono::milliseconds kPollTimeout = 30min;
+// Without a terminal to measure (a pipe, a file), titles are cut here so a
+// runaway title cannot make a line of kilobytes.
+constexpr std::size_t kTitleWidthNoTerminal = 80;
+// Paragraphs in `show` wrap at the terminal's width, never wider than this.
+constexpr std::size_t kMaxWrap = 100;
+// Short columns that should never push the title off the screen.
+constexpr std::size_t kSourceWidth = 24;
+constexpr std::size_t kResultWidth = 40;
+
+constexpr int kExitOk = static_cast<int>(protocol::Exit::ok);
+constexpr int kExitFailure = static_cast<int>(protocol::Exit::failure);
+constexpr int kExitUsage = static_cast<int>(protocol::Exit::usage);
+
+// --- reading reply fields defensively: a reply is data, not a promise ----------
+
+std::string text(const Json& j, const char* key) {
+    if (!j.is_object()) return {};
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return {};
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_boolean()) return it->get<bool>() ? "true" : "false";
+    if (it->is_number()) return it->dump();
+    return {};
+}
+
+std::optional<std::int64_t> number(const Json& j, const char* key) {
+    if (!j.is_object()) return std::nullopt;
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_number()) return std::nullopt;
+    if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
+    if (it->is_number_unsigned()) return static_cast<std::int64_t>(it->get<std::uint64_t>());
+    return it->get<std::int64_t>();
+}
+
+std::string count(const Json& j, const char* key) {
+    const auto n = number(j, key);
+    return n ? std::to_string(*n) : "-";
+}
+
+std::string joined(const Json& j, const char* key) {
+    if (!j.is_object()) return {};
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_array()) return text(j, key);
+    std::string out;
+    for (const auto& v : *it) {
+        if (!v.is_string()) continue;
+        if (!out.empty()) out += ", ";
+        out += v.get<std::string>();
+    }
+    return out;
+}
+
+const Json& member(const Json& j, const char* key) {
+    static const Json kNull;
+    if (!j.is_object()) return kNull;
+    const auto it = j.find(key);
+    return it == j.end() ? kNull : *it;
+}
+
+// --- times ------------------------------------------------------------------------
+
+bool is_date_only(std::string_view iso) {
+    return iso.size() == 10;
+}
+
+std::optional<std::tm> local(std::string_view iso) {
+    const auto t = parse_iso(iso);
+    if (!t) return std::nullopt;
+    const std::time_t secs = static_cast<std::time_t>(to_unix(*t));
+    std::tm tm{};
+    if (!::localtime_r(&secs, &tm)) return std::nullopt;
+    return tm;
+}
+
+std::string strftime_local(std::string_view iso, const char* format) {
+    if (iso.empty()) return {};
+    if (is_date_only(iso)) return sanitize_line(iso);  // an all-day date has no zone
+    const auto tm = local(iso);
+    if (!tm) return sanitize_line(iso);
+    char buf[64];
+    const std::size_t n = std::strftime(buf, sizeof buf, format, &*tm);
+    return std::string(buf, n);
+}
+
+// "2026-03-16 10:00" in the local zone; dates stay dates.
+std::string local_time(std::string_view iso) {
+    return strftime_local(iso, "%Y-%m-%d %H:%M");
+}
+std::string local_date(std::string_view iso) {
+    return strftime_local(iso, "%Y-%m-%d");
+}
+
+// "in 12m", "3h ago"; empty when the time cannot be read.
+std::string relative(std::string_view iso) {
+    const auto t = parse_iso(iso);
+    if (!t) return {};
+    const auto now = std::chrono::system_clock::now();
+    const auto d = std::chrono::duration_cast<Seconds>(*t - now);
+    if (d.count() >= 0 && d < 60s) return d.count() == 0 ? "now" : "in <1m";
+    if (d.count() < 0 && -d < 60s) return "just now";
+    // Minutes are precise enough for a poll schedule; seconds would be noise.
+    const auto rounded = [](Seconds s) { return Seconds{s.count() / 60 * 60}; };
+    return d.count() > 0 ? "in " + format_duration(rounded(d))
+                         : format_duration(rounded(-d)) + " ago";
+}
+
+std::string local_and_relative(std::string_view iso) {
+    if (iso.empty()) return {};
+    const std::string rel = relative(iso);
+    return rel.empty() ? local_time(iso) : fmt::format("{} ({})", local_time(iso), rel);
+}
+
+// The date an item is listed under: when it was published, else updated, else
+// the meeting's start, else when specwatch first saw it.
+std::string item_date(const Json& item) {
+    for (const char* key : {"published", "updated", "start", "first_seen"}) {
+        const std::string v = text(item, key);
+        if (!v.empty()) return v;
+    }
+    return {};
+}
+
+// --- human output -------------------------------------------------------------------
+
+struct Printer {
+    const Io& io;
+
+    [[nodiscard]] std::size_t title_width() const {
+        return io.terminal_width > 0 ? 0 : kTitleWidthNoTerminal;
+    }
+
+    void table(const Table& t) const { io.out << t.render(io.terminal_width); }
+
+    void key_values(const std::vector<std::pair<std::string, std::string>>& lines) const {
+        std::size_t w = 0;
+        for (const auto& [k, v] : lines) w = std::max(w, display_width(k));
+        for (const auto& [k, v] : lines) {
+            if (v.empty()) continue;
+            io.out << k << ':' << std::string(w - display_width(k) + 1, ' ') << sanitize_line(v)
+                   << '\n';
+        }
+    }
+
+    void status(const Json& r) const {
+        const Json& sources = member(r, "sources");
+        std::string src = fmt::format("{} (ok {}, failing {}", count(sources, "total"),
+                                      count(sources, "ok"), count(sources, "failing"));
+        if (number(sources, "polling").value_or(0) > 0)
+            src += fmt::format(", polling {}", count(sources, "polling"));
+        src += ')';
+        const Json& mail = member(r, "mail");
+        std::string uptime;
+        if (const auto s = number(r, "uptime")) uptime = format_duration(Seconds{*s});
+        if (const std::string started = text(r, "started"); !started.empty())
+            uptime += fmt::format(" (since {})", local_time(started));
+        const std::string next = text(r, "next_poll");
+        key_values({
+            {"version", text(r, "version")},
+            {"uptime", uptime},
+            {"sources", src},
+            {"items", count(r, "items")},
+            {"alerts", count(r, "alerts")},
+            {"mail",
+             fmt::format("{} queued, {} failed", count(mail, "queued"), count(mail, "failed"))},
+            {"next poll", next.empty() ? "none scheduled" : local_and_relative(next)},
+            {"config", text(r, "config")},
+        });
+    }
+
+    void sources(const Json& r) const {
+        Table t{{{"NAME", Align::left, kSourceWidth},
+                 {"BODY", Align::left, kSourceWidth},
+                 {"FORMAT"},
+                 {"LAST POLL"},
+                 {"RESULT", Align::left, kResultWidth},
+                 {"ITEMS", Align::right},
+                 {"NEXT POLL"}}};
+        if (r.is_array()) {
+            for (const auto& s : r) {
+                // What was configured, or what "auto" found the feed to be.
+                std::string format = text(s, "format");
+                if (const std::string found = text(s, "feed_format");
+                    !found.empty() && (format.empty() || format == "auto"))
+                    format = found;
+                const Json& enabled = member(s, "enabled");
+                const std::string next_iso = text(s, "next_poll");
+                std::string next = "-";
+                if (enabled.is_boolean() && !enabled.get<bool>()) {
+                    next = "disabled";
+                } else if (!next_iso.empty()) {
+                    next = relative(next_iso);
+                    if (next.empty()) next = local_time(next_iso);
+                }
+                const std::string last = text(s, "last_poll");
+                t.add_row({text(s, "name"), text(s, "body"), format,
+                           last.empty() ? "never" : local_time(last), text(s, "result"),
+                           count(s, "items"), next});
+            }
+        }
+        table(t);
+    }
+
+    void items(const Json& r, bool snippets) const {
+        Table t{{{"KEY", Align::right},
+                 {"SOURCE", Align::left, kSourceWidth},
+                 {"DATE"},
+                 {"TITLE", Align::left, title_width()}}};
+        if (r.is_array()) {
+            for (const auto& item : r) {
+                t.add_row({count(item, "key"), text(item, "source"), local_date(item_date(item)),
+                           text(item, "title")});
+                if (snippets) t.add_detail(text(item, "snippet"));
+            }
+        }
+        table(t);
+    }
+
+    void show(const Json& r) const {
+        std::string source = text(r, "source");
+        std::string where = text(r, "body");
+        if (const std::string group = text(r, "group"); !group.empty())
+            where += where.empty() ? group : ", " + group;
+        if (!where.empty()) source += fmt::format(" ({})", where);
+        std::string end = text(r, "end");
+        key_values({
+            {"Title", text(r, "title")},
+            {"Key", count(r, "key") == "-" ? "" : count(r, "key")},
+            {"Source", source},
+            {"Link", text(r, "link")},
+            {"ID", text(r, "id")},
+            {"Author", text(r, "author")},
+            {"Published", local_time(text(r, "published"))},
+            {"Updated", local_time(text(r, "updated"))},
+            {"Start", local_time(text(r, "start"))},
+            {"End", local_time(end)},
+            {"Location", text(r, "location")},
+            {"Categories", joined(r, "categories")},
+            {"Organizations", joined(r, "organizations")},
+            {"First seen", local_time(text(r, "first_seen"))},
+            {"Last seen", local_time(text(r, "last_seen"))},
+        });
+        // Fields this CLI does not know yet (a newer daemon) are still shown.
+        static const std::vector<std::string> kKnown = {
+            "title",      "key",       "source",   "body",       "group",
+            "link",       "id",        "author",   "published",  "updated",
+            "start",      "end",       "location", "categories", "organizations",
+            "first_seen", "last_seen", "summary",  "content",    "snippet"};
+        if (r.is_object()) {
+            std::vector<std::pair<std::string, std::string>> extra;
+            for (const auto& [k, v] : r.items()) {
+                if (std::find(kKnown.begin(), kKnown.end(), k) != kKnown.end()) continue;
+                if (v.is_string() || v.is_number() || v.is_boolean())
+                    extra.emplace_back(sanitize_line(k), text(r, k.c_str()));
+                else if (v.is_array())
+                    extra.emplace_back(sanitize_line(k), joined(r, k.c_str()));
+            }
+            key_values(extra);
+        }
+        const std::size_t width =
+            io.terminal_width > 0 ? std::min(io.terminal_width, kMaxWrap) : kMaxWrap;
+        const std::string summary = text(r, "summary");
+        const std::string content = text(r, "content");
+        if (!summary.empty()) io.out << '\n' << wrap_paragraphs(summary, width);
+        if (!content.empty() && content != summary)
+            io.out << "\nContent:\n" << wrap_paragraphs(content, width);
+    }
+
+    void poll(const Json& r) const {
+        Table t{{{"SOURCE", Align::left, kSourceWidth},
+                 {"NEW", Align::right},
+                 {"CHANGED", Align::right},
+                 {"ITEMS", Align::right},
+                 {"RESULT", Align::left, title_width()}}};
+        for (const auto& s : member(r, "results")) {
+            const bool ok = member(s, "ok").is_boolean() && s["ok"].get<bool>();
+            std::string result;
+            if (ok) {
+                result = number(s, "status").value_or(0) > 0 ? count(s, "status") : "ok";
+            } else {
+                const std::string error = text(s, "error");
+                result = error.empty() ? "failed" : "failed: " + error;
+            }
+            t.add_row({text(s, "source"), count(s, "new"), count(s, "changed"), count(s, "items"),
+                       result});
+        }
+        table(t);
+        io.out << fmt::format("polled {}, failed {}\n", count(r, "polled"), count(r, "failed"));
+    }
+
+    void reload(const Json& r) const {
+        io.out << fmt::format("config reloaded: {} sources, {} rules", count(r, "sources"),
+                              count(r, "rules"));
+        if (const std::string path = text(r, "config"); !path.empty())
+            io.out << " (" << sanitize_line(path) << ')';
+        io.out << '\n';
+    }
+
+    void feed(const Feed& f) const {
+        key_values({{"format", f.format},
+                    {"title", f.title},
+                    {"link", f.link},
+                    {"updated", f.updated},
+                    {"items", std::to_string(f.items.size())}});
+        if (f.items.empty()) return;
+        io.out << '\n';
+        Table t{
+            {{"DATE"}, {"LINK", Align::left, kResultWidth}, {"TITLE", Align::left, title_width()}}};
+        for (const auto& item : f.items) {
+            std::string date = item.published;
+            if (date.empty()) date = item.updated;
+            if (date.empty()) date = item.start;
+            t.add_row({local_date(date), item.link, item.title});
+        }
+        table(t);
+    }
+};
+
+// --- output shared by every command ---------------------------------------------------
+
+std::string dump(const Json& j) {
+    // Feed text can hold invalid UTF-8: replace it rather than throw mid-output.
+    return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+// A message on stderr (sanitized: it may quote a server), and with --json the
+// same as {"error": …} on stdout so a script always gets one JSON document.
+int fail(const Io& io, bool json, const std::string& message, int exit,
+         const std::vector<std::string>& problems = {}) {
+    io.err << "specwatch: " << sanitize_line(message) << '\n';
+    for (const auto& p : problems) io.err << sanitize_line(p) << '\n';
+    if (json) {
+        Json doc{{"error", message}};
+        if (!problems.empty()) doc["problems"] = problems;
+        io.out << dump(doc);
+    }
+    return exit;
+}
+
+// Exit codes travel in replies; anything outside 0..255 would wrap in the
+// shell, so it becomes a plain failure.
+int exit_code(const Json& reply, int fallback) {
+    const auto n = number(reply, "exit");
+    if (!n) return fallback;
+    return *n >= 0 && *n <= 255 ? static_cast<int>(*n) : kExitFailure;
+}
+
+using HumanPrinter = std::function<void(const Printer&, const Json&)>;
+
+int call_daemon(const Io& io, bool json, const std::string& socket, const Json& request,
+                std::chrono::milliseconds timeout, const HumanPrinter& print) {
+    auto reply = protocol::call(socket, request, timeout);
+    if (!reply) return fail(io, json, reply.error().message, static_cast<int>(reply.error().exit));
+    const Json& r = *reply;
+    const Json& ok = member(r, "ok");
+    if (!ok.is_boolean())
+        return fail(io, json, fmt::format("malformed reply from specwatchd at {}", socket),
+                    kExitFailure);
+    if (!ok.get<bool>()) {
+        std::string error = text(r, "error");
+        if (error.empty()) error = "specwatchd reported an error without a message";
+        std::vector<std::string> problems;
+        for (const auto& p : member(r, "problems"))
+            if (p.is_string()) problems.push_back(p.get<std::string>());
+        int exit = exit_code(r, kExitFailure);
+        if (exit == kExitOk) exit = kExitFailure;  // an error is never success
+        return fail(io, json, error, exit, problems);
+    }
+    const Json& result = member(r, "result");
+    if (json) {
+        io.out << dump(result);
+    } else {
+        print(Printer{io}, result);
+    }
+    return exit_code(r, kExitOk);
+}
+
+// --- parse: local, no daemon ----------------------------------------------------------
+
+struct ParseArgs {
+    std::string format;
+    std::string base;
+    std::string config;
+    std::string source;
+    std::string file;
+};
+
+// Reads the whole file (or stdin for "-") as bytes; the error names the path.
+Result<std::string> read_input(const std::string& path, std::istream& in) {
+    if (path == "-") {
+        std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        if (in.bad()) return make_error("cannot read standard input");
+        return Result<std::string>{boost::system::in_place_value, std::move(data)};
+    }
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f{std::fopen(path.c_str(), "rb"), &std::fclose};
+    if (!f) return make_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    std::string data;
+    char buf[65536];
+    for (;;) {
+        const std::size_t n = std::fread(buf, 1, sizeof buf, f.get());
+        data.append(buf, n);
+        if (n < sizeof buf) break;
+    }
+    if (std::ferror(f.get()))
+        return make_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    return Result<std::string>{boost::system::in_place_value, std::move(data)};
+}
+
+int run_parse(const Io& io, bool json, const ParseArgs& a, bool format_given, bool base_given) {
+    parse::Options options;
+    options.format = format_given ? a.format : "auto";
+    options.base_url = a.base;
+
+    std::optional<config::Config> cfg;
+    if (!a.config.empty()) {
+        auto loaded = config::load_file(a.config);
+        if (!loaded) {
+            std::vector<std::string> lines;
+            for (const auto& p : loaded.error()) lines.push_back(p.to_string());
+            return fail(io, json, fmt::format("{}: invalid config", a.config), kExitUsage, lines);
+        }
+        cfg = std::move(*loaded);
+        const config::Source* source = cfg->find_source(a.source);
+        if (!source)
+            return fail(io, json, fmt::format("no source '{}' in {}", a.source, a.config),
+                        kExitUsage);
+        if (!format_given) options.format = source->format;
+        if (!base_given) options.base_url = source->url;
+        options.source = source;
+    }
+
+    auto bytes = read_input(a.file, io.in);
+    if (!bytes) return fail(io, json, bytes.error().message, kExitFailure);
+
+    auto feed = parse::parse(*bytes, options);
+    if (!feed) {
+        const std::string name = a.file == "-" ? "<stdin>" : a.file;
+        return fail(io, json, fmt::format("{}: {}", name, feed.error().message), kExitFailure);
+    }
+    if (json) {
+        io.out << dump(protocol::feed_to_json(*feed));
+    } else {
+        Printer{io}.feed(*feed);
+    }
+    return kExitOk;
+}
+
+// CLI11 takes its argument vector reversed (it pops from the back).
+std::vector<std::string> reversed(std::vector<std::string> args) {
+    std::reverse(args.begin(), args.end());
+    return args;
+}
+
+std::size_t stdout_width() {
+    if (!::isatty(STDOUT_FILENO)) return 0;
+    winsize ws{};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) return 0;
+    return ws.ws_col;
+}
+
+}  // namespace
+
+std::string wrap_paragraphs(std::string_view input, std::size_t width) {
+    if (width == 0) width = kMaxWrap;
+    const std::string clean = sanitize_text(input);
+    std::string out;
+    bool pending_blank = false;
+    std::istringstream lines{clean};
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::istringstream words{line};
+        std::string word;
+        std::string current;
+        std::size_t current_width = 0;
+        bool any = false;
+        while (words >> word) {
+            if (!any && pending_blank && !out.empty()) out += '\n';
+            any = true;
+            pending_blank = false;
+            const std::size_t w = display_width(word);
+            if (current_width > 0 && current_width + 1 + w > width) {
+                out += current;
+                out += '\n';
+                current.clear();
+                current_width = 0;
+            }
+            if (current_width > 0) {
+                current += ' ';
+                ++current_width;
+            }
+            current += word;
+            current_width += w;
+        }
+        if (any) {
+            out += current;
+            out += '\n';
+        } else {
+            pending_blank = true;
+        }
+    }
+    return out;
+}
+
+int run(const std::vector<std::string>& args, const Io& io) {
+    CLI::App app{"Watch standards bodies' feeds: the control client of specwatchd.", "specwatch"};
+    app.set_version_flag("--version", fmt::format("specwatch {}", kVersion));
+    // Unknown words are collected and reported below as "unknown command".
+    app.allow_extras();
+
+    std::string socket = protocol::default_socket_path();
+    bool json = false;
+    app.add_option("--socket", socket,
+                   "control socket of specwatchd (env SPECWATCH_SOCKET; default "
+                   "/run/specwatch/control.sock)");
+    app.add_flag("--json", json, "print the result as one JSON document");
+
+    const auto command = [&](const char* name, const char* help) {
+        CLI::App* sub = app.add_subcommand(name, help);
+        // Global options work after the command too: `specwatch items --json`.
+        sub->fallthrough();
+        sub->allow_extras(false);
+        return sub;
+    };
+    const auto limit_option = [](CLI::App* sub, int& limit) {
+        return sub->add_option("--limit", limit, "at most N items")->check(CLI::PositiveNumber);
+    };
+
+    CLI::App* status = command("status", "daemon version, uptime, sources, items, alerts, mail");
+    CLI::App* sources = command("sources", "every source with its last poll and result");
+
+    CLI::App* items = command("items", "stored items, newest first");
+    std::string items_source, items_body, items_since;
+    int items_limit = 0;
+    CLI::Option* items_source_opt = items->add_option("--source", items_source, "only this source");
+    CLI::Option* items_body_opt = items->add_option("--body", items_body, "only this body");
+    CLI::Option* items_since_opt = items->add_option(
+        "--since", items_since, "only items since a duration ago (7d) or a date (2026-03-01)");
+    CLI::Option* items_limit_opt = limit_option(items, items_limit);
+
+    CLI::App* search = command("search", "full-text search (FTS5 syntax), best match first");
+    std::vector<std::string> search_words;
+    int search_limit = 0;
+    search->add_option("QUERY", search_words, "the query; several words are joined")->required();
+    CLI::Option* search_limit_opt = limit_option(search, search_limit);
+
+    CLI::App* show = command("show", "one item in full");
+    std::int64_t show_key = 0;
+    show->add_option("ID", show_key, "the item's key (KEY in items and search)")
+        ->required()
+        ->check(CLI::NonNegativeNumber);
+
+    CLI::App* poll = command("poll", "poll now (every enabled source, or those named) and wait");
+    std::vector<std::string> poll_sources;
+    poll->add_option("SOURCE", poll_sources, "source names");
+
+    CLI::App* reload = command("reload", "re-read the config (an invalid one is rejected)");
+
+    CLI::App* parse_cmd =
+        command("parse", "parse a saved document locally (no daemon) and print its items");
+    ParseArgs pa;
+    CLI::Option* format_opt =
+        parse_cmd->add_option("--format", pa.format, "auto | rss | atom | ics | html | json | xlsx")
+            ->check(CLI::IsMember({"auto", "rss", "atom", "ics", "html", "json", "xlsx"}));
+    CLI::Option* base_opt =
+        parse_cmd->add_option("--base", pa.base, "the document's URL, for relative links");
+    CLI::Option* config_opt =
+        parse_cmd->add_option("--config", pa.config, "a config file, with --source");
+    CLI::Option* source_opt = parse_cmd->add_option(
+        "--source", pa.source, "apply this source's format, rules and URL (needs --config)");
+    config_opt->needs(source_opt);
+    source_opt->needs(config_opt);
+    parse_cmd->add_option("FILE", pa.file, "the document, or - for standard input")->required();
+
+    try {
+        app.parse(reversed(args));
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e, io.out, io.err);
+        // --help and --version are successes; every other parse error is usage.
+        return code == static_cast<int>(CLI::ExitCodes::Success) ? kExitOk : kExitUsage;
+    }
+
+    if (const auto extra = app.remaining(); !extra.empty()) {
+        const bool has_command = !app.get_subcommands().empty();
+        io.err << "specwatch: "
+               << sanitize_line(has_command ? fmt::format("unexpected argument '{}'", extra.front())
+                                            : fmt::format("unknown command '{}'", extra.front()))
+               << "; try 'specwatch --help'\n";
+        return kExitUsage;
+    }
+    if (app.get_subcommands().empty()) {
+        io.err << "specwatch: a command is required\n" << app.help();
+        return kExitUsage;
+    }
+
+    if (items_since_opt->count() > 0 &&
+        !parse_since(items_since, std::chrono::system_clock::now())) {
+        io.err << "specwatch: --since " << sanitize_line(items_since)
+               << ": expected a duration (7d, 12h) or a date (2026-03-01)\n";
+        return kExitUsage;
+    }
+
+    const auto daemon = [&](Json request, const HumanPrinter& print,
+                            std::chrono::milliseconds timeout = kTimeout) {
+        return call_daemon(io, json, socket, request, timeout, print);
+    };
+
+    if (status->parsed())
+        return daemon({{"cmd", "status"}}, [](const Printer& p, const Json& r) { p.status(r); });
+    if (sources->parsed())
+        return daemon({{"cmd", "sources"}}, [](const Printer& p, const Json& r) { p.sources(r); });
+    if (items->parsed()) {
+        Json request{{"cmd", "items"}};
+        if (items_source_opt->count() > 0) request["source"] = items_source;
+        if (items_body_opt->count() > 0) request["body"] = items_body;
+        if (items_since_opt->count() > 0) request["since"] = items_since;
+        if (items_limit_opt->count() > 0) request["limit"] = items_limit;
+        return daemon(request, [](const Printer& p, const Json& r) { p.items(r, false); });
+    }
+    if (search->parsed()) {
+        std::string query;
+        for (const auto& w : search_words) query += (query.empty() ? "" : " ") + w;
+        Json request{{"cmd", "search"}, {"query", query}};
+        if (search_limit_opt->count() > 0) request["limit"] = search_limit;
+        return daemon(request, [](const Printer& p, const Json& r) { p.items(r, true); });
+    }
+    if (show->parsed())
+        return daemon({{"cmd", "show"}, {"key", show_key}},
+                      [](const Printer& p, const Json& r) { p.show(r); });
+    if (poll->parsed())
+        return daemon(
+            {{"cmd", "poll"}, {"sources", poll_sources}},
+            [](const Printer& p, const Json& r) { p.poll(r); }, kPollTimeout);
+    if (reload->parsed())
+        return daemon({{"cmd", "reload"}}, [](const Printer& p, const Json& r) { p.reload(r); });
+    if (parse_cmd->parsed())
+        return run_parse(io, json, pa, format_opt->count() > 0, base_opt->count() > 0);
+
+    io.err << "specwatch: internal error: a command was parsed but not handled\n";
+    return kExitFailure;
+}
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    std::istringstream no_input;
+    return run(args, Io{no_input, out, err, 0});
+}
+
+int run(int argc, char** argv) {
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+    const int code = run(args, Io{std::cin, std::cout, std::cerr, stdout_width()});
+    std::cout.flush();
+    if (!std::cout) {
+        // A full disk or closed pipe must not pass for a clean run.
+        std::cerr << "specwatch: cannot write to standard output: " << std::strerror(errno) << '\n';
+        return code == kExitOk ? kExitFailure : code;
+    }
+    return code;
+}
+
+}  // namespace specwatch::cli

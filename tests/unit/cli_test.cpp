@@ -1,0 +1,423 @@
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "common/text.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace specwatch;
+using namespace specwatch::cli;
+using Json = nlohmann::json;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+    std::vector<std::string> out;
+    std::istringstream in{s};
+    std::string line;
+    while (std::getline(in, line)) out.push_back(line);
+    return out;
+}
+
+// A stand-in for specwatchd: accepts one connection on an AF_UNIX socket,
+// reads one request line and answers with a canned reply line.
+class FakeDaemon {
+  public:
+    FakeDaemon(std::string path, std::string reply)
+        : path_(std::move(path)), reply_(std::move(reply)) {
+        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+        if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(fd_, 1) != 0)
+            throw std::runtime_error("fake daemon: cannot listen on " + path_);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~FakeDaemon() {
+        thread_.join();
+        ::close(fd_);
+        ::unlink(path_.c_str());
+    }
+    FakeDaemon(const FakeDaemon&) = delete;
+    FakeDaemon& operator=(const FakeDaemon&) = delete;
+
+    // The request line the CLI sent, once the run has returned.
+    [[nodiscard]] Json request() const { return Json::parse(request_, nullptr, false); }
+
+  private:
+    void serve() {
+        // A test that never connects must not hang the suite.
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 10000) <= 0) return;
+        const int conn = ::accept(fd_, nullptr, nullptr);
+        if (conn < 0) return;
+        char buf[4096];
+        while (request_.find('\n') == std::string::npos) {
+            const ssize_t n = ::read(conn, buf, sizeof buf);
+            if (n <= 0) break;
+            request_.append(buf, static_cast<std::size_t>(n));
+        }
+        if (auto nl = request_.find('\n'); nl != std::string::npos) request_.resize(nl);
+        const std::string line = reply_ + "\n";
+        (void)!::write(conn, line.data(), line.size());
+        ::close(conn);
+    }
+
+    std::string path_;
+    std::string reply_;
+    std::string request_;
+    int fd_ = -1;
+    std::thread thread_;
+};
+
+class CliTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "cli_test.XXXXXX").string();
+        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+        dir_ = tmpl;
+        socket_ = (dir_ / "control.sock").string();
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    // Runs the CLI with --socket pointing into the temp dir.
+    int run_cli(std::vector<std::string> args, const std::string& input = {}) {
+        args.insert(args.begin(), {"--socket", socket_});
+        return run_raw(std::move(args), input);
+    }
+    int run_raw(const std::vector<std::string>& args, const std::string& input = {}) {
+        out_.str({});
+        err_.str({});
+        std::istringstream in{input};
+        return run(args, Io{in, out_, err_, 0});
+    }
+    std::string write_file(const std::string& name, const std::string& content) {
+        const auto path = dir_ / name;
+        std::ofstream f{path, std::ios::binary};
+        f << content;
+        return path.string();
+    }
+
+    std::filesystem::path dir_;
+    std::string socket_;
+    std::ostringstream out_;
+    std::ostringstream err_;
+};
+
+const char* const kRss = R"(<?xml version="1.0"?>
+<rss version="2.0"><channel><title>ITU news</title><link>https://www.itu.int/</link>
+<item><title>IMT-2030 &amp; 6G</title><link>/news/1</link><guid>n1</guid>
+<pubDate>Mon, 16 Mar 2026 09:00:00 GMT</pubDate></item>
+</channel></rss>
+)";
+
+}  // namespace
+
+// --- the table renderer ---------------------------------------------------------------
+
+TEST(Table, AlignsColumnsUnderTheirHeaders) {
+    Table t{{{"KEY", Align::right}, {"SOURCE"}, {"TITLE"}}};
+    t.add_row({"7", "itu-newsroom", "First"});
+    t.add_row({"1234", "3gpp", "Second"});
+    EXPECT_EQ(t.render(),
+              " KEY  SOURCE        TITLE\n"
+              "   7  itu-newsroom  First\n"
+              "1234  3gpp          Second\n");
+}
+
+TEST(Table, MeasuresWideCharactersAsTwoColumns) {
+    Table t{{{"A"}, {"B"}}};
+    t.add_row({"標準", "x"});
+    t.add_row({"ab", "y"});
+    const auto lines = lines_of(t.render());
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[1], "標準  x");
+    EXPECT_EQ(lines[2], "ab    y");
+}
+
+TEST(Table, StripsEscapeSequencesAndControlCharactersFromCells) {
+    Table t{{{"TITLE"}}};
+    t.add_row({"\x1b[31mred\x1b[0m \x1b]0;pwned\x07title\r\nnext"});
+    const std::string out = t.render();
+    EXPECT_EQ(out.find('\x1b'), std::string::npos);
+    EXPECT_EQ(out.find('\x07'), std::string::npos);
+    EXPECT_EQ(lines_of(out).size(), 2u);  // the cell stayed on one line
+    EXPECT_TRUE(contains(out, "red title next"));
+}
+
+TEST(Table, CutsCellsAtTheColumnsMaximumWidth) {
+    Table t{{{"NAME", Align::left, 6}, {"X"}}};
+    t.add_row({"abcdefghij", "1"});
+    EXPECT_EQ(lines_of(t.render())[1], "abcde…  1");
+}
+
+TEST(Table, ShortensOnlyTheLastColumnToFitTheTerminal) {
+    Table t{{{"KEY"}, {"TITLE"}}};
+    t.add_row({"1", std::string(100, 'x')});
+    const auto lines = lines_of(t.render(40));
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(display_width(lines[1]), 40u);
+    EXPECT_TRUE(lines[1].starts_with("1    xxx"));
+    EXPECT_TRUE(lines[1].ends_with("…"));
+    // Without a terminal nothing is cut beyond the column's own maximum.
+    EXPECT_EQ(display_width(lines_of(t.render(0))[1]), 105u);
+}
+
+TEST(Table, PrintsADetailLineIndentedUnderItsRow) {
+    Table t{{{"KEY"}, {"TITLE"}}};
+    t.add_row({"1", "A"});
+    t.add_detail("the \x1b[1msnippet\x1b[0m");
+    EXPECT_EQ(t.render(), "KEY  TITLE\n1    A\n    the snippet\n");
+}
+
+TEST(Table, LeavesNoTrailingBlanks) {
+    Table t{{{"A"}, {"B"}}};
+    t.add_row({"long value", ""});
+    for (const auto& line : lines_of(t.render())) EXPECT_FALSE(line.ends_with(' ')) << line;
+}
+
+TEST(Wrap, WrapsParagraphsByWordsAndKeepsBlankLinesBetweenThem) {
+    EXPECT_EQ(wrap_paragraphs("one two three four\n\n\n\nfive", 9),
+              "one two\nthree\nfour\n\nfive\n");
+    EXPECT_EQ(wrap_paragraphs("a \x1b[31mb\x1b[0m", 80), "a b\n");
+}
+
+// --- talking to the daemon ---------------------------------------------------------------
+
+TEST_F(CliTest, NoDaemonExitsThreeAndNamesTheSocket) {
+    const std::string missing = (dir_ / "none.sock").string();
+    EXPECT_EQ(run_raw({"--socket", missing, "status"}), 3);
+    EXPECT_TRUE(contains(err_.str(), missing)) << err_.str();
+    EXPECT_TRUE(out_.str().empty());
+}
+
+TEST_F(CliTest, NoDaemonWithJsonStillPrintsOneJsonDocument) {
+    const std::string missing = (dir_ / "none.sock").string();
+    EXPECT_EQ(run_raw({"--json", "--socket", missing, "status"}), 3);
+    const Json doc = Json::parse(out_.str(), nullptr, false);
+    ASSERT_TRUE(doc.is_object()) << out_.str();
+    EXPECT_TRUE(contains(doc["error"].get<std::string>(), missing));
+}
+
+TEST_F(CliTest, JsonPrintsExactlyTheResult) {
+    const Json result = {{"version", "0.1.0"}, {"uptime", 7980}, {"items", 12}};
+    FakeDaemon daemon{socket_, Json{{"ok", true}, {"result", result}}.dump()};
+    EXPECT_EQ(run_cli({"--json", "status"}), 0);
+    EXPECT_EQ(Json::parse(out_.str()), result);
+    EXPECT_EQ(daemon.request(), (Json{{"cmd", "status"}}));
+}
+
+TEST_F(CliTest, JsonListingsAreArrays) {
+    const Json result = Json::array({{{"key", 1}, {"title", "a"}}});
+    FakeDaemon daemon{socket_, Json{{"ok", true}, {"result", result}}.dump()};
+    EXPECT_EQ(run_cli({"items", "--json"}), 0);  // global options may follow the command
+    EXPECT_EQ(Json::parse(out_.str()), result);
+}
+
+TEST_F(CliTest, StatusPrintsKeyValueLines) {
+    const Json result = {{"version", "0.1.0"},
+                         {"uptime", 7980},
+                         {"sources", {{"total", 3}, {"ok", 2}, {"failing", 1}, {"polling", 0}}},
+                         {"items", 12},
+                         {"alerts", 4},
+                         {"mail", {{"queued", 1}, {"failed", 0}}},
+                         {"next_poll", nullptr}};
+    FakeDaemon daemon{socket_, Json{{"ok", true}, {"result", result}}.dump()};
+    EXPECT_EQ(run_cli({"status"}), 0);
+    const std::string out = out_.str();
+    EXPECT_TRUE(contains(out, "uptime:")) << out;
+    EXPECT_TRUE(contains(out, "2h13m")) << out;
+    EXPECT_TRUE(contains(out, "3 (ok 2, failing 1)")) << out;
+    EXPECT_TRUE(contains(out, "1 queued, 0 failed")) << out;
+}
+
+TEST_F(CliTest, AnErrorReplyExitsOneWithTheMessageOnStderr) {
+    FakeDaemon daemon{socket_, R"({"ok":false,"error":"no item with key 9"})"};
+    EXPECT_EQ(run_cli({"show", "9"}), 1);
+    EXPECT_EQ(err_.str(), "specwatch: no item with key 9\n");
+    EXPECT_TRUE(out_.str().empty());
+    EXPECT_EQ(daemon.request(), (Json{{"cmd", "show"}, {"key", 9}}));
+}
+
+TEST_F(CliTest, AnErrorReplyWithJsonPrintsAnErrorObject) {
+    FakeDaemon daemon{socket_, R"({"ok":false,"error":"database is locked","exit":1})"};
+    EXPECT_EQ(run_cli({"--json", "sources"}), 1);
+    EXPECT_EQ(Json::parse(out_.str()), (Json{{"error", "database is locked"}}));
+    EXPECT_TRUE(contains(err_.str(), "database is locked"));
+}
+
+TEST_F(CliTest, AnErrorReplyCarryingExitTwoExitsTwo) {
+    FakeDaemon daemon{socket_,
+                      R"({"ok":false,"error":"unknown command 'x'; try 'help'","exit":2})"};
+    EXPECT_EQ(run_cli({"status"}), 2);
+}
+
+TEST_F(CliTest, ReloadErrorsPrintEveryProblem) {
+    FakeDaemon daemon{socket_,
+                      R"({"ok":false,"error":"invalid config, the old one is kept","exit":1,)"
+                      R"("problems":["a.toml:3: unknown key 'x'","a.toml:9: bad interval"]})"};
+    EXPECT_EQ(run_cli({"reload"}), 1);
+    EXPECT_TRUE(contains(err_.str(), "a.toml:3: unknown key 'x'\n")) << err_.str();
+    EXPECT_TRUE(contains(err_.str(), "a.toml:9: bad interval\n")) << err_.str();
+}
+
+TEST_F(CliTest, AnOkReplyCarryingExitOnePrintsTheResultAndExitsOne) {
+    const Json result = {
+        {"polled", 2},
+        {"failed", 1},
+        {"results",
+         {{{"source", "itu"}, {"ok", true}, {"status", 200}, {"new", 3}, {"changed", 0}},
+          {{"source", "etsi"}, {"ok", false}, {"status", 503}, {"error", "HTTP 503"}}}}};
+    FakeDaemon daemon{socket_, Json{{"ok", true}, {"result", result}, {"exit", 1}}.dump()};
+    EXPECT_EQ(run_cli({"poll", "itu", "etsi"}), 1);
+    EXPECT_TRUE(contains(out_.str(), "failed: HTTP 503")) << out_.str();
+    EXPECT_TRUE(contains(out_.str(), "polled 2, failed 1")) << out_.str();
+    EXPECT_EQ(daemon.request(), (Json{{"cmd", "poll"}, {"sources", {"itu", "etsi"}}}));
+}
+
+TEST_F(CliTest, HumanOutputStripsEscapeSequencesFromTitles) {
+    const Json result =
+        Json::array({{{"key", 1}, {"source", "s"}, {"title", "\x1b[31mred\x1b[0m alert"}},
+                     {{"key", 2}, {"source", "s"}, {"title", "\x1b]0;x\x07retitled"}}});
+    FakeDaemon daemon{socket_, Json{{"ok", true}, {"result", result}}.dump()};
+    EXPECT_EQ(run_cli({"items"}), 0);
+    const std::string out = out_.str();
+    EXPECT_EQ(out.find('\x1b'), std::string::npos);
+    EXPECT_EQ(out.find('\x07'), std::string::npos);
+    EXPECT_TRUE(contains(out, "red alert")) << out;
+    EXPECT_TRUE(contains(out, "retitled")) << out;
+}
+
+TEST_F(CliTest, ShowStripsEscapeSequencesFromEveryField) {
+    const Json result = {{"key", 5},
+                         {"title", "T\x1b[2J"},
+                         {"summary", "line one\x1b]0;x\x07\n\nline two"},
+                         {"location", "Geneva\x1b[31m"}};
+    FakeDaemon daemon{socket_, Json{{"ok", true}, {"result", result}}.dump()};
+    EXPECT_EQ(run_cli({"show", "5"}), 0);
+    const std::string out = out_.str();
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_TRUE(contains(out, "Title:")) << out;
+    EXPECT_TRUE(contains(out, "Geneva")) << out;
+    EXPECT_TRUE(contains(out, "line one\n\nline two\n")) << out;
+}
+
+TEST_F(CliTest, ErrorMessagesFromTheDaemonAreSanitized) {
+    FakeDaemon daemon{socket_, Json{{"ok", false}, {"error", "bad\x1b[31m thing"}}.dump()};
+    EXPECT_EQ(run_cli({"status"}), 1);
+    EXPECT_EQ(err_.str(), "specwatch: bad thing\n");
+}
+
+TEST_F(CliTest, SearchJoinsTheQueryWordsAndShowsSnippets) {
+    const Json result =
+        Json::array({{{"key", 3}, {"source", "itu"}, {"title", "6G"}, {"snippet", "about [6G]"}}});
+    FakeDaemon daemon{socket_, Json{{"ok", true}, {"result", result}}.dump()};
+    EXPECT_EQ(run_cli({"search", "5G", "OR", "6G", "--limit", "5"}), 0);
+    EXPECT_EQ(daemon.request(), (Json{{"cmd", "search"}, {"query", "5G OR 6G"}, {"limit", 5}}));
+    EXPECT_TRUE(contains(out_.str(), "\n    about [6G]\n")) << out_.str();
+}
+
+TEST_F(CliTest, ItemsSendsOnlyTheFiltersGiven) {
+    FakeDaemon daemon{socket_, R"({"ok":true,"result":[]})"};
+    EXPECT_EQ(run_cli({"items", "--source", "itu", "--since", "7d"}), 0);
+    EXPECT_EQ(daemon.request(), (Json{{"cmd", "items"}, {"source", "itu"}, {"since", "7d"}}));
+}
+
+// --- usage errors --------------------------------------------------------------------------
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+    EXPECT_EQ(run_cli({"frobnicate"}), 2);
+    EXPECT_TRUE(contains(err_.str(), "unknown command 'frobnicate'")) << err_.str();
+    EXPECT_EQ(run_cli({"show"}), 2);
+    EXPECT_EQ(run_cli({"show", "abc"}), 2);
+    EXPECT_EQ(run_cli({"show", "1", "2"}), 2);
+    EXPECT_EQ(run_cli({}), 2);
+    EXPECT_EQ(run_cli({"status", "--bogus"}), 2);
+    EXPECT_EQ(run_cli({"items", "--limit", "0"}), 2);
+    EXPECT_EQ(run_cli({"items", "--since", "sometime"}), 2);
+    EXPECT_EQ(run_cli({"search"}), 2);
+    EXPECT_EQ(run_cli({"parse"}), 2);
+    EXPECT_EQ(run_cli({"parse", "--format", "pdf", "x"}), 2);
+    EXPECT_EQ(run_cli({"parse", "--source", "x", "file"}), 2);  // --source needs --config
+}
+
+TEST_F(CliTest, HelpAndVersionSucceed) {
+    EXPECT_EQ(run_cli({"--help"}), 0);
+    EXPECT_TRUE(contains(out_.str(), "search")) << out_.str();
+    EXPECT_EQ(run_cli({"--version"}), 0);
+    EXPECT_TRUE(contains(out_.str(), "specwatch ")) << out_.str();
+}
+
+// --- parse, locally --------------------------------------------------------------------------
+
+TEST_F(CliTest, ParsePrintsTheFeedAsJson) {
+    const std::string file = write_file("feed.xml", kRss);
+    ASSERT_EQ(run_raw({"--json", "parse", "--base", "https://www.itu.int/", file}), 0)
+        << err_.str();
+    const Json doc = Json::parse(out_.str());
+    EXPECT_EQ(doc["format"], "rss2.0");
+    EXPECT_EQ(doc["feed"]["title"], "ITU news");
+    ASSERT_EQ(doc["items"].size(), 1u);
+    EXPECT_EQ(doc["items"][0]["title"], "IMT-2030 & 6G");
+    EXPECT_EQ(doc["items"][0]["id"], "n1");
+    EXPECT_EQ(doc["items"][0]["published"], "2026-03-16T09:00:00Z");
+}
+
+TEST_F(CliTest, ParseReadsStandardInput) {
+    ASSERT_EQ(run_raw({"--json", "parse", "-"}, kRss), 0) << err_.str();
+    EXPECT_EQ(Json::parse(out_.str())["items"].size(), 1u);
+}
+
+TEST_F(CliTest, ParseHumanOutputListsTheItems) {
+    const std::string file = write_file("feed.xml", kRss);
+    ASSERT_EQ(run_raw({"parse", file}), 0) << err_.str();
+    EXPECT_TRUE(contains(out_.str(), "rss2.0")) << out_.str();
+    EXPECT_TRUE(contains(out_.str(), "IMT-2030 & 6G")) << out_.str();
+}
+
+TEST_F(CliTest, ParseOfAMissingFileExitsOneNamingIt) {
+    const std::string missing = (dir_ / "nope.xml").string();
+    EXPECT_EQ(run_raw({"parse", missing}), 1);
+    EXPECT_TRUE(contains(err_.str(), missing)) << err_.str();
+    EXPECT_TRUE(contains(err_.str(), std::strerror(ENOENT))) << err_.str();
+}
+
+TEST_F(CliTest, ParseOfGarbageExitsOneNamingTheFile) {
+    const std::string file = write_file("junk.xml", "this is not a feed\x01\x02");
+    EXPECT_EQ(run_raw({"parse", "--format", "rss", file}), 1);
+    EXPECT_TRUE(contains(err_.str(), "specwatch: " + file + ": ")) << err_.str();
+}
+
+TEST_F(CliTest, ParseWithAnUnknownSourceExitsTwo) {
+    const std::string config = write_file("specwatch.toml", R"([[source]]
+name = "itu"
+body = "ITU"
+url = "https://www.itu.int/feed"
+format = "rss"
+)");
+    const std::string file = write_file("feed.xml", kRss);
+    EXPECT_EQ(run_raw({"parse", "--config", config, "--source", "etsi", file}), 2);
+    EXPECT_TRUE(contains(err_.str(), "no source 'etsi' in " + config)) << err_.str();
+    EXPECT_EQ(run_raw({"--json", "parse", "--config", config, "--source", "itu", file}), 0)
+        << err_.str();
+    EXPECT_EQ(Json::parse(out_.str())["items"][0]["link"], "https://www.itu.int/news/1");
+}
