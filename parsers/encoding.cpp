@@ -1,0 +1,211 @@
+#include "parsers/encoding.h"
+
+#include <iconv.h>
+
+#include <array>
+#include <cerrno>
+#include <optional>
+
+namespace specwatch::parse {
+
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Length of the valid UTF-8 sequence at s[i], or 0.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) return 1;
+    std::size_t len = 0;
+    char32_t cp = 0;
+    if ((b0 & 0xE0) == 0xC0) {
+        len = 2;
+        cp = b0 & 0x1F;
+    } else if ((b0 & 0xF0) == 0xE0) {
+        len = 3;
+        cp = b0 & 0x0F;
+    } else if ((b0 & 0xF8) == 0xF0) {
+        len = 4;
+        cp = b0 & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + len > s.size()) return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3F);
+    }
+    static constexpr std::array<char32_t, 5> kMin{0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+bool is_valid_utf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t len = utf8_length(s, i);
+        if (len == 0) return false;
+        i += len;
+    }
+    return true;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+bool is_name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':';
+}
+
+// The charset parameter of a Content-Type header ("text/xml; charset=UTF-8").
+std::string charset_of_content_type(std::string_view ct) {
+    const std::string l = lower(ct);
+    auto pos = l.find("charset=");
+    if (pos == std::string::npos) return "";
+    pos += 8;
+    if (pos < l.size() && (l[pos] == '"' || l[pos] == '\'')) ++pos;
+    std::size_t end = pos;
+    while (end < l.size() && is_name_char(l[end])) ++end;
+    return l.substr(pos, end - pos);
+}
+
+// The encoding pseudo-attribute of an XML declaration at the start of `s`.
+std::string charset_of_declaration(std::string_view s) {
+    if (s.substr(0, 5) != "<?xml") return "";
+    const auto close = s.find("?>");
+    const std::string decl = lower(s.substr(0, close == std::string_view::npos ? 200 : close));
+    auto pos = decl.find("encoding");
+    if (pos == std::string::npos) return "";
+    pos += 8;
+    while (pos < decl.size() && (decl[pos] == ' ' || decl[pos] == '\t' || decl[pos] == '\r' ||
+                                 decl[pos] == '\n' || decl[pos] == '='))
+        ++pos;
+    if (pos < decl.size() && (decl[pos] == '"' || decl[pos] == '\'')) ++pos;
+    std::size_t end = pos;
+    while (end < decl.size() && is_name_char(decl[end])) ++end;
+    return decl.substr(pos, end - pos);
+}
+
+bool is_utf8_name(std::string_view cs) {
+    return cs.empty() || cs == "utf-8" || cs == "utf8" || cs == "us-ascii" || cs == "ascii" ||
+           cs == "ansi_x3.4-1968";
+}
+
+// WHATWG encoding labels that mean windows-1252 (ISO-8859-1 never shows its
+// C1 controls in practice: those bytes are windows-1252's curly quotes).
+bool is_latin1_name(std::string_view cs) {
+    return cs == "iso-8859-1" || cs == "iso8859-1" || cs == "iso_8859-1" || cs == "latin1" ||
+           cs == "l1" || cs == "cp819" || cs == "ibm819" || cs == "iso-ir-100" ||
+           cs == "windows-1252" || cs == "cp1252" || cs == "x-cp1252";
+}
+
+struct IconvCloser {
+    iconv_t cd;
+    ~IconvCloser() { iconv_close(cd); }
+};
+
+// Converts with iconv; nullopt when iconv does not know `from`. Each byte it
+// cannot convert becomes U+FFFD (`unit` bytes are skipped: 2 for UTF-16).
+std::optional<std::string> transcode(std::string_view in, const std::string& from,
+                                     std::size_t unit) {
+    iconv_t cd = iconv_open("UTF-8", from.c_str());
+    if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+    IconvCloser closer{cd};
+    std::string out;
+    out.reserve(in.size() + in.size() / 2 + 16);
+    std::array<char, 16384> buf{};
+    // iconv's interface takes char** for its input though it never writes it.
+    char* src = const_cast<char*>(in.data());
+    std::size_t left = in.size();
+    while (left > 0) {
+        char* dst = buf.data();
+        std::size_t room = buf.size();
+        const std::size_t rc = iconv(cd, &src, &left, &dst, &room);
+        out.append(buf.data(), static_cast<std::size_t>(dst - buf.data()));
+        if (rc != static_cast<std::size_t>(-1)) continue;
+        if (errno == E2BIG) continue;
+        if (errno == EILSEQ) {
+            out += kReplacement;
+            const std::size_t skip = std::min(unit, left);
+            src += skip;
+            left -= skip;
+            iconv(cd, nullptr, nullptr, nullptr, nullptr);  // back to the initial state
+            continue;
+        }
+        // EINVAL: an incomplete sequence at the end of the input.
+        out += kReplacement;
+        break;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string valid_utf8(std::string_view s) {
+    if (is_valid_utf8(s)) return std::string(s);
+    std::string out;
+    out.reserve(s.size() + 16);
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t len = utf8_length(s, i);
+        if (len == 0) {
+            out += kReplacement;
+            ++i;
+        } else {
+            out.append(s.substr(i, len));
+            i += len;
+        }
+    }
+    return out;
+}
+
+Utf8Document decode_xml_document(std::string_view bytes, std::string_view content_type) {
+    auto starts = [&](std::string_view prefix) { return bytes.substr(0, prefix.size()) == prefix; };
+    using namespace std::string_view_literals;
+    // Byte order marks, then the shape of "<?" in UTF-16/32 without one.
+    struct Wide {
+        std::string_view mark;
+        std::size_t skip;
+        const char* name;
+        std::size_t unit;
+    };
+    static constexpr std::array<Wide, 8> kWide{{
+        {"\xFF\xFE\x00\x00"sv, 4, "UTF-32LE", 4},
+        {"\x00\x00\xFE\xFF"sv, 4, "UTF-32BE", 4},
+        {"\xFF\xFE"sv, 2, "UTF-16LE", 2},
+        {"\xFE\xFF"sv, 2, "UTF-16BE", 2},
+        {"\x3C\x00\x00\x00"sv, 0, "UTF-32LE", 4},
+        {"\x00\x00\x00\x3C"sv, 0, "UTF-32BE", 4},
+        {"\x3C\x00\x3F\x00"sv, 0, "UTF-16LE", 2},
+        {"\x00\x3C\x00\x3F"sv, 0, "UTF-16BE", 2},
+    }};
+    for (const auto& w : kWide) {
+        if (!starts(w.mark)) continue;
+        auto text = transcode(bytes.substr(w.skip), w.name, w.unit);
+        if (text) return {valid_utf8(*text), lower(w.name)};
+    }
+    if (starts("\xEF\xBB\xBF")) return {valid_utf8(bytes.substr(3)), "utf-8"};
+
+    const std::string declared = charset_of_declaration(bytes);
+    std::string charset = charset_of_content_type(content_type);
+    // A UTF-16/32 label on bytes that do not have that shape is wrong: the
+    // bytes were re-encoded on the way (a proxy, a save-as) and kept the label.
+    if (charset.starts_with("utf-16") || charset.starts_with("utf-32") ||
+        charset.starts_with("ucs-") || charset.starts_with("iso-10646"))
+        charset.clear();
+    if (charset.empty() || (is_utf8_name(declared) && !declared.empty() && is_valid_utf8(bytes)))
+        charset = declared;
+    if (charset.starts_with("utf-16") || charset.starts_with("utf-32")) charset.clear();
+
+    if (is_utf8_name(charset)) return {valid_utf8(bytes), "utf-8"};
+    const std::string from = is_latin1_name(charset) ? "WINDOWS-1252" : charset;
+    auto text = transcode(bytes, from, 1);
+    if (!text) return {valid_utf8(bytes), "utf-8"};
+    return {valid_utf8(*text), lower(from)};
+}
+
+}  // namespace specwatch::parse

@@ -1,0 +1,516 @@
+#include "parsers/text.h"
+
+#include "common/text.h"
+
+#include <gumbo.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace specwatch::parse {
+
+namespace {
+
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_html_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+template <std::size_t N>
+bool among(std::string_view name, const std::array<std::string_view, N>& set) {
+    return std::find(set.begin(), set.end(), name) != set.end();
+}
+
+constexpr std::array<std::string_view, 48> kBlock{
+    "address",    "article", "aside",  "blockquote", "body",   "br",   "caption", "center",
+    "dd",         "details", "dialog", "dir",        "div",    "dl",   "dt",      "fieldset",
+    "figcaption", "figure",  "footer", "form",       "h1",     "h2",   "h3",      "h4",
+    "h5",         "h6",      "header", "hgroup",     "hr",     "html", "legend",  "li",
+    "main",       "menu",    "nav",    "ol",         "option", "p",    "pre",     "section",
+    "summary",    "table",   "tbody",  "td",         "tfoot",  "th",   "thead",   "tr",
+};
+constexpr std::array<std::string_view, 9> kHidden{
+    "script", "style", "template", "iframe", "noembed", "noframes", "head", "object", "embed",
+};
+// Elements that never have content: their start tags do not nest.
+constexpr std::array<std::string_view, 16> kVoid{
+    "area", "base", "br",    "col",    "embed", "hr",  "img",    "input",
+    "link", "meta", "param", "source", "track", "wbr", "keygen", "basefont",
+};
+
+// --- A linear HTML tag scanner ---------------------------------------------
+//
+// Follows the HTML5 tokenizer for what matters to text: tags (attribute values
+// may hold ">"), comments, bogus comments, and the elements whose content is
+// raw text. It builds no tree; it is what both the gumbo guard and the
+// fallback conversion run on, in one pass over the input.
+
+enum class Raw { none, rawtext, rcdata, plaintext };
+
+Raw raw_kind(std::string_view name) {
+    if (name == "script" || name == "style" || name == "xmp" || name == "iframe" ||
+        name == "noembed" || name == "noframes")
+        return Raw::rawtext;
+    if (name == "textarea" || name == "title") return Raw::rcdata;
+    if (name == "plaintext") return Raw::plaintext;
+    return Raw::none;
+}
+
+// Index of "</name" (case-insensitive) followed by a tag-ending character, at
+// or after `from`; npos when there is none.
+std::size_t find_end_tag(std::string_view s, std::string_view name, std::size_t from) {
+    for (std::size_t i = s.find("</", from); i != std::string_view::npos; i = s.find("</", i + 1)) {
+        const std::size_t n = i + 2;
+        if (n + name.size() > s.size()) return std::string_view::npos;
+        bool same = true;
+        for (std::size_t k = 0; k < name.size() && same; ++k) same = lower(s[n + k]) == name[k];
+        if (!same) continue;
+        const std::size_t after = n + name.size();
+        if (after == s.size() || is_html_space(s[after]) || s[after] == '/' || s[after] == '>')
+            return i;
+    }
+    return std::string_view::npos;
+}
+
+struct TagEnd {
+    std::size_t next;   // index after the tag
+    bool self_closing;  // it ended with "/>"
+    bool complete;      // false: the input ended inside the tag
+};
+
+// Skips a tag's attributes from `i` as the HTML5 tokenizer reads them: only
+// a quote right after "=" starts a quoted value, which may hold ">".
+TagEnd skip_attributes(std::string_view s, std::size_t i) {
+    const std::size_t n = s.size();
+    auto skip_space = [&] {
+        while (i < n && is_html_space(s[i])) ++i;
+    };
+    while (true) {
+        skip_space();
+        if (i >= n) return {n, false, false};
+        if (s[i] == '>') return {i + 1, false, true};
+        if (s[i] == '/') {
+            if (i + 1 < n && s[i + 1] == '>') return {i + 2, true, true};
+            ++i;
+            continue;
+        }
+        ++i;  // the first character of a name may be anything, "=" included
+        while (i < n && !is_html_space(s[i]) && s[i] != '/' && s[i] != '>' && s[i] != '=') ++i;
+        skip_space();
+        if (i >= n || s[i] != '=') continue;
+        ++i;
+        skip_space();
+        if (i < n && (s[i] == '"' || s[i] == '\'')) {
+            const auto q = s.find(s[i], i + 1);
+            if (q == std::string_view::npos) return {n, false, false};
+            i = q + 1;
+        } else {
+            while (i < n && !is_html_space(s[i]) && s[i] != '>') ++i;
+        }
+    }
+}
+
+template <class Visitor>
+void scan_html(std::string_view s, Visitor& v) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto lt = s.find('<', i);
+        if (lt == std::string_view::npos) {
+            v.text(s.substr(i));
+            return;
+        }
+        if (lt > i) v.text(s.substr(i, lt - i));
+        i = lt;
+        const char next = i + 1 < s.size() ? s[i + 1] : '\0';
+        if (next == '!' || next == '?') {
+            if (s.substr(i, 4) == "<!--") {
+                std::size_t from = i + 4;
+                // "<!-->" and "<!--->" are complete (empty) comments.
+                if (s.substr(from, 1) == ">") from = i + 2;
+                if (s.substr(from, 2) == "->") from = i + 3;
+                const auto end = s.find("-->", from);
+                i = end == std::string_view::npos ? s.size() : end + 3;
+            } else {  // a doctype, "<![CDATA[" outside foreign content, "<?pi": bogus comments
+                const auto end = s.find('>', i);
+                i = end == std::string_view::npos ? s.size() : end + 1;
+            }
+            continue;
+        }
+        const bool end_tag = next == '/';
+        const std::size_t name_at = end_tag ? i + 2 : i + 1;
+        if (name_at >= s.size() || !is_alpha(s[name_at])) {
+            if (end_tag && name_at < s.size()) {  // "</>" is dropped, "</3" a bogus comment
+                const auto end = s.find('>', i);
+                i = end == std::string_view::npos ? s.size() : end + 1;
+            } else {
+                v.text("<");  // a "<" that starts no tag is text
+                ++i;
+            }
+            continue;
+        }
+        std::size_t j = name_at;
+        std::string name;
+        while (j < s.size() && !is_html_space(s[j]) && s[j] != '/' && s[j] != '>') {
+            name += lower(s[j]);
+            ++j;
+        }
+        const TagEnd tag = skip_attributes(s, j);
+        if (!tag.complete) return;  // the input ended inside a tag: HTML drops it
+        i = tag.next;
+        if (end_tag) {
+            v.end(name);
+            continue;
+        }
+        v.start(name, tag.self_closing);
+        const Raw kind = raw_kind(name);
+        if (kind == Raw::none) continue;
+        if (kind == Raw::plaintext) {
+            v.raw(name, s.substr(i), kind);
+            return;
+        }
+        const auto close = find_end_tag(s, name, i);
+        const std::size_t stop = close == std::string_view::npos ? s.size() : close;
+        v.raw(name, s.substr(i, stop - i), kind);
+        i = stop;
+    }
+}
+
+// Counts tags and the nesting depth a naive reading gives (end tags close
+// the innermost open element of their name; unknown ones are ignored).
+class Guard {
+  public:
+    void text(std::string_view) {}
+    void start(const std::string& name, bool self_closing) {
+        ++tags;
+        if (self_closing || among(name, kVoid)) return;
+        stack_.push_back(name);
+        ++open_[name];
+        depth = std::max(depth, stack_.size());
+    }
+    void end(const std::string& name) {
+        ++tags;
+        auto it = open_.find(name);
+        if (it == open_.end() || it->second == 0) return;
+        while (!stack_.empty()) {
+            const std::string top = std::move(stack_.back());
+            stack_.pop_back();
+            --open_[top];
+            if (top == name) break;
+        }
+    }
+    void raw(const std::string& name, std::string_view, Raw) { end(name); }
+
+    std::size_t tags = 0;
+    std::size_t depth = 0;
+
+  private:
+    std::vector<std::string> stack_;
+    std::unordered_map<std::string, std::size_t> open_;
+};
+
+// Text with references still encoded ("&lt;" standing for a literal "<"),
+// decoded in one go at the end.
+class LinearText {
+  public:
+    void text(std::string_view t) {
+        if (t == "<")
+            out += "&lt;";
+        else
+            out += t;
+    }
+    void start(const std::string& name, bool) {
+        if (is_block_element(name)) out += ' ';
+    }
+    void end(const std::string& name) { start(name, false); }
+    void raw(const std::string& name, std::string_view content, Raw kind) {
+        if (is_hidden_element(name)) return;
+        for (char c : content) {
+            if (c == '<')
+                out += "&lt;";
+            else if (c == '&' && kind != Raw::rcdata)
+                out += "&amp;";  // raw text has no references
+            else
+                out += c;
+        }
+    }
+
+    std::string out;
+};
+
+// --- gumbo -----------------------------------------------------------------
+
+struct GumboParse {
+    GumboOptions options = kGumboDefaultOptions;
+    GumboOutput* output = nullptr;
+
+    explicit GumboParse(std::string_view html) {
+        options.fragment_context = GUMBO_TAG_DIV;
+        options.max_errors = 0;  // errors are not reported: do not collect them
+        output = gumbo_parse_with_options(&options, html.data(), html.size());
+    }
+    ~GumboParse() {
+        if (output) gumbo_destroy_output(&options, output);
+    }
+    GumboParse(const GumboParse&) = delete;
+    GumboParse& operator=(const GumboParse&) = delete;
+};
+
+// The text of a gumbo tree, walked without recursion (trees can be deep).
+std::string gumbo_text(const GumboNode* root) {
+    std::string out;
+    struct Frame {
+        const GumboNode* node;
+        unsigned next_child;
+    };
+    std::vector<Frame> stack{{root, 0}};
+    while (!stack.empty()) {
+        Frame& f = stack.back();
+        const GumboNode* n = f.node;
+        if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE ||
+            n->type == GUMBO_NODE_CDATA) {
+            out += n->v.text.text;
+            stack.pop_back();
+            continue;
+        }
+        if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_DOCUMENT) {
+            stack.pop_back();  // comments, template contents
+            continue;
+        }
+        const GumboVector& children =
+            n->type == GUMBO_NODE_ELEMENT ? n->v.element.children : n->v.document.children;
+        std::string_view name;
+        if (n->type == GUMBO_NODE_ELEMENT) name = gumbo_normalized_tagname(n->v.element.tag);
+        if (f.next_child == 0) {
+            if (is_hidden_element(name)) {
+                stack.pop_back();
+                continue;
+            }
+            if (is_block_element(name)) out += ' ';
+        }
+        if (f.next_child < children.length) {
+            const auto* child = static_cast<const GumboNode*>(children.data[f.next_child]);
+            ++f.next_child;
+            stack.push_back({child, 0});
+            continue;
+        }
+        if (is_block_element(name)) out += ' ';
+        stack.pop_back();
+    }
+    return out;
+}
+
+// Code points for &#128;–&#159;, as HTML5 reads them (windows-1252).
+constexpr std::array<char32_t, 32> kC1{
+    0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178,
+};
+
+void append_utf8(std::string& out, char32_t cp) {
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+    if (cp >= 0x80 && cp <= 0x9F) cp = kC1[cp - 0x80];
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+// The common references, decoded without a parser; false when `s` has one
+// this does not know (the full table is gumbo's).
+bool decode_common(std::string_view s, std::string& out) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kNamed{{
+        {"amp;", "&"},
+        {"lt;", "<"},
+        {"gt;", ">"},
+        {"quot;", "\""},
+        {"apos;", "'"},
+        {"nbsp;", "\xC2\xA0"},
+    }};
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto amp = s.find('&', i);
+        if (amp == std::string_view::npos) {
+            out.append(s.substr(i));
+            break;
+        }
+        out.append(s.substr(i, amp - i));
+        i = amp + 1;
+        if (i >= s.size() || (!is_alpha(s[i]) && s[i] != '#')) {
+            out += '&';  // "Q & A": no reference
+            continue;
+        }
+        if (s[i] == '#') {
+            std::size_t j = i + 1;
+            const bool hex = j < s.size() && (s[j] == 'x' || s[j] == 'X');
+            if (hex) ++j;
+            char32_t cp = 0;
+            std::size_t digits = 0;
+            for (; j < s.size() && digits < 8; ++j, ++digits) {
+                const char c = s[j];
+                int d = -1;
+                if (is_digit(c))
+                    d = c - '0';
+                else if (hex && lower(c) >= 'a' && lower(c) <= 'f')
+                    d = lower(c) - 'a' + 10;
+                if (d < 0) break;
+                cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
+            }
+            if (digits == 0 || j >= s.size() || s[j] != ';') return false;
+            append_utf8(out, cp);
+            i = j + 1;
+            continue;
+        }
+        bool known = false;
+        for (const auto& [name, value] : kNamed) {
+            if (s.substr(i, name.size()) == name) {
+                out += value;
+                i += name.size();
+                known = true;
+                break;
+            }
+        }
+        if (!known) return false;
+    }
+    return true;
+}
+
+// HTML5 named references through gumbo's tokenizer: the input is given as
+// text only (every "<" escaped), which gumbo parses in linear time.
+std::string decode_with_gumbo(std::string_view s) {
+    std::string escaped;
+    escaped.reserve(s.size() + 16);
+    for (char c : s) {
+        if (c == '<')
+            escaped += "&lt;";
+        else
+            escaped += c;
+    }
+    GumboParse p{escaped};
+    return p.output ? gumbo_text(p.output->root) : std::string(s);
+}
+
+}  // namespace
+
+bool is_block_element(std::string_view name) {
+    return among(name, kBlock);
+}
+bool is_hidden_element(std::string_view name) {
+    return among(name, kHidden);
+}
+
+std::string decode_entities(std::string_view s) {
+    if (s.find('&') == std::string_view::npos) return std::string(s);
+    std::string out;
+    if (decode_common(s, out)) return out;
+    return decode_with_gumbo(s);
+}
+
+std::string clean_text(std::string_view s) {
+    // Unicode's space separators become plain spaces first, so that folding
+    // (and word matching after it) treats "5G&nbsp;NR" as two words.
+    std::string spaced;
+    spaced.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        auto at = [&](std::size_t k) {
+            return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0;
+        };
+        std::size_t len = 0;
+        if (b == 0xC2 && at(1) == 0xA0) {
+            len = 2;  // U+00A0
+        } else if (b == 0xE1 && at(1) == 0x9A && at(2) == 0x80) {
+            len = 3;  // U+1680
+        } else if (b == 0xE2 && at(1) == 0x80 &&
+                   ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 || at(2) == 0xA9 ||
+                    at(2) == 0xAF)) {
+            len = 3;  // U+2000–U+200A, U+2028, U+2029, U+202F
+        } else if (b == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) {
+            len = 3;  // U+205F
+        } else if (b == 0xE3 && at(1) == 0x80 && at(2) == 0x80) {
+            len = 3;  // U+3000
+        }
+        if (len == 0) {
+            spaced += s[i];
+        } else {
+            spaced += ' ';
+            i += len - 1;
+        }
+    }
+    return sanitize_line(spaced);
+}
+
+bool looks_like_html(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '&' && i + 1 < s.size()) {
+            std::size_t j = i + 1;
+            if (s[j] == '#') {
+                ++j;
+                if (j < s.size() && (s[j] == 'x' || s[j] == 'X')) ++j;
+            }
+            const std::size_t start = j;
+            while (j < s.size() && (is_alpha(s[j]) || is_digit(s[j]))) ++j;
+            if (j > start && j < s.size() && s[j] == ';') return true;
+        } else if (s[i] == '<' && i + 1 < s.size()) {
+            std::size_t j = i + 1;
+            if (s[j] == '/') ++j;
+            std::string name;
+            while (j < s.size() && (is_alpha(s[j]) || is_digit(s[j])) && name.size() < 16)
+                name += lower(s[j++]);
+            if (name.empty() || j >= s.size()) continue;
+            if (!is_html_space(s[j]) && s[j] != '>' && s[j] != '/') continue;
+            if (gumbo_tag_enum(name.c_str()) != GUMBO_TAG_UNKNOWN) return true;
+        }
+    }
+    return false;
+}
+
+std::string html_to_text_linear(std::string_view html) {
+    LinearText t;
+    scan_html(html, t);
+    return clean_text(decode_entities(t.out));
+}
+
+std::string HtmlToText::operator()(std::string_view html) {
+    if (html.find('<') == std::string_view::npos) return clean_text(decode_entities(html));
+    Guard g;
+    scan_html(html, g);
+    if (g.tags > kMaxTags || g.depth > kMaxDepth || g.tags > tags_left_) {
+        ++fallbacks_;
+        return html_to_text_linear(html);
+    }
+    tags_left_ -= g.tags;
+    GumboParse p{html};
+    if (!p.output) return html_to_text_linear(html);
+    return clean_text(gumbo_text(p.output->root));
+}
+
+std::string html_to_text(std::string_view html) {
+    HtmlToText convert;
+    return convert(html);
+}
+
+}  // namespace specwatch::parse

@@ -1,0 +1,71 @@
+#include "parsers/url.h"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+namespace specwatch::parse {
+
+namespace {
+
+struct CurluDeleter {
+    void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+struct CurlStringDeleter {
+    void operator()(char* s) const { curl_free(s); }
+};
+
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+std::string_view trim_ws(std::string_view s) {
+    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && ws(s.front())) s.remove_prefix(1);
+    while (!s.empty() && ws(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// Accept schemes libcurl does not speak (feeds link to ftp:, gopher:, ...) and
+// the spaces careless feeds leave in paths (libcurl percent-encodes them).
+constexpr unsigned kFlags = CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE;
+
+}  // namespace
+
+bool has_scheme(std::string_view s) {
+    if (s.empty() || !is_alpha(s[0])) return false;
+    for (std::size_t i = 1; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == ':') return true;
+        if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.')
+            return false;
+    }
+    return false;
+}
+
+std::string resolve_url(std::string_view base_in, std::string_view ref_in) {
+    const std::string_view ref = trim_ws(ref_in);
+    const std::string_view base = trim_ws(base_in);
+    if (has_scheme(ref) || base.empty()) return std::string(ref);
+    // libcurl 7.88 resolves most references by RFC 3986 but turns "" and
+    // "#frag" into the base's directory: those two are the base itself.
+    if (ref.empty() || ref.front() == '#') {
+        if (!has_scheme(base)) return std::string(ref);
+        std::string b(base.substr(0, base.find('#')));
+        return b + std::string(ref);
+    }
+    std::unique_ptr<CURLU, CurluDeleter> u{curl_url()};
+    if (!u) return std::string(ref);
+    const std::string base_s(base), ref_s(ref);
+    if (curl_url_set(u.get(), CURLUPART_URL, base_s.c_str(), kFlags) != CURLUE_OK)
+        return std::string(ref);
+    if (curl_url_set(u.get(), CURLUPART_URL, ref_s.c_str(), kFlags) != CURLUE_OK)
+        return std::string(ref);
+    char* out = nullptr;
+    if (curl_url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK || out == nullptr)
+        return std::string(ref);
+    std::unique_ptr<char, CurlStringDeleter> owned{out};
+    return std::string(out);
+}
+
+}  // namespace specwatch::parse

@@ -1,0 +1,969 @@
+#include "parsers/xml_feed.h"
+
+#include "common/text.h"
+#include "parsers/dates.h"
+#include "parsers/text.h"
+#include "parsers/url.h"
+
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <climits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace specwatch::parse {
+
+namespace {
+
+// --- Namespaces --------------------------------------------------------------
+//
+// Elements are told apart by namespace URI, never by prefix: "dc:creator" is
+// whatever prefix the document bound to the Dublin Core URI.
+
+enum class Ns {
+    none,  // no namespace: RSS 0.9x/2.0 elements
+    rss,   // RSS 1.0, RSS 0.90, and the namespaces some RSS 2.0 feeds declare
+    atom10,
+    atom03,
+    rdf,
+    dc,
+    dcterms,
+    content,
+    xhtml,
+    itunes,
+    media,
+    feedburner,
+    xml,
+    other,
+};
+
+struct KnownNs {
+    std::string_view uri;  // lower case, without a trailing "/"
+    Ns ns;
+};
+constexpr std::array<KnownNs, 17> kNamespaces{{
+    {"http://purl.org/rss/1.0", Ns::rss},
+    {"http://my.netscape.com/rdf/simple/0.9", Ns::rss},
+    {"http://backend.userland.com/rss2", Ns::rss},
+    {"http://backend.userland.com/rss", Ns::rss},
+    {"http://blogs.law.harvard.edu/tech/rss", Ns::rss},
+    {"http://www.w3.org/2005/atom", Ns::atom10},
+    {"http://purl.org/atom/ns#", Ns::atom03},
+    {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", Ns::rdf},
+    {"http://purl.org/dc/elements/1.1", Ns::dc},
+    {"http://purl.org/dc/elements/1.0", Ns::dc},
+    {"http://purl.org/dc/terms", Ns::dcterms},
+    {"http://purl.org/rss/1.0/modules/content", Ns::content},
+    {"http://www.w3.org/1999/xhtml", Ns::xhtml},
+    {"http://www.itunes.com/dtds/podcast-1.0.dtd", Ns::itunes},
+    {"http://search.yahoo.com/mrss", Ns::media},
+    {"http://rssnamespace.org/feedburner/ext/1.0", Ns::feedburner},
+    {"http://www.w3.org/xml/1998/namespace", Ns::xml},
+}};
+
+constexpr std::string_view kRss090 = "http://my.netscape.com/rdf/simple/0.9";
+
+std::string normalize_uri(std::string_view uri) {
+    std::string u = to_lower_ascii(trim(uri));
+    while (!u.empty() && u.back() == '/') u.pop_back();
+    return u;
+}
+
+Ns classify(std::string_view uri) {
+    if (uri.empty()) return Ns::none;
+    const std::string u = normalize_uri(uri);
+    for (const auto& k : kNamespaces)
+        if (k.uri == u) return k.ns;
+    return Ns::other;
+}
+
+// The namespace bindings and base URL in effect at one element. Scopes live
+// on the C++ stack of the walk that made them, each pointing at its parent.
+struct Scope {
+    const Scope* parent = nullptr;
+    pugi::xml_node node;
+    std::string base;
+};
+
+std::string_view namespace_uri(const Scope& scope, std::string_view prefix) {
+    if (prefix == "xml") return "http://www.w3.org/XML/1998/namespace";
+    for (const Scope* s = &scope; s != nullptr; s = s->parent) {
+        for (pugi::xml_attribute a : s->node.attributes()) {
+            const std::string_view n = a.name();
+            if (prefix.empty() ? n == "xmlns"
+                               : (n.size() == prefix.size() + 6 && n.starts_with("xmlns:") &&
+                                  n.substr(6) == prefix))
+                return a.value();
+        }
+    }
+    return {};
+}
+
+struct QName {
+    Ns ns = Ns::none;
+    std::string_view uri;
+    std::string_view local;
+};
+
+QName split(std::string_view name, const Scope& scope, bool is_attribute) {
+    const auto colon = name.find(':');
+    if (colon == std::string_view::npos) {
+        // Unprefixed attributes are in no namespace; elements take the default.
+        if (is_attribute) return {Ns::none, {}, name};
+        const std::string_view uri = namespace_uri(scope, "");
+        return {classify(uri), uri, name};
+    }
+    const std::string_view uri = namespace_uri(scope, name.substr(0, colon));
+    // An unbound prefix: keep the element, in a namespace nothing matches.
+    return {uri.empty() ? Ns::other : classify(uri), uri, name.substr(colon + 1)};
+}
+
+// --- Small helpers ------------------------------------------------------------
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && to_lower_ascii(a) == to_lower_ascii(b);
+}
+
+// An attribute's value, references decoded (the document is parsed without
+// pugixml's own decoding, see parse_xml_feed); "" when absent.
+std::string attribute(pugi::xml_node el, std::string_view name) {
+    for (pugi::xml_attribute a : el.attributes())
+        if (name == a.name()) return decode_entities(a.value());
+    return "";
+}
+
+// An attribute in a namespace, whatever its prefix (rdf:about).
+std::string attribute_ns(const Scope& own, Ns ns, std::string_view local) {
+    for (pugi::xml_attribute a : own.node.attributes()) {
+        const QName q = split(a.name(), own, true);
+        if (q.ns == ns && q.local == local) return decode_entities(a.value());
+    }
+    return "";
+}
+
+bool has_element_children(pugi::xml_node n) {
+    for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling())
+        if (c.type() == pugi::node_element) return true;
+    return false;
+}
+
+Scope enter(const Scope& parent, pugi::xml_node el) {
+    Scope s{&parent, el, parent.base};
+    for (pugi::xml_attribute a : el.attributes()) {
+        if (std::string_view(a.name()) == "xml:base") {
+            s.base = resolve_url(parent.base, decode_entities(a.value()));
+            break;
+        }
+    }
+    return s;
+}
+
+std::string decode_base64(std::string_view in) {
+    std::string out;
+    unsigned buffer = 0;
+    int bits = 0;
+    for (char c : in) {
+        int v = -1;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+' || c == '-')
+            v = 62;
+        else if (c == '/' || c == '_')
+            v = 63;
+        else if (c == '=')
+            break;
+        if (v < 0) continue;  // line breaks and other white space
+        buffer = (buffer << 6) | static_cast<unsigned>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((buffer >> bits) & 0xFF);
+        }
+    }
+    return out;
+}
+
+// "jane@example.org (Jane Doe)" and "Jane Doe <jane@example.org>" are Jane Doe.
+std::string person_name(std::string_view s) {
+    std::string t = trim(s);
+    if (!t.empty() && t.back() == ')') {
+        const auto open = t.find('(');
+        if (open != std::string::npos && open > 0 &&
+            t.substr(0, open).find('@') != std::string::npos) {
+            std::string name = trim(std::string_view(t).substr(open + 1, t.size() - open - 2));
+            if (!name.empty()) return name;
+        }
+    }
+    if (!t.empty() && t.back() == '>') {
+        const auto open = t.rfind('<');
+        if (open != std::string::npos && open > 0 &&
+            t.substr(open).find('@') != std::string::npos) {
+            std::string name = trim(std::string_view(t).substr(0, open));
+            if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
+                name = trim(std::string_view(name).substr(1, name.size() - 2));
+            if (!name.empty()) return name;
+        }
+    }
+    return t;
+}
+
+// --- Entities declared in the document's internal DTD subset --------------
+//
+// pugixml skips the DTD. Feeds rarely declare entities, but when they do the
+// text needs them: internal general entities with literal values are
+// expanded, one level deep (a value's own references are not expanded again)
+// and within a budget per document, so billion-laughs stays harmless.
+
+class DtdEntities {
+  public:
+    // Expanded bytes per document, at most.
+    static constexpr std::size_t kBudget = 1 << 20;
+
+    explicit DtdEntities(std::string_view text);
+    // `raw` with declared entity references replaced by their values.
+    [[nodiscard]] std::string expand(std::string_view raw) const;
+    [[nodiscard]] bool empty() const { return defs_.empty(); }
+
+  private:
+    std::vector<std::pair<std::string, std::string>> defs_;
+    mutable std::size_t budget_ = kBudget;
+};
+
+DtdEntities::DtdEntities(std::string_view text) {
+    // The doctype must come before the root element: skip the prolog.
+    std::size_t i = 0;
+    while (true) {
+        while (i < text.size() &&
+               (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+            ++i;
+        std::size_t end = 0;
+        if (text.substr(i, 4) == "<!--") {
+            end = text.find("-->", i + 4);
+        } else if (text.substr(i, 2) == "<?") {
+            end = text.find("?>", i + 2);
+        } else {
+            break;
+        }
+        if (end == std::string_view::npos) return;
+        i = end + (text[end] == '-' ? 3 : 2);
+    }
+    if (text.substr(i, 9) != "<!DOCTYPE") return;
+    const auto open = text.find_first_of("[>", i);
+    if (open == std::string_view::npos || text[open] != '[') return;
+    const auto close = text.find(']', open);
+    if (close == std::string_view::npos) return;
+    const std::string_view subset = text.substr(open + 1, close - open - 1);
+    constexpr std::size_t kMaxEntities = 256;
+    constexpr std::size_t kMaxValue = 4096;
+    for (auto at = subset.find("<!ENTITY");
+         at != std::string_view::npos && defs_.size() < kMaxEntities;
+         at = subset.find("<!ENTITY", at + 1)) {
+        std::size_t j = at + 8;
+        auto space = [&] {
+            while (j < subset.size() && (subset[j] == ' ' || subset[j] == '\t' ||
+                                         subset[j] == '\r' || subset[j] == '\n'))
+                ++j;
+        };
+        space();
+        if (j >= subset.size() || subset[j] == '%') continue;  // parameter entities
+        const std::size_t name_at = j;
+        while (j < subset.size() && subset[j] != ' ' && subset[j] != '\t' && subset[j] != '\r' &&
+               subset[j] != '\n' && subset[j] != '"' && subset[j] != '\'')
+            ++j;
+        const std::string_view name = subset.substr(name_at, j - name_at);
+        space();
+        if (name.empty() || j >= subset.size() || (subset[j] != '"' && subset[j] != '\''))
+            continue;  // SYSTEM or PUBLIC: an external entity, never fetched
+        const auto end = subset.find(subset[j], j + 1);
+        if (end == std::string_view::npos) break;
+        const std::string_view value = subset.substr(j + 1, end - j - 1);
+        if (value.size() <= kMaxValue && value.find('<') == std::string_view::npos)
+            defs_.emplace_back(name, value);
+    }
+}
+
+std::string DtdEntities::expand(std::string_view raw) const {
+    if (defs_.empty() || raw.find('&') == std::string_view::npos) return std::string(raw);
+    std::string out;
+    std::size_t i = 0;
+    while (i < raw.size()) {
+        const auto amp = raw.find('&', i);
+        if (amp == std::string_view::npos) break;
+        out.append(raw.substr(i, amp - i));
+        i = amp;
+        const auto semi = raw.find(';', amp);
+        const std::string_view name = semi == std::string_view::npos
+                                          ? std::string_view()
+                                          : raw.substr(amp + 1, semi - amp - 1);
+        const auto def = std::find_if(defs_.begin(), defs_.end(),
+                                      [&](const auto& d) { return d.first == name; });
+        if (def == defs_.end() || def->second.size() > budget_) {
+            out += '&';
+            ++i;
+            continue;
+        }
+        budget_ -= def->second.size();
+        out += def->second;
+        i = semi + 1;
+    }
+    out.append(raw.substr(std::min(i, raw.size())));
+    return out;
+}
+
+// --- Items under construction -------------------------------------------------
+//
+// A field can come from several elements (an RSS <link>, an atom:link, a
+// permalink guid); each offer has a priority and the lowest wins, the first
+// of equals. So the result does not depend on the order of the elements.
+
+struct Slot {
+    int priority = INT_MAX;
+    std::string value;
+
+    void offer(int p, std::string v) {
+        if (v.empty() || p >= priority) return;
+        priority = p;
+        value = std::move(v);
+    }
+    // For dates, a repeated element corrects the one before it (as in
+    // feedparser): the last of equals wins.
+    void offer_last(int p, std::string v) {
+        if (v.empty() || p > priority) return;
+        priority = p;
+        value = std::move(v);
+    }
+};
+
+struct Draft {
+    Slot id, link, title, summary, content, published, updated;
+    std::vector<std::string> authors;
+    int author_priority = INT_MAX;
+    std::vector<std::string> categories;
+
+    // Several authors of the same kind (two dc:creator) are all kept.
+    void add_author(int p, std::string v) {
+        if (v.empty() || p > author_priority) return;
+        if (p < author_priority) {
+            authors.clear();
+            author_priority = p;
+        }
+        if (std::find(authors.begin(), authors.end(), v) == authors.end())
+            authors.push_back(std::move(v));
+    }
+    void add_category(std::string v) {
+        if (!v.empty() && std::find(categories.begin(), categories.end(), v) == categories.end())
+            categories.push_back(std::move(v));
+    }
+};
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+    std::string out;
+    for (const auto& p : parts) {
+        if (!out.empty()) out += sep;
+        out += p;
+    }
+    return out;
+}
+
+// --- The reader -----------------------------------------------------------------
+
+class Reader {
+  public:
+    Reader(std::string_view base_url, const DtdEntities& entities)
+        : base_url_(base_url), entities_(entities) {}
+
+    Result<Feed> read(const pugi::xml_document& doc, FeedFamily family);
+
+  private:
+    // Text of the element's direct character data: references decoded in
+    // parsed text, CDATA sections as written.
+    std::string raw_text(pugi::xml_node n) const;
+    // Text of all descendants, for inline XHTML: script and style skipped,
+    // block elements separating words. Not yet cleaned.
+    std::string walk_text(pugi::xml_node n) const;
+
+    std::string plain(pugi::xml_node n) const {
+        return clean_text(has_element_children(n) ? walk_text(n) : raw_text(n));
+    }
+    std::string html(pugi::xml_node n) {
+        return has_element_children(n) ? clean_text(walk_text(n)) : html_(raw_text(n));
+    }
+    // Text by the specs but HTML in practice (RSS titles): markup or
+    // references make it HTML.
+    std::string sniffed(pugi::xml_node n) {
+        if (has_element_children(n)) return clean_text(walk_text(n));
+        const std::string raw = raw_text(n);
+        return looks_like_html(raw) ? html_(raw) : clean_text(raw);
+    }
+    std::string atom_text(pugi::xml_node n);
+    std::string atom_person(const Scope& own) const;
+    std::string date(pugi::xml_node n) const { return normalize_date(plain(n)); }
+    std::string media_text(pugi::xml_node n) {
+        return to_lower_ascii(trim(attribute(n, "type"))) == "html" ? html(n) : plain(n);
+    }
+    void atom_link(const Scope& own, Slot& link, int priority) const;
+
+    // `nested`: inside a media:group, which is read one level deep only.
+    void item_child(const Scope& own, Draft& d, bool nested = false);
+    void feed_child(const Scope& own, Draft& d);
+    Item finish(Draft& d, const std::vector<std::string>& inherited) const;
+
+    Feed rss(const Scope& root, bool rdf);
+    Feed atom(const Scope& root, bool entry_only);
+
+    // An element's name; elements in the root's namespace belong to the
+    // format read (so an Atom feed in an old draft's namespace, or in none,
+    // still reads as Atom).
+    QName element_name(const Scope& own) const {
+        QName q = split(own.node.name(), own, false);
+        if (q.uri == family_uri_) q.ns = family_;
+        return q;
+    }
+
+    // Parsed character data to text.
+    std::string decode(std::string_view raw) const {
+        return decode_entities(entities_.empty() ? raw : entities_.expand(raw));
+    }
+
+    std::string base_url_;
+    const DtdEntities& entities_;
+    Ns family_ = Ns::none;
+    std::string family_uri_;
+    HtmlToText html_;
+};
+
+std::string Reader::raw_text(pugi::xml_node n) const {
+    std::string out;
+    for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
+        if (c.type() == pugi::node_pcdata)
+            out += decode(c.value());
+        else if (c.type() == pugi::node_cdata)
+            out += c.value();
+    }
+    return out;
+}
+
+// The lower case local name of an element ("xhtml:P" is "p").
+std::string local_name(pugi::xml_node el) {
+    std::string_view name = el.name();
+    if (const auto colon = name.find(':'); colon != std::string_view::npos)
+        name = name.substr(colon + 1);
+    return to_lower_ascii(name);
+}
+
+std::string Reader::walk_text(pugi::xml_node n) const {
+    std::string out;
+    // Without recursion: a hostile document may nest elements a million deep.
+    auto advance = [&](pugi::xml_node c) -> pugi::xml_node {
+        while (true) {
+            if (pugi::xml_node next = c.next_sibling()) return next;
+            c = c.parent();
+            if (!c || c == n) return {};
+            if (is_block_element(local_name(c))) out += ' ';  // leaving an element
+        }
+    };
+    pugi::xml_node cur = n.first_child();
+    while (cur) {
+        if (cur.type() == pugi::node_pcdata) {
+            out += decode(cur.value());
+        } else if (cur.type() == pugi::node_cdata) {
+            out += cur.value();
+        } else if (cur.type() == pugi::node_element) {
+            const std::string local = local_name(cur);
+            if (!is_hidden_element(local)) {
+                if (is_block_element(local)) out += ' ';
+                if (cur.first_child()) {
+                    cur = cur.first_child();
+                    continue;
+                }
+            }
+        }
+        cur = advance(cur);
+    }
+    return out;
+}
+
+// Atom text constructs: type="text" (default), "html", "xhtml", or a MIME type
+// (Atom 0.3, whose mode="escaped"/"base64"/"xml" says how it is carried).
+std::string Reader::atom_text(pugi::xml_node n) {
+    const std::string type = to_lower_ascii(trim(attribute(n, "type")));
+    const std::string mode = to_lower_ascii(trim(attribute(n, "mode")));
+    const bool is_html = type == "html" || type == "text/html";
+    const bool is_xhtml = type == "xhtml" || type == "application/xhtml+xml";
+    if (mode == "base64") {
+        const std::string bytes = decode_base64(raw_text(n));
+        if (is_html) return html_(bytes);
+        if (type.empty() || type == "text" || type.starts_with("text/")) return clean_text(bytes);
+        return "";  // an image or another binary type: no text
+    }
+    if (is_html) {
+        // mode="xml" (Atom 0.3's default) with escaped HTML is still HTML.
+        return html(n);
+    }
+    if (is_xhtml || mode == "xml" || type.ends_with("+xml") || type.ends_with("/xml"))
+        return clean_text(walk_text(n));
+    if (type.empty() || type == "text" || type.starts_with("text/")) return plain(n);
+    return "";  // Atom 1.0 base64 content of another type
+}
+
+// An Atom person: its name, else its e-mail address.
+std::string Reader::atom_person(const Scope& own) const {
+    std::string name, email;
+    for (pugi::xml_node c = own.node.first_child(); c; c = c.next_sibling()) {
+        if (c.type() != pugi::node_element) continue;
+        const Scope cs = enter(own, c);
+        const QName q = element_name(cs);
+        if (q.ns != Ns::atom10 && q.ns != Ns::atom03 && q.ns != Ns::none) continue;
+        if (q.local == "name" && name.empty()) name = plain(c);
+        if (q.local == "email" && email.empty()) email = plain(c);
+    }
+    if (!name.empty()) return name;
+    if (!email.empty()) return email;
+    // Some feeds write the name as the element's text.
+    return has_element_children(own.node) ? std::string() : person_name(plain(own.node));
+}
+
+// atom:link: rel="alternate" (or no rel) is the link; an alternate of a
+// non-HTML type is second best; any other rel (self, related, enclosure) is
+// used only when there is nothing else.
+void Reader::atom_link(const Scope& own, Slot& link, int priority) const {
+    std::string href = trim(attribute(own.node, "href"));
+    // Some feeds write the URL as the element's text, as RSS does.
+    if (href.empty() && !has_element_children(own.node)) href = plain(own.node);
+    if (href.empty()) return;
+    std::string rel = to_lower_ascii(trim(attribute(own.node, "rel")));
+    if (rel == "http://www.iana.org/assignments/relation/alternate") rel = "alternate";
+    const std::string type = to_lower_ascii(trim(attribute(own.node, "type")));
+    int p = priority + 3;
+    if (rel.empty() || rel == "alternate")
+        p = type.empty() || type.find("html") != std::string::npos ? priority : priority + 1;
+    link.offer(p, resolve_url(own.base, href));
+}
+
+// Priorities (lower wins): the format's own element first, then the other
+// vocabularies in the order feeds use them.
+void Reader::item_child(const Scope& own, Draft& d, bool nested) {
+    const pugi::xml_node el = own.node;
+    const QName q = element_name(own);
+    switch (q.ns) {
+        case Ns::none:
+        case Ns::rss: {
+            const std::string local = to_lower_ascii(q.local);
+            if (local == "title") {
+                d.title.offer(0, sniffed(el));
+            } else if (local == "link") {
+                if (const std::string url = plain(el); !url.empty())
+                    d.link.offer(0, resolve_url(own.base, url));
+            } else if (local == "description") {
+                d.summary.offer(0, html(el));
+            } else if (local == "guid") {
+                const std::string guid = plain(el);
+                d.id.offer(0, guid);
+                // A guid is a permalink unless it says otherwise; only a URL
+                // that says it is one becomes the link.
+                const std::string perma = to_lower_ascii(trim(attribute(el, "isPermaLink")));
+                const std::string lg = to_lower_ascii(guid);
+                if (perma != "false" && (lg.starts_with("http://") || lg.starts_with("https://")))
+                    d.link.offer(3, guid);
+            } else if (local == "author") {
+                d.add_author(0, person_name(plain(el)));
+            } else if (local == "category") {
+                d.add_category(plain(el));
+            } else if (local == "pubdate") {
+                d.published.offer_last(0, date(el));
+            } else if (local == "fullitem") {  // UserLand's full text, before content:encoded
+                d.content.offer(1, html(el));
+            }
+            break;
+        }
+        case Ns::atom10:
+        case Ns::atom03: {
+            const std::string_view local = q.local;
+            if (local == "id") {
+                d.id.offer(1, plain(el));
+            } else if (local == "title") {
+                d.title.offer(1, atom_text(el));
+            } else if (local == "link") {
+                atom_link(own, d.link, 1);
+            } else if (local == "summary") {
+                d.summary.offer(1, atom_text(el));
+            } else if (local == "content") {
+                if (attribute(el, "src").empty()) d.content.offer(1, atom_text(el));
+            } else if (local == "author") {
+                d.add_author(1, atom_person(own));
+            } else if (local == "category") {
+                std::string term = clean_text(attribute(el, "term"));
+                if (term.empty()) term = clean_text(attribute(el, "label"));
+                d.add_category(std::move(term));
+            } else if (local == "published") {
+                d.published.offer_last(1, date(el));
+            } else if (local == "issued") {  // Atom 0.3
+                d.published.offer_last(2, date(el));
+            } else if (local == "created") {
+                d.published.offer_last(3, date(el));
+            } else if (local == "updated" || local == "modified") {
+                d.updated.offer_last(1, date(el));
+            }
+            break;
+        }
+        case Ns::dc: {
+            const std::string_view local = q.local;
+            if (local == "creator" || local == "author") {  // dc:author is not DC, but used
+                d.add_author(2, person_name(plain(el)));
+            } else if (local == "subject") {
+                d.add_category(plain(el));
+            } else if (local == "date") {
+                d.published.offer_last(2, date(el));
+            } else if (local == "title") {
+                d.title.offer(2, sniffed(el));
+            } else if (local == "description") {
+                d.summary.offer(2, sniffed(el));
+            }
+            break;
+        }
+        case Ns::dcterms: {
+            if (q.local == "modified") {
+                d.updated.offer_last(2, date(el));
+            } else if (q.local == "issued" || q.local == "created" || q.local == "date") {
+                d.published.offer_last(3, date(el));
+            }
+            break;
+        }
+        case Ns::content:
+            if (q.local == "encoded") d.content.offer(0, html(el));
+            break;
+        case Ns::xhtml:
+            if (q.local == "body" || q.local == "div")
+                d.content.offer(2, clean_text(walk_text(el)));
+            break;
+        case Ns::itunes:
+            if (q.local == "author") {
+                d.add_author(3, plain(el));
+            } else if (q.local == "summary") {
+                d.summary.offer(3, sniffed(el));
+            } else if (q.local == "category") {
+                // Apple's categories nest: "Technology" > "Gadgets" are both kept.
+                d.add_category(clean_text(attribute(el, "text")));
+                if (!nested)
+                    for (pugi::xml_node c = el.first_child(); c; c = c.next_sibling())
+                        if (c.type() == pugi::node_element) item_child(enter(own, c), d, true);
+            }
+            break;
+        case Ns::media:
+            if (q.local == "title") {
+                d.title.offer(3, media_text(el));
+            } else if (q.local == "description") {
+                d.summary.offer(4, media_text(el));
+            } else if (q.local == "category") {
+                d.add_category(plain(el));
+            } else if (q.local == "group" && !nested) {
+                for (pugi::xml_node c = el.first_child(); c; c = c.next_sibling())
+                    if (c.type() == pugi::node_element) item_child(enter(own, c), d, true);
+            }
+            break;
+        case Ns::feedburner:
+            // FeedBurner's <link> is its own redirector; origLink is the article.
+            if (q.local == "origLink") d.link.offer(-1, resolve_url(own.base, plain(el)));
+            break;
+        default:
+            break;
+    }
+}
+
+void Reader::feed_child(const Scope& own, Draft& d) {
+    const pugi::xml_node el = own.node;
+    const QName q = element_name(own);
+    switch (q.ns) {
+        case Ns::none:
+        case Ns::rss: {
+            const std::string local = to_lower_ascii(q.local);
+            if (local == "title") {
+                d.title.offer(0, sniffed(el));
+            } else if (local == "link") {
+                if (const std::string url = plain(el); !url.empty())
+                    d.link.offer(0, resolve_url(own.base, url));
+            } else if (local == "lastbuilddate") {
+                d.updated.offer_last(1, date(el));
+            } else if (local == "pubdate") {
+                d.updated.offer_last(3, date(el));
+            }
+            break;
+        }
+        case Ns::atom10:
+        case Ns::atom03: {
+            const std::string_view local = q.local;
+            if (local == "title") {
+                d.title.offer(1, atom_text(el));
+            } else if (local == "link") {
+                atom_link(own, d.link, 1);
+            } else if (local == "updated" || local == "modified") {
+                d.updated.offer_last(0, date(el));
+            } else if (local == "author") {
+                d.add_author(1, atom_person(own));
+            }
+            break;
+        }
+        case Ns::dc:
+            if (q.local == "date") {
+                d.updated.offer_last(2, date(el));
+            } else if (q.local == "title") {
+                d.title.offer(2, sniffed(el));
+            }
+            break;
+        case Ns::dcterms:
+            if (q.local == "modified") d.updated.offer_last(2, date(el));
+            break;
+        default:
+            break;
+    }
+}
+
+Item Reader::finish(Draft& d, const std::vector<std::string>& inherited) const {
+    Item it;
+    it.link = std::move(d.link.value);
+    it.title = std::move(d.title.value);
+    it.summary = std::move(d.summary.value);
+    it.content = std::move(d.content.value);
+    it.author = join(d.authors.empty() ? inherited : d.authors, ", ");
+    it.categories = std::move(d.categories);
+    it.published = std::move(d.published.value);
+    it.updated = std::move(d.updated.value);
+    it.id = std::move(d.id.value);
+    if (it.id.empty()) it.id = it.link;
+    if (it.id.empty()) {
+        // Neither id nor link: what identifies the item to a reader is its
+        // title and date (its text when it has neither); unit separators keep
+        // the parts apart.
+        std::string key = it.title + '\x1f' + (it.published.empty() ? it.updated : it.published);
+        if (it.title.empty() && it.published.empty() && it.updated.empty())
+            key += '\x1f' + it.summary + '\x1f' + it.content;
+        it.id = "hash:" + hash_hex(key);
+    }
+    return it;
+}
+
+Feed Reader::rss(const Scope& root, bool rdf) {
+    Feed feed;
+    feed.format = "rss2.0";
+    if (rdf) {
+        feed.format = "rss1.0";
+        for (pugi::xml_node c = root.node.first_child(); c; c = c.next_sibling()) {
+            if (c.type() != pugi::node_element) continue;
+            const Scope cs = enter(root, c);
+            if (normalize_uri(element_name(cs).uri) == kRss090) feed.format = "rss0.9x";
+        }
+    } else {
+        const std::string version = trim(attribute(root.node, "version"));
+        if (version.starts_with("0.")) feed.format = "rss0.9x";
+    }
+
+    Draft channel;
+    bool have_channel = false;
+    auto read_item = [&](const Scope& item) {
+        Draft d;
+        if (rdf) d.id.offer(1, trim(attribute_ns(item, Ns::rdf, "about")));
+        for (pugi::xml_node c = item.node.first_child(); c; c = c.next_sibling())
+            if (c.type() == pugi::node_element) item_child(enter(item, c), d);
+        feed.items.push_back(finish(d, {}));
+    };
+    // Items belong in the channel (RSS 0.9x/2.0) or beside it (RSS 1.0);
+    // feeds put them in either place, so both are read, in document order.
+    for (pugi::xml_node c = root.node.first_child(); c; c = c.next_sibling()) {
+        if (c.type() != pugi::node_element) continue;
+        const Scope cs = enter(root, c);
+        const QName q = element_name(cs);
+        if (q.ns != Ns::none && q.ns != Ns::rss) continue;
+        const std::string local = to_lower_ascii(q.local);
+        if (local == "item") {
+            read_item(cs);
+        } else if (local == "channel") {
+            for (pugi::xml_node e = c.first_child(); e; e = e.next_sibling()) {
+                if (e.type() != pugi::node_element) continue;
+                const Scope es = enter(cs, e);
+                const QName eq = element_name(es);
+                if ((eq.ns == Ns::none || eq.ns == Ns::rss) && iequals(eq.local, "item"))
+                    read_item(es);
+                else if (!have_channel)
+                    feed_child(es, channel);
+            }
+            have_channel = true;
+        }
+    }
+    feed.title = std::move(channel.title.value);
+    feed.link = std::move(channel.link.value);
+    feed.updated = std::move(channel.updated.value);
+    return feed;
+}
+
+Feed Reader::atom(const Scope& root, bool entry_only) {
+    Feed feed;
+    feed.format = family_ == Ns::atom03 ? "atom0.3" : "atom1.0";
+    auto is_atom = [](const QName& q) {
+        return q.ns == Ns::atom10 || q.ns == Ns::atom03 || q.ns == Ns::none;
+    };
+
+    auto read_entry = [&](const Scope& entry, const std::vector<std::string>& feed_authors) {
+        Draft d;
+        std::vector<std::string> source_authors;
+        for (pugi::xml_node c = entry.node.first_child(); c; c = c.next_sibling()) {
+            if (c.type() != pugi::node_element) continue;
+            const Scope cs = enter(entry, c);
+            const QName q = element_name(cs);
+            if (is_atom(q) && q.local == "source") {
+                // An entry copied from another feed keeps that feed's authors.
+                Draft source;
+                for (pugi::xml_node s = c.first_child(); s; s = s.next_sibling())
+                    if (s.type() == pugi::node_element) feed_child(enter(cs, s), source);
+                source_authors = std::move(source.authors);
+                continue;
+            }
+            item_child(cs, d);
+        }
+        // An entry without an author has its source's, else the feed's (RFC 4287 4.2.1).
+        feed.items.push_back(finish(d, source_authors.empty() ? feed_authors : source_authors));
+    };
+
+    if (entry_only) {
+        read_entry(root, {});
+        return feed;
+    }
+    Draft head;
+    // The feed's authors may follow its entries: read the feed-level
+    // elements first.
+    for (pugi::xml_node c = root.node.first_child(); c; c = c.next_sibling()) {
+        if (c.type() != pugi::node_element) continue;
+        const Scope cs = enter(root, c);
+        const QName q = element_name(cs);
+        if (!(is_atom(q) && q.local == "entry")) feed_child(cs, head);
+    }
+    for (pugi::xml_node c = root.node.first_child(); c; c = c.next_sibling()) {
+        if (c.type() != pugi::node_element) continue;
+        const Scope cs = enter(root, c);
+        const QName q = element_name(cs);
+        if (is_atom(q) && q.local == "entry") read_entry(cs, head.authors);
+    }
+    feed.title = std::move(head.title.value);
+    feed.link = std::move(head.link.value);
+    feed.updated = std::move(head.updated.value);
+    return feed;
+}
+
+Result<Feed> Reader::read(const pugi::xml_document& doc, FeedFamily family) {
+    const pugi::xml_node root_el = doc.document_element();
+    const Scope top{nullptr, doc, base_url_};
+    const Scope root = enter(top, root_el);
+    const QName q = split(root_el.name(), root, false);
+    const std::string shown = "<" + std::string(root_el.name()) + ">";
+    // Feeds are recognized by their root's local name: namespaces vary
+    // (RSS 2.0 in UserLand's, Atom drafts in their own) more than names do.
+    const bool is_rss = iequals(q.local, "rss") && q.ns != Ns::atom10 && q.ns != Ns::atom03;
+    const bool is_rdf = q.local == "RDF" && (q.ns == Ns::rdf || q.ns == Ns::rss);
+    const bool atomish = q.ns != Ns::rss && q.ns != Ns::rdf && q.ns != Ns::xhtml;
+    const bool is_feed = q.local == "feed" && atomish;
+    const bool is_entry = q.local == "entry" && (q.ns == Ns::atom10 || q.ns == Ns::atom03);
+
+    if (is_rss || is_rdf) {
+        if (family == FeedFamily::atom)
+            return make_error("not an Atom feed: root element is " + shown +
+                              " (an RSS feed; the source's format says atom)");
+        family_ = Ns::rss;
+        family_uri_ = q.uri;
+        return rss(root, is_rdf);
+    }
+    if (is_feed || is_entry) {
+        if (family == FeedFamily::rss)
+            return make_error("not an RSS feed: root element is " + shown +
+                              " (an Atom feed; the source's format says rss)");
+        const bool old =
+            q.ns == Ns::atom03 ||
+            (q.ns != Ns::atom10 && trim(attribute(root_el, "version")).starts_with("0."));
+        family_ = old ? Ns::atom03 : Ns::atom10;
+        family_uri_ = q.uri;
+        return atom(root, is_entry);
+    }
+    std::string what = "not a feed: root element is " + shown;
+    if (iequals(q.local, "html")) what += " (a web page, not RSS or Atom)";
+    return make_error(what);
+}
+
+// "line L, column C" of a byte offset, counting columns in characters.
+std::string position(std::string_view text, std::ptrdiff_t offset) {
+    const auto end = static_cast<std::size_t>(
+        std::clamp<std::ptrdiff_t>(offset, 0, static_cast<std::ptrdiff_t>(text.size())));
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i < end; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+            ++column;
+        }
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// The name of the first element, read the way an HTML page starts: for a
+// document pugixml rejects, whether it is a web page is the useful news.
+std::string first_element_name(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        i = text.find('<', i);
+        if (i == std::string_view::npos || i + 1 >= text.size()) return "";
+        const char c = text[i + 1];
+        if (c == '!' || c == '?') {
+            if (iequals(text.substr(i, 14), "<!doctype html")) return "html";
+            const std::size_t end =
+                text.substr(i, 4) == "<!--" ? text.find("-->", i) : text.find('>', i);
+            if (end == std::string_view::npos) return "";
+            i = end + 1;
+            continue;
+        }
+        std::size_t j = i + 1;
+        while (j < text.size() && text[j] != '>' && text[j] != '/' && text[j] != ' ' &&
+               text[j] != '\t' && text[j] != '\r' && text[j] != '\n' && j - i < 64)
+            ++j;
+        return std::string(text.substr(i + 1, j - i - 1));
+    }
+    return "";
+}
+
+}  // namespace
+
+Result<Feed> parse_xml_feed(std::string_view utf8, std::string_view base_url, FeedFamily family) {
+    // pugixml's own reference decoding is off: it knows only XML's five named
+    // references and would leave "&nbsp;" and "&amp;nbsp;" alike as "&nbsp;".
+    // Decoding ourselves keeps HTML's named references (RSS 0.91's DTD
+    // declares them) apart from escaped text. pugixml expands no DTD entities,
+    // so billion-laughs documents stay small.
+    constexpr unsigned kParseOptions =
+        pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute | pugi::parse_ws_pcdata;
+    pugi::xml_document doc;
+    const pugi::xml_parse_result r =
+        doc.load_buffer(utf8.data(), utf8.size(), kParseOptions, pugi::encoding_utf8);
+    if (!r) {
+        if (trim(utf8).empty()) return make_error("not a feed: the document is empty");
+        const std::string first = first_element_name(utf8);
+        if (iequals(first, "html"))
+            return make_error("not a feed: root element is <html> (a web page, not RSS or Atom)");
+        if (r.status == pugi::status_no_document_element)
+            return make_error("not a feed: the document has no root element");
+        std::string what = r.description();
+        if (!what.empty())
+            what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+        return make_error("XML error at " + position(utf8, r.offset) + ": " + what);
+    }
+    const DtdEntities entities{utf8};
+    Reader reader{base_url, entities};
+    return reader.read(doc, family);
+}
+
+}  // namespace specwatch::parse
