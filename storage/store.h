@@ -18,30 +18,34 @@ struct sqlite3;
 
 namespace specwatch::storage {
 
+namespace sql {
+class StatementCache;
+}
+
 // The schema version this binary writes (PRAGMA user_version).
 inline constexpr int kSchemaVersion = 1;
 
 struct SourceState {
     std::string name, body, group, url, format;
     bool enabled = true;
-    std::string etag, last_modified;       // validators for the next conditional GET
-    std::int64_t last_poll = 0;            // unix seconds; 0 = never
+    std::string etag, last_modified;  // validators for the next conditional GET
+    std::int64_t last_poll = 0;       // unix seconds; 0 = never
     std::int64_t last_success = 0;
-    int last_status = 0;                   // HTTP status of the last fetch (0: none)
-    std::string last_error;                // empty when the last poll succeeded
-    int failures = 0;                      // failures in a row
-    std::int64_t next_poll = 0;            // unix seconds; 0 = as soon as possible
-    std::string feed_format;               // what the last parse detected ("rss2.0")
-    std::int64_t items = 0;                // stored items of this source
+    int last_status = 0;         // HTTP status of the last fetch (0: none)
+    std::string last_error;      // empty when the last poll succeeded
+    int failures = 0;            // failures in a row
+    std::int64_t next_poll = 0;  // unix seconds; 0 = as soon as possible
+    std::string feed_format;     // what the last parse detected ("rss2.0")
+    std::int64_t items = 0;      // stored items of this source
 };
 
 // What one fetch of a source ended with; stored with its items in one
 // transaction (DESIGN.md invariant 1).
 struct FetchOutcome {
-    std::int64_t when = 0;     // unix seconds
+    std::int64_t when = 0;  // unix seconds
     int http_status = 0;
-    bool not_modified = false; // 304
-    std::string error;         // empty on success
+    bool not_modified = false;  // 304
+    std::string error;          // empty on success
     std::string etag, last_modified;
     std::string feed_format;
     std::int64_t next_poll = 0;
@@ -49,8 +53,8 @@ struct FetchOutcome {
 
 struct StoreResult {
     int new_items = 0;
-    int changed = 0;    // title, dates or location changed (alert-worthy)
-    int updated = 0;    // other fields changed (stored quietly)
+    int changed = 0;  // title, dates or location changed (alert-worthy)
+    int updated = 0;  // other fields changed (stored quietly)
     int unchanged = 0;
     std::vector<std::int64_t> new_keys, changed_keys;
 };
@@ -78,7 +82,7 @@ struct Counts {
 };
 
 class Store {
-public:
+  public:
     // Opens (creating if needed) and migrates the database at `path`. Refuses a
     // database whose schema is newer than kSchemaVersion, with a message that
     // says so.
@@ -102,8 +106,7 @@ public:
                                                  const std::vector<Item>& items,
                                                  const FetchOutcome& outcome);
     // A fetch that brought no items (304, or a failure): fetch state only.
-    [[nodiscard]] Result<void> record_fetch(const std::string& source,
-                                            const FetchOutcome& outcome);
+    [[nodiscard]] Result<void> record_fetch(const std::string& source, const FetchOutcome& outcome);
 
     [[nodiscard]] Result<std::vector<StoredItem>> items(const ItemFilter& filter);
     // FTS5 query, best match first, with a snippet. A query FTS5 rejects is
@@ -115,10 +118,12 @@ public:
     [[nodiscard]] int schema_version() const;
     sqlite3* handle() { return db_; }
 
-private:
+  private:
     Store(sqlite3* db, const Clock& clock);
     sqlite3* db_;
     const Clock& clock_;
+    // Statements prepared once per connection (storage/sqlite.h).
+    std::unique_ptr<sql::StatementCache> statements_;
 };
 
 }  // namespace specwatch::storage

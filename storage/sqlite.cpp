@@ -1,0 +1,150 @@
+#include "storage/sqlite.h"
+
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace specwatch::storage::sql {
+
+std::string last_error(sqlite3* db, bool with_file) {
+    std::string message = sqlite3_errmsg(db);
+    // Failures of the file itself: the errno says what sqlite's generic
+    // message does not ("unable to open database file" — because of what?),
+    // and the reader needs to know which file.
+    const int code = sqlite3_errcode(db) & 0xff;
+    const bool file_problem = code == SQLITE_CANTOPEN || code == SQLITE_IOERR ||
+                              code == SQLITE_FULL || code == SQLITE_READONLY ||
+                              code == SQLITE_PERM || code == SQLITE_CORRUPT ||
+                              code == SQLITE_NOTADB || code == SQLITE_BUSY;
+    if (!file_problem) return message;
+    if (const int err = sqlite3_system_errno(db); err != 0)
+        message += fmt::format(" ({})", std::strerror(err));
+    if (const char* file = sqlite3_db_filename(db, "main");
+        with_file && file != nullptr && *file != '\0')
+        message += fmt::format(" (database {})", file);
+    return message;
+}
+
+Result<void> exec(sqlite3* db, const std::string& sql) {
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+        return make_error(last_error(db));
+    return {};
+}
+
+Query::Query(Query&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)),
+      in_use_(std::exchange(other.in_use_, nullptr)),
+      bind_rc_(other.bind_rc_),
+      rc_(other.rc_) {}
+
+Query::~Query() {
+    if (stmt_ == nullptr) return;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    if (in_use_ != nullptr) *in_use_ = false;
+}
+
+void Query::check_bind(int rc) {
+    if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+}
+
+Query& Query::bind(int index, std::int64_t value) {
+    check_bind(sqlite3_bind_int64(stmt_, index, value));
+    return *this;
+}
+
+Query& Query::bind(int index, std::string_view text) {
+    check_bind(
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    return *this;
+}
+
+Query& Query::bind_null(int index) {
+    check_bind(sqlite3_bind_null(stmt_, index));
+    return *this;
+}
+
+Query& Query::bind_optional(int index, std::string_view text) {
+    return text.empty() ? bind_null(index) : bind(index, text);
+}
+
+Result<bool> Query::step() {
+    sqlite3* db = sqlite3_db_handle(stmt_);
+    if (bind_rc_ != SQLITE_OK) {
+        rc_ = bind_rc_;
+        return make_error(fmt::format("cannot bind a value: {}", sqlite3_errstr(bind_rc_)));
+    }
+    rc_ = sqlite3_step(stmt_);
+    if (rc_ == SQLITE_ROW) return true;
+    if (rc_ == SQLITE_DONE) return false;
+    return make_error(last_error(db));
+}
+
+Result<void> Query::run() {
+    for (;;) {
+        auto row = step();
+        if (!row) return row.error();
+        if (!*row) return {};
+    }
+}
+
+std::int64_t Query::int64(int column) const {
+    return sqlite3_column_int64(stmt_, column);
+}
+
+std::string Query::text(int column) const {
+    const auto* p = sqlite3_column_text(stmt_, column);
+    if (p == nullptr) return {};
+    // Bytes after the text call: the text may have been converted.
+    const int n = sqlite3_column_bytes(stmt_, column);
+    return std::string{reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)};
+}
+
+bool Query::is_null(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+Result<Query> StatementCache::get(std::string_view sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+        sqlite3_stmt* raw = nullptr;
+        // PERSISTENT: these live as long as the connection, so sqlite keeps them
+        // out of its short-lived lookaside memory.
+        if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                               SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK) {
+            sqlite3_finalize(raw);
+            return make_error(last_error(db_));
+        }
+        it = statements_.emplace(std::string{sql}, Entry{StmtPtr{raw}}).first;
+    }
+    Entry& entry = it->second;
+    if (entry.in_use) throw std::logic_error(fmt::format("statement already in use: {}", sql));
+    entry.in_use = true;
+    return Query{entry.stmt.get(), &entry.in_use};
+}
+
+Result<Transaction> Transaction::begin(sqlite3* db) {
+    if (auto r = exec(db, "BEGIN IMMEDIATE"); !r)
+        return make_error(fmt::format("cannot start a write transaction: {}", r.error().message));
+    return Transaction{db};
+}
+
+Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Transaction::~Transaction() {
+    // After some errors (SQLITE_FULL, SQLITE_IOERR…) sqlite has already rolled
+    // back by itself; then there is nothing left to roll back.
+    if (db_ != nullptr && sqlite3_get_autocommit(db_) == 0)
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Result<void> Transaction::commit() {
+    if (auto r = exec(db_, "COMMIT"); !r)
+        return make_error(fmt::format("cannot commit: {}", r.error().message));
+    db_ = nullptr;
+    return {};
+}
+
+}  // namespace specwatch::storage::sql

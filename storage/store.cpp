@@ -1,0 +1,647 @@
+#include "storage/store.h"
+
+#include "common/log.h"
+#include "common/text.h"
+#include "storage/schema.h"
+#include "storage/sqlite.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace specwatch::storage {
+
+namespace {
+
+// A listing is read by a person or a script; 10,000 rows is more than either
+// reads at once, and it bounds one reply on the control socket.
+constexpr int kMaxLimit = 10000;
+
+// A reader connection or a backup holds the lock only briefly; waiting up to
+// 5 s rides that out instead of failing a poll.
+constexpr int kBusyTimeoutMs = 5000;
+
+Error context(std::string_view what, const Error& e) {
+    return make_error(fmt::format("{}: {}", what, e.message));
+}
+
+int clamp_limit(int limit) {
+    return std::clamp(limit, 0, kMaxLimit);
+}
+
+// The fields that matter to a reader ("changed" alerts): the title, the dates
+// and the place. Fields are separated by a character no text field carries.
+std::string fingerprint(const Item& item) {
+    std::string s;
+    for (const std::string* f :
+         {&item.title, &item.published, &item.start, &item.end, &item.location}) {
+        s += *f;
+        s += '\x1f';
+    }
+    return hash_hex(s);
+}
+
+// Every field: any difference at all is worth storing, quietly or not.
+std::string content_hash(const Item& item) {
+    std::string s;
+    const auto field = [&](const std::string& f) {
+        s += f;
+        s += '\x1f';
+    };
+    const auto list = [&](const std::vector<std::string>& v) {
+        for (const auto& e : v) {
+            s += e;
+            s += '\x1e';
+        }
+        s += '\x1f';
+    };
+    field(item.id);
+    field(item.link);
+    field(item.title);
+    field(item.summary);
+    field(item.content);
+    field(item.author);
+    list(item.categories);
+    field(item.published);
+    field(item.updated);
+    field(item.start);
+    field(item.end);
+    field(item.location);
+    list(item.organizations);
+    return hash_hex(s);
+}
+
+std::string to_json(const std::vector<std::string>& values) {
+    // Feed text may hold invalid UTF-8; replace it rather than throw.
+    return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<std::string> from_json(const std::string& text) {
+    std::vector<std::string> out;
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& e : j)
+        if (e.is_string()) out.push_back(e.get<std::string>());
+    return out;
+}
+
+// ---- items ----
+
+// The columns every item query reads, in read_item's order; `i` is items, `s`
+// sources.
+constexpr std::string_view kItemColumns =
+    R"(i.key, s.name, s.body, s.grp, i.id, i.link, i.title, i.summary, i.content, i.author,
+       i.categories, i.organizations, i.published, i.updated, i.start, i."end", i.location,
+       i.first_seen, i.last_seen, i.last_changed)";
+constexpr int kItemColumnCount = 20;
+
+StoredItem read_item(const sql::Query& q) {
+    StoredItem s;
+    s.key = q.int64(0);
+    s.source = q.text(1);
+    s.body = q.text(2);
+    s.group = q.text(3);
+    Item& it = s.item;
+    it.id = q.text(4);
+    it.link = q.text(5);
+    it.title = q.text(6);
+    it.summary = q.text(7);
+    it.content = q.text(8);
+    it.author = q.text(9);
+    it.categories = from_json(q.text(10));
+    it.organizations = from_json(q.text(11));
+    it.published = q.text(12);
+    it.updated = q.text(13);
+    it.start = q.text(14);
+    it.end = q.text(15);
+    it.location = q.text(16);
+    s.first_seen = q.int64(17);
+    s.last_seen = q.int64(18);
+    s.last_changed = q.int64(19);
+    return s;
+}
+
+Result<std::vector<StoredItem>> read_items(sql::Query& q, bool with_snippet) {
+    std::vector<StoredItem> out;
+    for (;;) {
+        auto row = q.step();
+        if (!row) return row.error();
+        if (!*row) return out;
+        out.push_back(read_item(q));
+        if (with_snippet) out.back().snippet = q.text(kItemColumnCount);
+    }
+}
+
+// Binds the twelve stored fields of an item (all but its id) from `first` on.
+void bind_item_fields(sql::Query& q, int first, const Item& item) {
+    q.bind_optional(first, item.link)
+        .bind_optional(first + 1, item.title)
+        .bind_optional(first + 2, item.summary)
+        .bind_optional(first + 3, item.content)
+        .bind_optional(first + 4, item.author)
+        .bind(first + 5, to_json(item.categories))
+        .bind(first + 6, to_json(item.organizations))
+        .bind_optional(first + 7, item.published)
+        .bind_optional(first + 8, item.updated)
+        .bind_optional(first + 9, item.start)
+        .bind_optional(first + 10, item.end)
+        .bind_optional(first + 11, item.location);
+}
+
+constexpr std::string_view kFindItem =
+    "SELECT key, fingerprint, content_hash FROM items WHERE source_id = ?1 AND id = ?2";
+
+constexpr std::string_view kInsertItem = R"(
+INSERT INTO items (source_id, id, link, title, summary, content, author, categories,
+                   organizations, published, updated, start, "end", location,
+                   fingerprint, content_hash, first_seen, last_seen)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)
+RETURNING key)";
+
+constexpr std::string_view kTouchItem = "UPDATE items SET last_seen = ?2 WHERE key = ?1";
+
+// ?17 is 1 when the fingerprint changed (an alert-worthy change), else 0.
+constexpr std::string_view kUpdateItem = R"(
+UPDATE items SET link = ?2, title = ?3, summary = ?4, content = ?5, author = ?6,
+    categories = ?7, organizations = ?8, published = ?9, updated = ?10, start = ?11,
+    "end" = ?12, location = ?13, fingerprint = ?14, content_hash = ?15, last_seen = ?16,
+    last_changed = CASE WHEN ?17 THEN ?16 ELSE last_changed END,
+    changes = changes + ?17
+WHERE key = ?1)";
+
+Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const Item& item,
+                         std::int64_t now, StoreResult& result) {
+    const std::string fp = fingerprint(item);
+    const std::string hash = content_hash(item);
+
+    struct Existing {
+        std::int64_t key;
+        std::string fingerprint, content_hash;
+    };
+    std::optional<Existing> existing;
+    {
+        auto q = st.get(kFindItem);
+        if (!q) return q.error();
+        q->bind(1, source_id).bind(2, item.id);
+        auto row = q->step();
+        if (!row) return row.error();
+        if (*row) existing = Existing{q->int64(0), q->text(1), q->text(2)};
+    }
+
+    if (!existing) {
+        auto q = st.get(kInsertItem);
+        if (!q) return q.error();
+        q->bind(1, source_id).bind(2, item.id);
+        bind_item_fields(*q, 3, item);
+        q->bind(15, fp).bind(16, hash).bind(17, now);
+        auto row = q->step();
+        if (!row) return row.error();
+        result.new_items++;
+        result.new_keys.push_back(q->int64(0));
+        return {};
+    }
+
+    if (existing->content_hash == hash) {
+        auto q = st.get(kTouchItem);
+        if (!q) return q.error();
+        q->bind(1, existing->key).bind(2, now);
+        result.unchanged++;
+        return q->run();
+    }
+
+    const bool changed = existing->fingerprint != fp;
+    auto q = st.get(kUpdateItem);
+    if (!q) return q.error();
+    q->bind(1, existing->key);
+    bind_item_fields(*q, 2, item);
+    q->bind(14, fp).bind(15, hash).bind(16, now).bind(17, changed ? 1 : 0);
+    if (auto r = q->run(); !r) return r.error();
+    if (changed) {
+        result.changed++;
+        result.changed_keys.push_back(existing->key);
+    } else {
+        result.updated++;
+    }
+    return {};
+}
+
+// ---- sources ----
+
+Result<std::optional<std::int64_t>> find_source_id(sql::StatementCache& st,
+                                                   const std::string& name) {
+    auto q = st.get("SELECT id FROM sources WHERE name = ?1");
+    if (!q) return q.error();
+    q->bind(1, name);
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{q->int64(0)};
+}
+
+constexpr std::string_view kSourceColumns =
+    R"(s.name, s.body, s.grp, s.url, s.format, s.enabled, s.etag, s.last_modified, s.last_poll,
+       s.last_success, s.last_status, s.last_error, s.failures, s.next_poll, s.feed_format)";
+
+// Reads kSourceColumns followed by the item count.
+SourceState read_source(const sql::Query& q) {
+    SourceState s;
+    s.name = q.text(0);
+    s.body = q.text(1);
+    s.group = q.text(2);
+    s.url = q.text(3);
+    s.format = q.text(4);
+    s.enabled = q.int64(5) != 0;
+    s.etag = q.text(6);
+    s.last_modified = q.text(7);
+    s.last_poll = q.int64(8);
+    s.last_success = q.int64(9);
+    s.last_status = static_cast<int>(q.int64(10));
+    s.last_error = q.text(11);
+    s.failures = static_cast<int>(q.int64(12));
+    s.next_poll = q.int64(13);
+    s.feed_format = q.text(14);
+    s.items = q.int64(15);
+    return s;
+}
+
+// Validators belong to the document they came from: with a new URL they mean
+// nothing, and with a new format a 304 would skip the parse the new format
+// needs. Either way the source starts afresh; a new URL is also polled soon.
+constexpr std::string_view kUpsertSource = R"(
+INSERT INTO sources (name, body, grp, url, format, enabled) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (name) DO UPDATE SET
+    body = excluded.body,
+    grp = excluded.grp,
+    format = excluded.format,
+    enabled = excluded.enabled,
+    etag = CASE WHEN url <> excluded.url OR format <> excluded.format THEN '' ELSE etag END,
+    last_modified = CASE WHEN url <> excluded.url OR format <> excluded.format
+                         THEN '' ELSE last_modified END,
+    next_poll = CASE WHEN url <> excluded.url THEN 0 ELSE next_poll END,
+    url = excluded.url)";
+
+// A failed fetch: validators and last success stay as they were.
+constexpr std::string_view kFetchFailed = R"(
+UPDATE sources SET last_poll = ?2, last_status = ?3, next_poll = ?4, last_error = ?5,
+    failures = failures + 1
+WHERE id = ?1)";
+
+// 304: the document is as it was. Servers often omit the validators on a 304;
+// then the ones we sent stay valid.
+constexpr std::string_view kFetchNotModified = R"(
+UPDATE sources SET last_poll = ?2, last_status = ?3, next_poll = ?4, last_error = '',
+    failures = 0, last_success = ?2,
+    etag = COALESCE(NULLIF(?5, ''), etag),
+    last_modified = COALESCE(NULLIF(?6, ''), last_modified)
+WHERE id = ?1)";
+
+// A new document: its validators (or none) replace the old ones. An empty
+// format means "not detected" and keeps the last one known.
+constexpr std::string_view kFetchSucceeded = R"(
+UPDATE sources SET last_poll = ?2, last_status = ?3, next_poll = ?4, last_error = '',
+    failures = 0, last_success = ?2, etag = ?5, last_modified = ?6,
+    feed_format = COALESCE(NULLIF(?7, ''), feed_format)
+WHERE id = ?1)";
+
+Result<void> apply_outcome(sql::StatementCache& st, std::int64_t source_id, const FetchOutcome& o) {
+    const std::string_view sql = !o.error.empty() ? kFetchFailed
+                                 : o.not_modified ? kFetchNotModified
+                                                  : kFetchSucceeded;
+    auto q = st.get(sql);
+    if (!q) return q.error();
+    q->bind(1, source_id).bind(2, o.when).bind(3, o.http_status).bind(4, o.next_poll);
+    if (!o.error.empty())
+        q->bind(5, o.error);
+    else if (o.not_modified)
+        q->bind(5, o.etag).bind(6, o.last_modified);
+    else
+        q->bind(5, o.etag).bind(6, o.last_modified).bind(7, o.feed_format);
+    return q->run();
+}
+
+Result<int> read_user_version(sql::StatementCache& st) {
+    auto q = st.get("PRAGMA user_version");
+    if (!q) return q.error();
+    auto row = q->step();
+    if (!row) return row.error();
+    return *row ? static_cast<int>(q->int64(0)) : 0;
+}
+
+}  // namespace
+
+// ---- opening and migrating ----
+
+Store::Store(sqlite3* db, const Clock& clock)
+    : db_(db), clock_(clock), statements_(std::make_unique<sql::StatementCache>(db)) {}
+
+Store::~Store() {
+    statements_.reset();  // statements first: a connection closes only without them
+    sqlite3_close_v2(db_);
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Clock& clock) {
+    if (migrations().size() != static_cast<std::size_t>(kSchemaVersion))
+        throw std::logic_error("storage: kSchemaVersion does not match the list of migrations");
+
+    sqlite3* db = nullptr;
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    // The Store owns the handle from here on, even one that failed to open.
+    std::unique_ptr<Store> store{new Store(db, clock)};
+    const auto fail = [&](std::string_view why) {
+        // The message names the file up front; sqlite's part need not repeat it.
+        const std::string suffix = fmt::format(" (database {})", path);
+        if (why.ends_with(suffix)) why.remove_suffix(suffix.size());
+        return make_error(fmt::format("cannot open database {}: {}", path, why));
+    };
+    if (rc != SQLITE_OK)
+        return fail(db != nullptr ? sql::last_error(db, false) : sqlite3_errstr(rc));
+
+    if (auto r = sql::exec(db, fmt::format("PRAGMA busy_timeout = {}", kBusyTimeoutMs)); !r)
+        return fail(r.error().message);
+
+    // The first read of the file: a file that is not a database fails here
+    // ("file is not a database"), before anything writes to it.
+    auto version = read_user_version(*store->statements_);
+    if (!version) return fail(version.error().message);
+    if (*version > kSchemaVersion)
+        return make_error(fmt::format(
+            "database {} has schema version {}, newer than this specwatch (which knows up to "
+            "{}): upgrade specwatch or use another database",
+            path, *version, kSchemaVersion));
+
+    {
+        // WAL: readers (the CLI's queries through the daemon, backups) do not
+        // block the writer. NORMAL: a commit survives any crash of the process;
+        // only a power loss may take back the last transactions (NOTES.md).
+        auto q = store->statements_->get("PRAGMA journal_mode = WAL");
+        if (!q) return fail(q.error().message);
+        auto row = q->step();
+        if (!row) return fail(row.error().message);
+        const std::string mode = *row ? to_lower_ascii(q->text(0)) : "";
+        if (mode != "wal" && mode != "memory")
+            log::warning(
+                "database {}: journal mode is '{}', not 'wal' (is the file on a "
+                "network file system?)",
+                path, mode);
+    }
+    for (const char* pragma : {"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"})
+        if (auto r = sql::exec(db, pragma); !r) return fail(r.error().message);
+
+    // Each migration is one transaction, re-checked under the write lock: two
+    // connections opening a new database at once migrate it once.
+    for (int v = *version + 1; v <= kSchemaVersion; ++v) {
+        auto tx = sql::Transaction::begin(db);
+        if (!tx) return fail(tx.error().message);
+        auto current = read_user_version(*store->statements_);
+        if (!current) return fail(current.error().message);
+        if (*current >= v) continue;
+        const auto step_failed = [&](const Error& e) {
+            return fail(fmt::format("migrating to schema version {}: {}", v, e.message));
+        };
+        if (auto r = sql::exec(db, migrations()[static_cast<std::size_t>(v - 1)]); !r)
+            return step_failed(r.error());
+        if (auto r = sql::exec(db, fmt::format("PRAGMA user_version = {}", v)); !r)
+            return step_failed(r.error());
+        if (auto r = tx->commit(); !r) return step_failed(r.error());
+    }
+    if (*version < kSchemaVersion)
+        log::info("database {}: schema version {} → {}", path, *version, kSchemaVersion);
+    return store;
+}
+
+int Store::schema_version() const {
+    auto v = read_user_version(*statements_);
+    return v ? *v : -1;
+}
+
+// ---- sources ----
+
+Result<void> Store::sync_sources(const std::vector<config::Source>& sources) {
+    auto r = [&]() -> Result<void> {
+        auto tx = sql::Transaction::begin(db_);
+        if (!tx) return tx.error();
+        std::unordered_set<std::string_view> configured;
+        for (const auto& s : sources) {
+            configured.insert(s.name);
+            auto q = statements_->get(kUpsertSource);
+            if (!q) return q.error();
+            q->bind(1, s.name).bind(2, s.body).bind(3, s.group).bind(4, s.url).bind(5, s.format);
+            q->bind(6, s.enabled ? 1 : 0);
+            if (auto run = q->run(); !run)
+                return context(fmt::format("source '{}'", s.name), run.error());
+        }
+        // No longer configured: kept with their items (history stays
+        // searchable, a source put back resumes its state) but never polled.
+        std::vector<std::string> removed;
+        {
+            auto q = statements_->get("SELECT name FROM sources WHERE enabled");
+            if (!q) return q.error();
+            for (;;) {
+                auto row = q->step();
+                if (!row) return row.error();
+                if (!*row) break;
+                if (std::string name = q->text(0); !configured.contains(name))
+                    removed.push_back(std::move(name));
+            }
+        }
+        for (const auto& name : removed) {
+            auto q = statements_->get("UPDATE sources SET enabled = 0 WHERE name = ?1");
+            if (!q) return q.error();
+            q->bind(1, name);
+            if (auto run = q->run(); !run)
+                return context(fmt::format("source '{}'", name), run.error());
+        }
+        return tx->commit();
+    }();
+    if (!r) return context("cannot update the sources in the database", r.error());
+    return {};
+}
+
+Result<std::vector<SourceState>> Store::sources() {
+    static const std::string sql = fmt::format(
+        R"(SELECT {}, COALESCE(c.n, 0) FROM sources s
+           LEFT JOIN (SELECT source_id, COUNT(*) AS n FROM items GROUP BY source_id) c
+             ON c.source_id = s.id
+           ORDER BY s.name)",
+        kSourceColumns);
+    auto r = [&]() -> Result<std::vector<SourceState>> {
+        auto q = statements_->get(sql);
+        if (!q) return q.error();
+        std::vector<SourceState> out;
+        for (;;) {
+            auto row = q->step();
+            if (!row) return row.error();
+            if (!*row) return out;
+            out.push_back(read_source(*q));
+        }
+    }();
+    if (!r) return context("cannot list the sources", r.error());
+    return r;
+}
+
+Result<std::optional<SourceState>> Store::source(const std::string& name) {
+    static const std::string sql = fmt::format(
+        "SELECT {}, (SELECT COUNT(*) FROM items WHERE source_id = s.id) FROM sources s "
+        "WHERE s.name = ?1",
+        kSourceColumns);
+    auto r = [&]() -> Result<std::optional<SourceState>> {
+        auto q = statements_->get(sql);
+        if (!q) return q.error();
+        q->bind(1, name);
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) return std::optional<SourceState>{};
+        return std::optional<SourceState>{read_source(*q)};
+    }();
+    if (!r) return context(fmt::format("cannot read source '{}'", name), r.error());
+    return r;
+}
+
+// ---- polls ----
+
+Result<StoreResult> Store::store_poll(const std::string& source, const std::vector<Item>& items,
+                                      const FetchOutcome& outcome) {
+    const std::int64_t now = to_unix(clock_.now());
+    auto r = [&]() -> Result<StoreResult> {
+        auto tx = sql::Transaction::begin(db_);
+        if (!tx) return tx.error();
+        auto id = find_source_id(*statements_, source);
+        if (!id) return id.error();
+        if (!*id) return make_error("no such source in the database");
+
+        // A document that repeats an id: its last occurrence wins, and the
+        // item counts once.
+        std::unordered_map<std::string_view, std::size_t> last;
+        last.reserve(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) last[items[i].id] = i;
+
+        StoreResult result;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (last[items[i].id] != i) continue;
+            if (auto u = upsert_item(*statements_, **id, items[i], now, result); !u)
+                return context(fmt::format("item '{}'", items[i].id), u.error());
+        }
+        // The validators go in with the items they describe (DESIGN.md
+        // invariant 1): saved before them, a crash would turn the next poll
+        // into a 304 and lose the items.
+        if (auto u = apply_outcome(*statements_, **id, outcome); !u) return u.error();
+        if (auto c = tx->commit(); !c) return c.error();
+        return result;
+    }();
+    if (!r) return context(fmt::format("cannot store the items of source '{}'", source), r.error());
+    return r;
+}
+
+Result<void> Store::record_fetch(const std::string& source, const FetchOutcome& outcome) {
+    auto r = [&]() -> Result<void> {
+        auto tx = sql::Transaction::begin(db_);
+        if (!tx) return tx.error();
+        auto id = find_source_id(*statements_, source);
+        if (!id) return id.error();
+        if (!*id) return make_error("no such source in the database");
+        if (auto u = apply_outcome(*statements_, **id, outcome); !u) return u.error();
+        return tx->commit();
+    }();
+    if (!r)
+        return context(fmt::format("cannot record the fetch of source '{}'", source), r.error());
+    return {};
+}
+
+// ---- reading items ----
+
+Result<std::vector<StoredItem>> Store::items(const ItemFilter& filter) {
+    // Only the conditions asked for, so the planner can use the index that
+    // fits (a source's items by first_seen; all items by first_seen). Each
+    // variant is its own cached statement.
+    std::string where = "i.first_seen >= ?1";
+    if (!filter.source.empty()) where += " AND s.name = ?3";
+    if (!filter.body.empty()) where += " AND s.body = ?4 COLLATE NOCASE";
+    // Newest first: last discovered first; within one poll, by the feed's own
+    // dates, then the order of storing.
+    const std::string sql = fmt::format(
+        "SELECT {} FROM items i JOIN sources s ON s.id = i.source_id WHERE {} "
+        "ORDER BY i.first_seen DESC, COALESCE(i.published, i.updated) DESC, i.key DESC "
+        "LIMIT ?2",
+        kItemColumns, where);
+    auto r = [&]() -> Result<std::vector<StoredItem>> {
+        auto q = statements_->get(sql);
+        if (!q) return q.error();
+        q->bind(1, filter.since.value_or(std::numeric_limits<std::int64_t>::min()));
+        q->bind(2, clamp_limit(filter.limit));
+        if (!filter.source.empty()) q->bind(3, filter.source);
+        if (!filter.body.empty()) q->bind(4, filter.body);
+        return read_items(*q, false);
+    }();
+    if (!r) return context("cannot list items", r.error());
+    return r;
+}
+
+Result<std::vector<StoredItem>> Store::search(const std::string& query, int limit) {
+    static const std::string sql = fmt::format(
+        "SELECT {}, snippet(items_fts, -1, '[', ']', '…', 12) FROM items_fts "
+        "JOIN items i ON i.key = items_fts.rowid JOIN sources s ON s.id = i.source_id "
+        "WHERE items_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+        kItemColumns);
+    auto q = statements_->get(sql);
+    if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
+    q->bind(1, query).bind(2, clamp_limit(limit));
+    auto r = read_items(*q, true);
+    if (!r) {
+        // SQLITE_ERROR is FTS5 rejecting the query ("fts5: syntax error near
+        // …", "no such column: x"); anything else is the database's trouble.
+        if (q->result_code() == SQLITE_ERROR)
+            return context(fmt::format("invalid query '{}'", query), r.error());
+        return context(fmt::format("cannot search for '{}'", query), r.error());
+    }
+    return r;
+}
+
+Result<std::optional<StoredItem>> Store::item(std::int64_t key) {
+    static const std::string sql =
+        fmt::format("SELECT {} FROM items i JOIN sources s ON s.id = i.source_id WHERE i.key = ?1",
+                    kItemColumns);
+    auto r = [&]() -> Result<std::optional<StoredItem>> {
+        auto q = statements_->get(sql);
+        if (!q) return q.error();
+        q->bind(1, key);
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) return std::optional<StoredItem>{};
+        return std::optional<StoredItem>{read_item(*q)};
+    }();
+    if (!r) return context(fmt::format("cannot read item {}", key), r.error());
+    return r;
+}
+
+Result<Counts> Store::counts() {
+    auto r = [&]() -> Result<Counts> {
+        auto q = statements_->get(R"(SELECT
+            (SELECT COUNT(*) FROM items),
+            (SELECT COUNT(*) FROM sources WHERE enabled),
+            (SELECT COUNT(*) FROM sources WHERE enabled AND last_error = '' AND last_poll > 0),
+            (SELECT COUNT(*) FROM sources WHERE enabled AND last_error <> ''))");
+        if (!q) return q.error();
+        auto row = q->step();
+        if (!row) return row.error();
+        Counts c;
+        if (*row) {
+            c.items = q->int64(0);
+            c.sources = q->int64(1);
+            c.sources_ok = q->int64(2);
+            c.sources_failing = q->int64(3);
+        }
+        return c;
+    }();
+    if (!r) return context("cannot count items and sources", r.error());
+    return r;
+}
+
+}  // namespace specwatch::storage

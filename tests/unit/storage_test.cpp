@@ -1,0 +1,657 @@
+#include "storage/store.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "storage/schema.h"
+
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+using namespace specwatch;
+using namespace specwatch::storage;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+Item make_item(std::string id, std::string title, std::string summary = "") {
+    Item it;
+    it.id = std::move(id);
+    it.link = "https://example.org/" + it.id;
+    it.title = std::move(title);
+    it.summary = std::move(summary);
+    return it;
+}
+
+config::Source make_source(std::string name, std::string body, std::string url) {
+    config::Source s;
+    s.name = std::move(name);
+    s.body = std::move(body);
+    s.url = std::move(url);
+    return s;
+}
+
+FetchOutcome ok_outcome(std::int64_t when, std::string etag = "") {
+    FetchOutcome o;
+    o.when = when;
+    o.http_status = 200;
+    o.etag = std::move(etag);
+    o.feed_format = "rss2.0";
+    o.next_poll = when + 3600;
+    return o;
+}
+
+ItemFilter by_source(std::string source) {
+    ItemFilter f;
+    f.source = std::move(source);
+    return f;
+}
+
+std::vector<std::string> titles(const std::vector<StoredItem>& items) {
+    std::vector<std::string> out;
+    for (const auto& i : items) out.push_back(i.item.title);
+    return out;
+}
+
+class StorageTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        log::set_max_level(log::Level::warning);  // no "schema version 0 → 1" per test
+        std::string tmpl = (fs::temp_directory_path() / "specwatch-storage-XXXXXX").string();
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+        dir_ = tmpl;
+        path_ = (dir_ / "specwatch.db").string();
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    std::unique_ptr<Store> open() {
+        auto s = Store::open(path_, clock_);
+        EXPECT_TRUE(s) << (s ? "" : s.error().message);
+        return s ? std::move(*s) : nullptr;
+    }
+
+    // A store with two sources, "itu-news" (ITU) and "3gpp-ran1" (3GPP).
+    std::unique_ptr<Store> open_with_sources() {
+        auto s = open();
+        auto r = s->sync_sources({make_source("itu-news", "ITU", "https://itu.example/rss"),
+                                  make_source("3gpp-ran1", "3GPP", "https://3gpp.example/rss")});
+        EXPECT_TRUE(r) << (r ? "" : r.error().message);
+        return s;
+    }
+
+    StoreResult store(Store& s, const std::string& source, const std::vector<Item>& items) {
+        auto r = s.store_poll(source, items, ok_outcome(to_unix(clock_.now())));
+        EXPECT_TRUE(r) << (r ? "" : r.error().message);
+        return r ? *r : StoreResult{};
+    }
+
+    std::vector<std::string> search_titles(Store& s, const std::string& query) {
+        auto r = s.search(query, 100);
+        EXPECT_TRUE(r) << (r ? "" : r.error().message);
+        return r ? titles(*r) : std::vector<std::string>{};
+    }
+
+    fs::path dir_;
+    std::string path_;
+    ManualClock clock_{*parse_iso("2026-03-16T09:00:00Z")};
+};
+
+// ---- opening ----
+
+TEST_F(StorageTest, ANewDatabaseIsMigratedToTheCurrentSchema) {
+    EXPECT_EQ(migrations().size(), static_cast<std::size_t>(kSchemaVersion));
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    EXPECT_TRUE(fs::exists(path_));
+}
+
+TEST_F(StorageTest, OpeningUsesWalAndForeignKeys) {
+    auto s = open();
+    ASSERT_TRUE(s);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(s->handle(), "PRAGMA journal_mode", -1, &stmt, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+    sqlite3_finalize(stmt);
+    ASSERT_EQ(sqlite3_prepare_v2(s->handle(), "PRAGMA foreign_keys", -1, &stmt, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(stmt, 0), 1);
+    sqlite3_finalize(stmt);
+}
+
+TEST_F(StorageTest, ADatabaseWithANewerSchemaIsRefused) {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+
+    auto s = Store::open(path_, clock_);
+    ASSERT_FALSE(s);
+    const auto& m = s.error().message;
+    EXPECT_NE(m.find(path_), std::string::npos) << m;
+    EXPECT_NE(m.find("schema version 99"), std::string::npos) << m;
+    EXPECT_NE(m.find("newer than this specwatch"), std::string::npos) << m;
+    EXPECT_NE(m.find(std::to_string(kSchemaVersion)), std::string::npos) << m;
+}
+
+TEST_F(StorageTest, AnUnopenablePathIsAnErrorNamingIt) {
+    const std::string bad = (dir_ / "no-such-dir" / "specwatch.db").string();
+    auto s = Store::open(bad, clock_);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find(bad), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find("unable to open"), std::string::npos) << s.error().message;
+}
+
+TEST_F(StorageTest, AFileThatIsNotADatabaseIsAnErrorNamingIt) {
+    {
+        std::ofstream f{path_};
+        f << "this is a config file, not a database\n" << std::string(4096, 'x');
+    }
+    auto s = Store::open(path_, clock_);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find(path_), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find("not a database"), std::string::npos) << s.error().message;
+}
+
+TEST_F(StorageTest, ReopeningKeepsSourcesItemsAndState) {
+    {
+        auto s = open_with_sources();
+        store(*s, "itu-news", {make_item("a", "First"), make_item("b", "Second")});
+    }
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    auto src = s->source("itu-news");
+    ASSERT_TRUE(src && *src);
+    EXPECT_EQ((*src)->items, 2);
+    EXPECT_EQ((*src)->last_status, 200);
+    EXPECT_EQ(search_titles(*s, "second"), std::vector<std::string>{"Second"});
+}
+
+TEST_F(StorageTest, TwoConnectionsToOneDatabaseWork) {
+    auto writer = open_with_sources();
+    auto reader = open();
+    ASSERT_TRUE(reader);
+    store(*writer, "itu-news", {make_item("a", "Seen by the reader")});
+    auto items = reader->items({});
+    ASSERT_TRUE(items);
+    EXPECT_EQ(titles(*items), std::vector<std::string>{"Seen by the reader"});
+}
+
+// ---- storing polls ----
+
+TEST_F(StorageTest, StorePollInsertsItemsAndReportsThemNew) {
+    auto s = open_with_sources();
+    Item full = make_item("urn:1", "IMT-2030 workshop", "A summary");
+    full.content = "Full text";
+    full.author = "ITU-R";
+    full.categories = {"5G", "Radio"};
+    full.organizations = {"Ericsson", "Nokia"};
+    full.published = "2026-03-15T10:00:00Z";
+    full.start = "2026-04-01";
+    full.end = "2026-04-03";
+    full.location = "Geneva";
+    auto r = store(*s, "itu-news", {full, make_item("urn:2", "Second")});
+    EXPECT_EQ(r.new_items, 2);
+    EXPECT_EQ(r.changed + r.updated + r.unchanged, 0);
+    ASSERT_EQ(r.new_keys.size(), 2u);
+
+    auto got = s->item(r.new_keys[0]);
+    ASSERT_TRUE(got && *got);
+    const StoredItem& si = **got;
+    EXPECT_EQ(si.item, full);
+    EXPECT_EQ(si.source, "itu-news");
+    EXPECT_EQ(si.body, "ITU");
+    EXPECT_EQ(si.first_seen, to_unix(clock_.now()));
+    EXPECT_EQ(si.last_seen, to_unix(clock_.now()));
+    EXPECT_EQ(si.last_changed, 0);
+
+    auto missing = s->item(999999);
+    ASSERT_TRUE(missing);
+    EXPECT_FALSE(*missing);
+}
+
+TEST_F(StorageTest, StoringTheSameItemsAgainChangesNothing) {
+    auto s = open_with_sources();
+    const std::vector<Item> items = {make_item("a", "One"), make_item("b", "Two")};
+    store(*s, "itu-news", items);
+    clock_.advance(1h);
+    auto r = store(*s, "itu-news", items);
+    EXPECT_EQ(r.new_items, 0);
+    EXPECT_EQ(r.unchanged, 2);
+    EXPECT_TRUE(r.new_keys.empty());
+    EXPECT_TRUE(r.changed_keys.empty());
+
+    auto all = s->items({});
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 2u);
+    for (const auto& i : *all) {
+        EXPECT_EQ(i.first_seen, to_unix(clock_.now() - 1h));
+        EXPECT_EQ(i.last_seen, to_unix(clock_.now()));
+    }
+    EXPECT_EQ(search_titles(*s, "one"), std::vector<std::string>{"One"});
+}
+
+TEST_F(StorageTest, TheSameIdInTwoSourcesIsTwoItems) {
+    auto s = open_with_sources();
+    EXPECT_EQ(store(*s, "itu-news", {make_item("x", "In ITU")}).new_items, 1);
+    EXPECT_EQ(store(*s, "3gpp-ran1", {make_item("x", "In 3GPP")}).new_items, 1);
+    EXPECT_EQ(s->counts()->items, 2);
+}
+
+TEST_F(StorageTest, AChangedTitleIsAChangeAndCounted) {
+    auto s = open_with_sources();
+    auto first = store(*s, "itu-news", {make_item("a", "Meeting in March")});
+    clock_.advance(1h);
+    auto r = store(*s, "itu-news", {make_item("a", "Meeting in April")});
+    EXPECT_EQ(r.changed, 1);
+    EXPECT_EQ(r.updated, 0);
+    ASSERT_EQ(r.changed_keys.size(), 1u);
+    EXPECT_EQ(r.changed_keys[0], first.new_keys[0]);
+
+    clock_.advance(1h);
+    Item moved = make_item("a", "Meeting in April");
+    moved.location = "Geneva";
+    EXPECT_EQ(store(*s, "itu-news", {moved}).changed, 1);
+
+    auto got = s->item(first.new_keys[0]);
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ((*got)->item.title, "Meeting in April");
+    EXPECT_EQ((*got)->last_changed, to_unix(clock_.now()));
+
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(s->handle(), "SELECT changes FROM items", -1, &stmt, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(stmt, 0), 2);
+    sqlite3_finalize(stmt);
+}
+
+TEST_F(StorageTest, AChangedSummaryIsAQuietUpdate) {
+    auto s = open_with_sources();
+    auto first = store(*s, "itu-news", {make_item("a", "Title", "old summary")});
+    clock_.advance(1h);
+    auto r = store(*s, "itu-news", {make_item("a", "Title", "new summary")});
+    EXPECT_EQ(r.updated, 1);
+    EXPECT_EQ(r.changed, 0);
+    EXPECT_TRUE(r.changed_keys.empty());
+    auto got = s->item(first.new_keys[0]);
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ((*got)->item.summary, "new summary");
+    EXPECT_EQ((*got)->last_changed, 0);
+    EXPECT_EQ((*got)->last_seen, to_unix(clock_.now()));
+}
+
+TEST_F(StorageTest, ARepeatedIdInOneDocumentCountsOnceAndTheLastWins) {
+    auto s = open_with_sources();
+    auto r = store(*s, "itu-news",
+                   {make_item("a", "First version"), make_item("b", "Other"),
+                    make_item("a", "Second version")});
+    EXPECT_EQ(r.new_items, 2);
+    EXPECT_EQ(r.new_keys.size(), 2u);
+    EXPECT_EQ(search_titles(*s, "version"), std::vector<std::string>{"Second version"});
+}
+
+TEST_F(StorageTest, StoringForAnUnknownSourceIsAnErrorNamingIt) {
+    auto s = open_with_sources();
+    auto r = s->store_poll("nope", {make_item("a", "A")}, ok_outcome(1));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("'nope'"), std::string::npos) << r.error().message;
+    auto f = s->record_fetch("nope", ok_outcome(1));
+    ASSERT_FALSE(f);
+    EXPECT_NE(f.error().message.find("'nope'"), std::string::npos) << f.error().message;
+    EXPECT_EQ(s->counts()->items, 0);
+}
+
+TEST_F(StorageTest, ValidatorsAreSavedWithTheItems) {
+    auto s = open_with_sources();
+    FetchOutcome o = ok_outcome(1000, "\"v1\"");
+    o.last_modified = "Mon, 16 Mar 2026 09:00:00 GMT";
+    ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, o));
+    auto src = s->source("itu-news");
+    ASSERT_TRUE(src && *src);
+    EXPECT_EQ((*src)->etag, "\"v1\"");
+    EXPECT_EQ((*src)->last_modified, "Mon, 16 Mar 2026 09:00:00 GMT");
+    EXPECT_EQ((*src)->last_poll, 1000);
+    EXPECT_EQ((*src)->last_success, 1000);
+    EXPECT_EQ((*src)->next_poll, 4600);
+    EXPECT_EQ((*src)->feed_format, "rss2.0");
+    EXPECT_EQ((*src)->items, 1);
+}
+
+TEST_F(StorageTest, AFailingItemStoresNothingOfItsPollNotEvenTheValidators) {
+    auto s = open_with_sources();
+    ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, ok_outcome(1000, "\"v1\"")));
+    // A fault in the middle of the batch, as a full disk would cause.
+    ASSERT_EQ(
+        sqlite3_exec(s->handle(),
+                     "CREATE TRIGGER fail_boom BEFORE INSERT ON items WHEN new.title = 'boom' "
+                     "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    auto r = s->store_poll(
+        "itu-news",
+        {make_item("b", "Stored first"), make_item("c", "boom"), make_item("a", "A changed")},
+        ok_outcome(2000, "\"v2\""));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("'itu-news'"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("simulated failure"), std::string::npos) << r.error().message;
+
+    auto src = *s->source("itu-news");
+    ASSERT_TRUE(src);
+    EXPECT_EQ(src->etag, "\"v1\"");
+    EXPECT_EQ(src->last_poll, 1000);
+    EXPECT_EQ(src->items, 1);
+    EXPECT_TRUE(search_titles(*s, "stored").empty());
+    EXPECT_EQ(search_titles(*s, "a"), std::vector<std::string>{"A"});
+
+    // The connection is usable again: the next poll goes through.
+    ASSERT_EQ(sqlite3_exec(s->handle(), "DROP TRIGGER fail_boom", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    auto again =
+        s->store_poll("itu-news", {make_item("b", "Stored first")}, ok_outcome(3000, "\"v3\""));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->new_items, 1);
+    EXPECT_EQ((*s->source("itu-news"))->etag, "\"v3\"");
+}
+
+TEST_F(StorageTest, AFailedFetchCountsFailuresAndA304ResetsThem) {
+    auto s = open_with_sources();
+    ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, ok_outcome(1000, "\"v1\"")));
+
+    FetchOutcome failed;
+    failed.when = 2000;
+    failed.http_status = 503;
+    failed.error = "HTTP 503 Service Unavailable";
+    failed.next_poll = 2600;
+    ASSERT_TRUE(s->record_fetch("itu-news", failed));
+    failed.when = 3000;
+    ASSERT_TRUE(s->record_fetch("itu-news", failed));
+    auto src = *s->source("itu-news");
+    ASSERT_TRUE(src);
+    EXPECT_EQ(src->failures, 2);
+    EXPECT_EQ(src->last_error, "HTTP 503 Service Unavailable");
+    EXPECT_EQ(src->last_status, 503);
+    EXPECT_EQ(src->last_poll, 3000);
+    EXPECT_EQ(src->last_success, 1000);
+    EXPECT_EQ(src->etag, "\"v1\"");  // a failure keeps the validators
+    EXPECT_EQ(s->counts()->sources_failing, 1);
+
+    FetchOutcome not_modified;
+    not_modified.when = 4000;
+    not_modified.http_status = 304;
+    not_modified.not_modified = true;
+    not_modified.next_poll = 7600;
+    ASSERT_TRUE(s->record_fetch("itu-news", not_modified));
+    src = *s->source("itu-news");
+    ASSERT_TRUE(src);
+    EXPECT_EQ(src->failures, 0);
+    EXPECT_EQ(src->last_error, "");
+    EXPECT_EQ(src->last_status, 304);
+    EXPECT_EQ(src->last_success, 4000);
+    EXPECT_EQ(src->next_poll, 7600);
+    EXPECT_EQ(src->etag, "\"v1\"");  // a 304 without validators keeps ours
+    EXPECT_EQ(src->feed_format, "rss2.0");
+    EXPECT_EQ(src->items, 1);
+    EXPECT_EQ(s->counts()->sources_failing, 0);
+}
+
+TEST_F(StorageTest, ANewDocumentWithoutValidatorsClearsTheOldOnes) {
+    auto s = open_with_sources();
+    ASSERT_TRUE(s->store_poll("itu-news", {}, ok_outcome(1000, "\"v1\"")));
+    ASSERT_TRUE(s->store_poll("itu-news", {}, ok_outcome(2000, "")));
+    EXPECT_EQ((*s->source("itu-news"))->etag, "");
+}
+
+TEST_F(StorageTest, StoringFiveThousandItemsInOnePollWorks) {
+    auto s = open_with_sources();
+    std::vector<Item> items;
+    for (int i = 0; i < 5000; ++i) {
+        Item it = make_item("id-" + std::to_string(i), "Contribution " + std::to_string(i),
+                            "Summary of document number " + std::to_string(i) +
+                                " about 5G NR and IMT-2030 radio interfaces.");
+        it.content = std::string(800, 'x') + " content " + std::to_string(i);
+        it.categories = {"RAN1", "Agenda item " + std::to_string(i % 40)};
+        it.organizations = {"Org " + std::to_string(i % 17)};
+        items.push_back(std::move(it));
+    }
+    auto r = store(*s, "3gpp-ran1", items);
+    EXPECT_EQ(r.new_items, 5000);
+    clock_.advance(1h);
+    r = store(*s, "3gpp-ran1", items);
+    EXPECT_EQ(r.unchanged, 5000);
+    EXPECT_EQ((*s->source("3gpp-ran1"))->items, 5000);
+    auto found = s->search("\"contribution 4321\"", 10);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(titles(*found), std::vector<std::string>{"Contribution 4321"});
+}
+
+// ---- search ----
+
+TEST_F(StorageTest, SearchFindsWordsInEveryIndexedField) {
+    auto s = open_with_sources();
+    Item a = make_item("a", "Alpha title");
+    Item b = make_item("b", "B", "bravo summary");
+    Item c = make_item("c", "C");
+    c.content = "charlie content";
+    Item d = make_item("d", "D");
+    d.categories = {"Delta category", "Other"};
+    Item e = make_item("e", "E");
+    e.location = "Echoville";
+    store(*s, "itu-news", {a, b, c, d, e});
+    EXPECT_EQ(search_titles(*s, "alpha"), std::vector<std::string>{"Alpha title"});
+    EXPECT_EQ(search_titles(*s, "bravo"), std::vector<std::string>{"B"});
+    EXPECT_EQ(search_titles(*s, "charlie"), std::vector<std::string>{"C"});
+    EXPECT_EQ(search_titles(*s, "delta"), std::vector<std::string>{"D"});
+    EXPECT_EQ(search_titles(*s, "echoville"), std::vector<std::string>{"E"});
+    EXPECT_TRUE(search_titles(*s, "nothing").empty());
+}
+
+TEST_F(StorageTest, SearchMatchesWholeWordsCaseInsensitively) {
+    auto s = open_with_sources();
+    store(*s, "itu-news",
+          {make_item("1", "5G deployment"), make_item("2", "Lower case 5g too"),
+           make_item("3", "25G optics"), make_item("4", "5GHz Wi-Fi")});
+    auto found = search_titles(*s, "5G");
+    std::sort(found.begin(), found.end());
+    EXPECT_EQ(found, (std::vector<std::string>{"5G deployment", "Lower case 5g too"}));
+}
+
+TEST_F(StorageTest, SearchFindsPhrasesAndIgnoresDiacritics) {
+    auto s = open_with_sources();
+    store(
+        *s, "itu-news",
+        {make_item("1", "Vision for IMT-2030"),
+         make_item("2", "IMT and 2030 apart: IMT 2020 in 2030"), make_item("3", "Réseau mobile")});
+    EXPECT_EQ(search_titles(*s, "\"IMT-2030\""), std::vector<std::string>{"Vision for IMT-2030"});
+    EXPECT_EQ(search_titles(*s, "reseau"), std::vector<std::string>{"Réseau mobile"});
+}
+
+TEST_F(StorageTest, SearchCarriesSourceAndSnippet) {
+    auto s = open_with_sources();
+    store(*s, "3gpp-ran1",
+          {make_item("1", "Title", "A long summary that mentions beamforming once")});
+    auto r = s->search("beamforming", 10);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].source, "3gpp-ran1");
+    EXPECT_EQ((*r)[0].body, "3GPP");
+    EXPECT_NE((*r)[0].snippet.find("[beamforming]"), std::string::npos) << (*r)[0].snippet;
+}
+
+TEST_F(StorageTest, TheIndexFollowsUpdates) {
+    auto s = open_with_sources();
+    store(*s, "itu-news", {make_item("a", "Original heading", "first summary")});
+    store(*s, "itu-news", {make_item("a", "Revised heading", "first summary")});
+    EXPECT_TRUE(search_titles(*s, "original").empty());
+    EXPECT_EQ(search_titles(*s, "revised"), std::vector<std::string>{"Revised heading"});
+    store(*s, "itu-news", {make_item("a", "Revised heading", "second summary")});
+    EXPECT_TRUE(search_titles(*s, "first").empty());
+    EXPECT_EQ(search_titles(*s, "second"), std::vector<std::string>{"Revised heading"});
+
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(s->handle(),
+                           "INSERT INTO items_fts(items_fts, rank) VALUES('integrity-check', 1)",
+                           -1, &stmt, nullptr),
+        SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(s->handle());
+    sqlite3_finalize(stmt);
+}
+
+TEST_F(StorageTest, AnInvalidQueryIsAnErrorQuotingIt) {
+    auto s = open_with_sources();
+    store(*s, "itu-news", {make_item("a", "Anything")});
+    for (const std::string q : {"\"unbalanced", "AND OR", "nosuchcolumn:word", ""}) {
+        auto r = s->search(q, 10);
+        ASSERT_FALSE(r) << q;
+        EXPECT_NE(r.error().message.find("invalid query '" + q + "'"), std::string::npos)
+            << r.error().message;
+    }
+    // The store is still usable afterwards.
+    EXPECT_EQ(search_titles(*s, "anything"), std::vector<std::string>{"Anything"});
+}
+
+// ---- sources ----
+
+TEST_F(StorageTest, SyncSourcesKeepsStateByNameAndDisablesRemovedOnes) {
+    auto s = open_with_sources();
+    ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, ok_outcome(1000, "\"v1\"")));
+    ASSERT_TRUE(s->store_poll("3gpp-ran1", {make_item("b", "B")}, ok_outcome(1000, "\"v2\"")));
+
+    auto itu = make_source("itu-news", "ITU-T", "https://itu.example/rss");
+    itu.group = "SG17";
+    ASSERT_TRUE(s->sync_sources({itu, make_source("ietf", "IETF", "https://ietf.example/")}));
+
+    auto list = s->sources();
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->size(), 3u);
+    EXPECT_EQ((*list)[0].name, "3gpp-ran1");  // ordered by name
+    EXPECT_EQ((*list)[1].name, "ietf");
+    EXPECT_EQ((*list)[2].name, "itu-news");
+
+    EXPECT_FALSE((*list)[0].enabled);  // removed from the config: kept, disabled
+    EXPECT_EQ((*list)[0].items, 1);
+    EXPECT_TRUE((*list)[1].enabled);
+    EXPECT_EQ((*list)[1].items, 0);
+    EXPECT_EQ((*list)[1].last_poll, 0);
+    EXPECT_EQ((*list)[2].body, "ITU-T");
+    EXPECT_EQ((*list)[2].group, "SG17");
+    EXPECT_EQ((*list)[2].etag, "\"v1\"");  // same URL: state kept
+    EXPECT_EQ((*list)[2].last_success, 1000);
+    EXPECT_EQ((*list)[2].items, 1);
+
+    auto found = s->items(by_source("3gpp-ran1"));
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->size(), 1u);
+
+    // Put back: enabled again, with its state.
+    ASSERT_TRUE(
+        s->sync_sources({itu, make_source("3gpp-ran1", "3GPP", "https://3gpp.example/rss")}));
+    auto ran1 = *s->source("3gpp-ran1");
+    ASSERT_TRUE(ran1);
+    EXPECT_TRUE(ran1->enabled);
+    EXPECT_EQ(ran1->etag, "\"v2\"");
+}
+
+TEST_F(StorageTest, ANewUrlClearsTheValidators) {
+    auto s = open_with_sources();
+    FetchOutcome o = ok_outcome(1000, "\"v1\"");
+    o.last_modified = "yesterday";
+    ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, o));
+    ASSERT_TRUE(s->sync_sources({make_source("itu-news", "ITU", "https://itu.example/new-rss")}));
+    auto src = *s->source("itu-news");
+    ASSERT_TRUE(src);
+    EXPECT_EQ(src->url, "https://itu.example/new-rss");
+    EXPECT_EQ(src->etag, "");
+    EXPECT_EQ(src->last_modified, "");
+    EXPECT_EQ(src->next_poll, 0);
+    EXPECT_EQ(src->last_success, 1000);
+    EXPECT_EQ(src->items, 1);
+}
+
+TEST_F(StorageTest, AnUnknownSourceReadsAsNone) {
+    auto s = open_with_sources();
+    auto src = s->source("nope");
+    ASSERT_TRUE(src);
+    EXPECT_FALSE(*src);
+}
+
+// ---- listing ----
+
+TEST_F(StorageTest, ItemsAreNewestFirstAndFilterBySourceBodySinceAndLimit) {
+    auto s = open_with_sources();
+    const auto t0 = to_unix(clock_.now());
+    store(*s, "itu-news", {make_item("i1", "ITU one")});
+    clock_.advance(1h);
+    store(*s, "3gpp-ran1", {make_item("g1", "3GPP one")});
+    clock_.advance(1h);
+    store(*s, "itu-news", {make_item("i2", "ITU two")});
+
+    auto all = s->items({});
+    ASSERT_TRUE(all);
+    EXPECT_EQ(titles(*all), (std::vector<std::string>{"ITU two", "3GPP one", "ITU one"}));
+    EXPECT_EQ((*all)[1].body, "3GPP");
+
+    EXPECT_EQ(titles(*s->items(by_source("itu-news"))),
+              (std::vector<std::string>{"ITU two", "ITU one"}));
+    ItemFilter f;
+    f.body = "3gpp";  // bodies compare case-insensitively
+    EXPECT_EQ(titles(*s->items(f)), std::vector<std::string>{"3GPP one"});
+    f = {};
+    f.since = t0 + 3600;
+    EXPECT_EQ(titles(*s->items(f)), (std::vector<std::string>{"ITU two", "3GPP one"}));
+    f.source = "itu-news";
+    EXPECT_EQ(titles(*s->items(f)), std::vector<std::string>{"ITU two"});
+    f = {};
+    f.limit = 1;
+    EXPECT_EQ(titles(*s->items(f)), std::vector<std::string>{"ITU two"});
+    EXPECT_TRUE(s->items(by_source("nope"))->empty());
+}
+
+TEST_F(StorageTest, ItemsOfOnePollAreOrderedByTheirDates) {
+    auto s = open_with_sources();
+    Item older = make_item("old", "Older");
+    older.published = "2026-03-01T00:00:00Z";
+    Item newer = make_item("new", "Newer");
+    newer.published = "2026-03-10T00:00:00Z";
+    store(*s, "itu-news", {newer, older});
+    EXPECT_EQ(titles(*s->items({})), (std::vector<std::string>{"Newer", "Older"}));
+}
+
+TEST_F(StorageTest, CountsSummariseItemsAndSourceHealth) {
+    auto s = open_with_sources();
+    ASSERT_TRUE(s->sync_sources({make_source("itu-news", "ITU", "https://itu.example/rss"),
+                                 make_source("3gpp-ran1", "3GPP", "https://3gpp.example/rss"),
+                                 make_source("never", "IETF", "https://ietf.example/")}));
+    auto c = s->counts();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->items, 0);
+    EXPECT_EQ(c->sources, 3);
+    EXPECT_EQ(c->sources_ok, 0);
+    EXPECT_EQ(c->sources_failing, 0);
+
+    store(*s, "itu-news", {make_item("a", "A"), make_item("b", "B")});
+    FetchOutcome failed;
+    failed.when = 5;
+    failed.error = "connection refused";
+    ASSERT_TRUE(s->record_fetch("3gpp-ran1", failed));
+    c = s->counts();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->items, 2);
+    EXPECT_EQ(c->sources, 3);
+    EXPECT_EQ(c->sources_ok, 1);
+    EXPECT_EQ(c->sources_failing, 1);
+}
+
+}  // namespace
