@@ -48,6 +48,9 @@ constexpr std::chrono::milliseconds kPollTimeout = 30min;
 constexpr std::size_t kTitleWidthNoTerminal = 80;
 // Paragraphs in `show` wrap at the terminal's width, never wider than this.
 constexpr std::size_t kMaxWrap = 100;
+// A sanity bound on --limit: a typo (an extra zero or three) should be a usage
+// error, not a reply of gigabytes.
+constexpr int kMaxLimit = 1000000;
 // Short columns that should never push the title off the screen.
 constexpr std::size_t kSourceWidth = 24;
 constexpr std::size_t kResultWidth = 40;
@@ -135,12 +138,14 @@ std::string local_date(std::string_view iso) {
     return strftime_local(iso, "%Y-%m-%d");
 }
 
-// "in 12m", "3h ago"; empty when the time cannot be read.
-std::string relative(std::string_view iso) {
+// "in 12m", "3h ago" (or `past` for any time gone by: a poll that is due);
+// empty when the time cannot be read.
+std::string relative(std::string_view iso, const char* past = nullptr) {
     const auto t = parse_iso(iso);
     if (!t) return {};
     const auto now = std::chrono::system_clock::now();
     const auto d = std::chrono::duration_cast<Seconds>(*t - now);
+    if (past && d.count() < 0) return past;
     if (d.count() >= 0 && d < 60s) return d.count() == 0 ? "now" : "in <1m";
     if (d.count() < 0 && -d < 60s) return "just now";
     // Minutes are precise enough for a poll schedule; seconds would be noise.
@@ -149,9 +154,9 @@ std::string relative(std::string_view iso) {
                          : format_duration(rounded(-d)) + " ago";
 }
 
-std::string local_and_relative(std::string_view iso) {
+std::string local_and_relative(std::string_view iso, const char* past = nullptr) {
     if (iso.empty()) return {};
-    const std::string rel = relative(iso);
+    const std::string rel = relative(iso, past);
     return rel.empty() ? local_time(iso) : fmt::format("{} ({})", local_time(iso), rel);
 }
 
@@ -178,7 +183,8 @@ struct Printer {
 
     void key_values(const std::vector<std::pair<std::string, std::string>>& lines) const {
         std::size_t w = 0;
-        for (const auto& [k, v] : lines) w = std::max(w, display_width(k));
+        for (const auto& [k, v] : lines)
+            if (!v.empty()) w = std::max(w, display_width(k));
         for (const auto& [k, v] : lines) {
             if (v.empty()) continue;
             io.out << k << ':' << std::string(w - display_width(k) + 1, ' ') << sanitize_line(v)
@@ -207,7 +213,7 @@ struct Printer {
             {"alerts", count(r, "alerts")},
             {"mail",
              fmt::format("{} queued, {} failed", count(mail, "queued"), count(mail, "failed"))},
-            {"next poll", next.empty() ? "none scheduled" : local_and_relative(next)},
+            {"next poll", next.empty() ? "none scheduled" : local_and_relative(next, "due")},
             {"config", text(r, "config")},
         });
     }
@@ -233,7 +239,7 @@ struct Printer {
                 if (enabled.is_boolean() && !enabled.get<bool>()) {
                     next = "disabled";
                 } else if (!next_iso.empty()) {
-                    next = relative(next_iso);
+                    next = relative(next_iso, "due");
                     if (next.empty()) next = local_time(next_iso);
                 }
                 const std::string last = text(s, "last_poll");
@@ -266,8 +272,7 @@ struct Printer {
         if (const std::string group = text(r, "group"); !group.empty())
             where += where.empty() ? group : ", " + group;
         if (!where.empty()) source += fmt::format(" ({})", where);
-        std::string end = text(r, "end");
-        key_values({
+        std::vector<std::pair<std::string, std::string>> fields{
             {"Title", text(r, "title")},
             {"Key", count(r, "key") == "-" ? "" : count(r, "key")},
             {"Source", source},
@@ -277,13 +282,13 @@ struct Printer {
             {"Published", local_time(text(r, "published"))},
             {"Updated", local_time(text(r, "updated"))},
             {"Start", local_time(text(r, "start"))},
-            {"End", local_time(end)},
+            {"End", local_time(text(r, "end"))},
             {"Location", text(r, "location")},
             {"Categories", joined(r, "categories")},
             {"Organizations", joined(r, "organizations")},
             {"First seen", local_time(text(r, "first_seen"))},
             {"Last seen", local_time(text(r, "last_seen"))},
-        });
+        };
         // Fields this CLI does not know yet (a newer daemon) are still shown.
         static const std::vector<std::string> kKnown = {
             "title",      "key",       "source",   "body",       "group",
@@ -291,16 +296,15 @@ struct Printer {
             "start",      "end",       "location", "categories", "organizations",
             "first_seen", "last_seen", "summary",  "content",    "snippet"};
         if (r.is_object()) {
-            std::vector<std::pair<std::string, std::string>> extra;
             for (const auto& [k, v] : r.items()) {
                 if (std::find(kKnown.begin(), kKnown.end(), k) != kKnown.end()) continue;
                 if (v.is_string() || v.is_number() || v.is_boolean())
-                    extra.emplace_back(sanitize_line(k), text(r, k.c_str()));
+                    fields.emplace_back(sanitize_line(k), text(r, k.c_str()));
                 else if (v.is_array())
-                    extra.emplace_back(sanitize_line(k), joined(r, k.c_str()));
+                    fields.emplace_back(sanitize_line(k), joined(r, k.c_str()));
             }
-            key_values(extra);
         }
+        key_values(fields);
         const std::size_t width =
             io.terminal_width > 0 ? std::min(io.terminal_width, kMaxWrap) : kMaxWrap;
         const std::string summary = text(r, "summary");
@@ -548,6 +552,10 @@ std::string wrap_paragraphs(std::string_view input, std::size_t width) {
 int run(const std::vector<std::string>& args, const Io& io) {
     CLI::App app{"Watch standards bodies' feeds: the control client of specwatchd.", "specwatch"};
     app.set_version_flag("--version", fmt::format("specwatch {}", kVersion));
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return fmt::format("specwatch: {}\nRun 'specwatch --help' for usage.\n",
+                           sanitize_line(e.what()));
+    });
     // Unknown words are collected and reported below as "unknown command".
     app.allow_extras();
 
@@ -566,7 +574,8 @@ int run(const std::vector<std::string>& args, const Io& io) {
         return sub;
     };
     const auto limit_option = [](CLI::App* sub, int& limit) {
-        return sub->add_option("--limit", limit, "at most N items")->check(CLI::PositiveNumber);
+        return sub->add_option("--limit", limit, "at most N items")
+            ->check(CLI::Range(1, kMaxLimit));
     };
 
     CLI::App* status = command("status", "daemon version, uptime, sources, items, alerts, mail");
@@ -591,7 +600,18 @@ int run(const std::vector<std::string>& args, const Io& io) {
     std::int64_t show_key = 0;
     show->add_option("ID", show_key, "the item's key (KEY in items and search)")
         ->required()
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Validator(
+            [](const std::string& v) -> std::string {
+                const bool digits =
+                    !v.empty() && v.size() <= 18 &&
+                    std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+                return digits ? std::string{}
+                              : fmt::format(
+                                    "'{}' is not an item key (the KEY column of "
+                                    "items and search)",
+                                    sanitize_line(v));
+            },
+            "KEY"));
 
     CLI::App* poll = command("poll", "poll now (every enabled source, or those named) and wait");
     std::vector<std::string> poll_sources;
