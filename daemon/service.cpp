@@ -534,7 +534,9 @@ void Service::handle(const Json& request, Reply reply) {
         return;
     }
     try {
-        (this->*(it->second))(request, std::move(reply));
+        // A copy: a command that rejects its arguments throws before replying,
+        // and the reply must still be callable here.
+        (this->*(it->second))(request, reply);
     } catch (const BadArgument& e) {
         reply(protocol::error_reply(fmt::format("{}: {}", cmd, e.what()), protocol::Exit::usage));
     }
