@@ -1,6 +1,7 @@
 #include "parsers/text.h"
 
 #include "common/text.h"
+#include "parsers/encoding.h"
 
 #include <gumbo.h>
 
@@ -410,7 +411,15 @@ std::string decode_with_gumbo(std::string_view s) {
             escaped += c;
     }
     GumboParse p{escaped};
-    return p.output ? gumbo_text(p.output->root) : std::string(s);
+    if (!p.output) return std::string(s);
+    // Text alone parses to text nodes under the fragment's root, nothing else.
+    std::string out;
+    const GumboVector& children = p.output->root->v.element.children;
+    for (unsigned i = 0; i < children.length; ++i) {
+        const auto* n = static_cast<const GumboNode*>(children.data[i]);
+        if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE) out += n->v.text.text;
+    }
+    return out;
 }
 
 }  // namespace
@@ -460,7 +469,9 @@ std::string clean_text(std::string_view s) {
             i += len - 1;
         }
     }
-    return sanitize_line(spaced);
+    // Invalid UTF-8 is replaced first: sanitize_line would also drop the
+    // space before an invalid byte.
+    return sanitize_line(valid_utf8(spaced));
 }
 
 bool looks_like_html(std::string_view s) {

@@ -946,11 +946,19 @@ Result<Feed> parse_xml_feed(std::string_view utf8, std::string_view base_url, Fe
     // so billion-laughs documents stay small.
     constexpr unsigned kParseOptions =
         pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute | pugi::parse_ws_pcdata;
+    const std::string_view start =
+        utf8.substr(std::min(utf8.size(), utf8.find_first_not_of(" \t\r\n")));
+    if (start.empty()) return make_error("not a feed: the document is empty");
+    if (start.front() != '<') {
+        // JSON, plain text, a server's error message: show how it starts.
+        std::string shown = clean_text(start.substr(0, 40));
+        if (start.size() > 40) shown += "...";
+        return make_error("not a feed: the document is not XML (it starts with \"" + shown + "\")");
+    }
     pugi::xml_document doc;
     const pugi::xml_parse_result r =
         doc.load_buffer(utf8.data(), utf8.size(), kParseOptions, pugi::encoding_utf8);
     if (!r) {
-        if (trim(utf8).empty()) return make_error("not a feed: the document is empty");
         const std::string first = first_element_name(utf8);
         if (iequals(first, "html"))
             return make_error("not a feed: root element is <html> (a web page, not RSS or Atom)");
@@ -959,6 +967,11 @@ Result<Feed> parse_xml_feed(std::string_view utf8, std::string_view base_url, Fe
         std::string what = r.description();
         if (!what.empty())
             what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+        // pugixml reports a cut-off document where it ends; say so plainly.
+        if (r.offset + 1 >= static_cast<std::ptrdiff_t>(utf8.size()))
+            what = r.status == pugi::status_end_element_mismatch
+                       ? "the document ends before its elements are closed (truncated?)"
+                       : what + " at the end of the document (truncated?)";
         return make_error("XML error at " + position(utf8, r.offset) + ": " + what);
     }
     const DtdEntities entities{utf8};

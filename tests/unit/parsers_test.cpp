@@ -1,10 +1,974 @@
 #include "parsers/dates.h"
+#include "parsers/encoding.h"
 #include "parsers/parse.h"
+#include "parsers/text.h"
+#include "parsers/url.h"
 
 #include <gtest/gtest.h>
 
-using namespace specwatch;
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
 
-TEST(Dates, Rfc822WithOffset) {
-    EXPECT_EQ(parse::normalize_date("Tue, 10 Jun 2003 04:00:00 +0530"), "2003-06-09T22:30:00Z");
+using namespace specwatch;
+using parse::normalize_date;
+
+namespace {
+
+std::string fixture(const std::string& name) {
+    const std::string path = std::string(SPECWATCH_FIXTURES) + "/feeds/" + name;
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in) << "cannot open " << path;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+Feed parse_ok(std::string_view bytes, parse::Options options = {}) {
+    auto r = parse::parse(bytes, options);
+    if (!r) {
+        ADD_FAILURE() << "parse failed: " << r.error().message;
+        return {};
+    }
+    return *r;
+}
+
+Feed parse_fixture(const std::string& name, parse::Options options = {}) {
+    return parse_ok(fixture(name), options);
+}
+
+std::string parse_error(std::string_view bytes, parse::Options options = {}) {
+    auto r = parse::parse(bytes, options);
+    if (r) {
+        ADD_FAILURE() << "parse succeeded, expected an error";
+        return "";
+    }
+    return r.error().message;
+}
+
+// One item in a minimal RSS 2.0 document.
+std::string rss_item(const std::string& inner, const std::string& namespaces = "") {
+    return "<rss version=\"2.0\"" + namespaces + "><channel><title>t</title><item>" + inner +
+           "</item></channel></rss>";
+}
+
+// One entry in a minimal Atom 1.0 document.
+std::string atom_entry(const std::string& inner, const std::string& feed_inner = "") {
+    return "<feed xmlns=\"http://www.w3.org/2005/Atom\">" + feed_inner + "<entry>" + inner +
+           "</entry></feed>";
+}
+
+Item only_item(std::string_view doc, parse::Options options = {}) {
+    Feed f = parse_ok(doc, options);
+    if (f.items.size() != 1) {
+        ADD_FAILURE() << "expected one item, got " << f.items.size();
+        return {};
+    }
+    return f.items[0];
+}
+
+// An RSS 1.0 item whose rdf:about is its identity (its link differs).
+std::string rdf_item_doc() {
+    return "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+           "xmlns=\"http://purl.org/rss/1.0/\"><item rdf:about=\"http://example.org/rdf-item\">"
+           "<title>x</title><link>http://example.org/other</link></item></rdf:RDF>";
+}
+
+using Strings = std::vector<std::string>;
+
+}  // namespace
+
+// --- Dates -------------------------------------------------------------------
+
+TEST(Dates, Rfc822FormsBecomeUtc) {
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"Thu, 01 Jan 2004 19:48:21 GMT", "2004-01-01T19:48:21Z"},
+        {"Tue, 10 Mar 2026 14:30:00 +0200", "2026-03-10T12:30:00Z"},
+        {"Tue, 10 Jun 2003 04:00:00 +0530", "2003-06-09T22:30:00Z"},
+        {"10 Jun 2003 04:00:00 -0800", "2003-06-10T12:00:00Z"},   // no weekday
+        {"Tue, 10 Jun 2003 04:00 GMT", "2003-06-10T04:00:00Z"},   // no seconds
+        {"Tue, 3 Jun 2003 04:00:00 UT", "2003-06-03T04:00:00Z"},  // one-digit day
+        {"Wed, 31 Dec 03 10:14:55 EST", "2003-12-31T15:14:55Z"},  // 2-digit year, named zone
+        {"Fri, 01 Jan 99 00:00:00 Z", "1999-01-01T00:00:00Z"},
+        {"Sat, 01 Jul 2023 12:00:00 EDT", "2023-07-01T16:00:00Z"},
+        {"01 Jul 2023 12:00:00 CST", "2023-07-01T18:00:00Z"},
+        {"01 Jul 2023 12:00:00 CDT", "2023-07-01T17:00:00Z"},
+        {"01 Jul 2023 12:00:00 MST", "2023-07-01T19:00:00Z"},
+        {"01 Jul 2023 12:00:00 MDT", "2023-07-01T18:00:00Z"},
+        {"01 Jul 2023 12:00:00 PST", "2023-07-01T20:00:00Z"},
+        {"01 Jul 2023 12:00:00 PDT", "2023-07-01T19:00:00Z"},
+        {"01 Jul 2023 12:00:00 CET", "2023-07-01T11:00:00Z"},
+        {"01 Jul 2023 12:00:00 CEST", "2023-07-01T10:00:00Z"},
+        {"01 Jul 2023 12:00:00 UTC", "2023-07-01T12:00:00Z"},
+        {"01 Jul 2023 12:00:00 +02:00", "2023-07-01T10:00:00Z"},
+        {"01 Jul 2023 12:00:00 GMT+0200", "2023-07-01T10:00:00Z"},
+        {"Mon, 16 Mar 2026 08:00:00 -0000 (UTC)", "2026-03-16T08:00:00Z"},  // a comment
+        {"Mon, 16 March 2026 08:00:00 GMT", "2026-03-16T08:00:00Z"},        // full month
+        {"monday, 16 mar 2026 08:00:00 gmt", "2026-03-16T08:00:00Z"},       // any case
+        {"Sunday, 06-Nov-94 08:49:37 GMT", "1994-11-06T08:49:37Z"},         // RFC 850
+        {"Sun Nov  6 08:49:37 1994", "1994-11-06T08:49:37Z"},               // asctime
+        {"Thu, 01 Jan 2004 23:30:00 -0800", "2004-01-02T07:30:00Z"},        // next day in UTC
+        {"Sat, 01 Jan 2000 00:30:00 +0100", "1999-12-31T23:30:00Z"},        // previous year
+        {"Tue, 10 Jun 2003 04:00:00", "2003-06-10T04:00:00Z"},              // no zone: UTC
+        {"16 Mar 2026", "2026-03-16T00:00:00Z"},                            // a day alone
+        {"Wed, 31 Dec 2008 23:59:60 GMT", "2008-12-31T23:59:59Z"},          // leap second
+        {"  Tue, 10 Jun 2003 04:00:00 GMT\n", "2003-06-10T04:00:00Z"},
+    };
+    for (const auto& [in, want] : cases) EXPECT_EQ(normalize_date(in), want) << in;
+}
+
+TEST(Dates, Iso8601AndRfc3339FormsBecomeUtc) {
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"2003-12-31T10:14:55Z", "2003-12-31T10:14:55Z"},
+        {"2003-12-31T10:14:55-08:00", "2003-12-31T18:14:55Z"},
+        {"2003-12-31T10:14:55+01:00", "2003-12-31T09:14:55Z"},
+        {"2003-12-31T10:14:55.123456+05:30", "2003-12-31T04:44:55Z"},  // fraction
+        {"2003-12-31T10:14:55,5Z", "2003-12-31T10:14:55Z"},
+        {"2003-12-31T10:14Z", "2003-12-31T10:14:00Z"},  // no seconds
+        {"2003-12-31T10:14+0100", "2003-12-31T09:14:00Z"},
+        {"2003-12-31T10:14:55+01", "2003-12-31T09:14:55Z"},
+        {"2003-12-31T10:14:55", "2003-12-31T10:14:55Z"},  // no zone: UTC
+        {"2003-12-31 10:14:55 -08:00", "2003-12-31T18:14:55Z"},
+        {"2003-12-31t10:14:55z", "2003-12-31T10:14:55Z"},
+        {"2003-12-31", "2003-12-31T00:00:00Z"},        // a day alone
+        {"20031231T101455Z", "2003-12-31T10:14:55Z"},  // basic format
+        {"20031231", "2003-12-31T00:00:00Z"},
+        {"2026-03-16T00:30:00+01:00", "2026-03-15T23:30:00Z"},
+        {"2024-02-29T12:00:00Z", "2024-02-29T12:00:00Z"},  // leap day
+        {"2026-03-16T09:00:00+00:00", "2026-03-16T09:00:00Z"},
+    };
+    for (const auto& [in, want] : cases) EXPECT_EQ(normalize_date(in), want) << in;
+}
+
+TEST(Dates, AnythingElseIsEmptyNeverAGuess) {
+    const Strings bad{
+        "",
+        "   ",
+        "yesterday",
+        "01/02/2003",                 // day or month first?
+        "2003",                       // a year is not a date
+        "2003-12",                    // nor a month
+        "2003-13-01T00:00:00Z",       // no month 13
+        "2003-02-29T00:00:00Z",       // not a leap year
+        "2003-04-31",                 // April has 30 days
+        "2003-12-31T25:00:00Z",       // no hour 25
+        "2003-12-31T10:60:00Z",       // no minute 60
+        "2003-12-31T10:14:55+25:00",  // no such offset
+        "2003-12-31T10:14:55 nonsense",
+        "31 Feb 2004 10:00:00 GMT",
+        "Thu, 01 Jan 2004 19:48:21 XYZ",     // unknown zone
+        "Thu, 01 Jan 2004 19:48:21 BST",     // ambiguous zone
+        "Thu, 01 Jan 2004 19:48:21 A",       // military zones are unreliable
+        "Thu, 01 Smarch 2004 19:48:21 GMT",  // no such month
+        "Thu, 01 Jan 2004 19:48:21 GMT extra",
+        "Thu, 01 Jan 2004 1948 GMT",
+        "Thu, 01 Jan",
+        "Thu",
+        "99999-01-01T00:00:00Z",
+        "0000-01-01T00:00:00+01:00",  // before year 1 in UTC
+        std::string(1000, '9'),
+    };
+    for (const auto& in : bad) EXPECT_EQ(normalize_date(in), "") << in;
+}
+
+// --- Text ---------------------------------------------------------------------
+
+TEST(Text, HtmlBecomesPlainTextWithoutScriptOrStyle) {
+    EXPECT_EQ(parse::html_to_text("<p>Hello <b>world</b></p><script>alert('x')</script>"
+                                  "<style>p{color:red}</style><p>bye</p>"),
+              "Hello world bye");
+    EXPECT_EQ(parse::html_to_text("<!-- a comment --><p title='a > b'>Text</p>"), "Text");
+    EXPECT_EQ(parse::html_to_text("<template><p>hidden</p></template>shown"), "shown");
+    EXPECT_EQ(parse::html_to_text("<iframe src=x>fallback</iframe>after"), "after");
+    EXPECT_EQ(parse::html_to_text("a < b and c > d"), "a < b and c > d");
+    EXPECT_EQ(parse::html_to_text("<img src=\"x.jpg\" alt=\"A picture\">caption"), "caption");
+}
+
+TEST(Text, BlockElementsSeparateWordsAndInlineOnesDoNot) {
+    EXPECT_EQ(parse::html_to_text("<p>one</p><p>two</p>"), "one two");
+    EXPECT_EQ(parse::html_to_text("line<br>break<br/>here"), "line break here");
+    EXPECT_EQ(parse::html_to_text("<ul><li>a</li><li>b</li></ul><h2>c</h2><div>d</div>"),
+              "a b c d");
+    EXPECT_EQ(
+        parse::html_to_text("<table><tr><td>x</td><td>y</td></tr><tr><td>z</td></tr></table>"),
+        "x y z");
+    EXPECT_EQ(parse::html_to_text("<b>5</b>G and <i>IMT</i>-2030"), "5G and IMT-2030");
+    EXPECT_EQ(parse::html_to_text("  lots \n\t of\r\n   space  "), "lots of space");
+}
+
+TEST(Text, NamedAndNumericReferencesAreDecoded) {
+    EXPECT_EQ(parse::html_to_text("caf&eacute; &amp; cr&egrave;me &mdash; &hellip;"),
+              "caf\u00e9 & cr\u00e8me \u2014 \u2026");
+    EXPECT_EQ(parse::html_to_text("&#8220;quoted&#8221; &#x2019; &#X41;"),
+              "\u201cquoted\u201d \u2019 A");
+    EXPECT_EQ(parse::decode_entities("&NotNestedGreaterGreater; &bigstar; &fjlig;"),
+              "\u2aa2\u0338 \u2605 fj");  // from the HTML5 table, beyond HTML 4
+    EXPECT_EQ(parse::decode_entities("&#128; &#150;"), "\u20ac \u2013");  // windows-1252 remap
+    EXPECT_EQ(parse::decode_entities("&#0; &#xD800; &#x110000;"), "\ufffd \ufffd \ufffd");
+    EXPECT_EQ(parse::decode_entities("AT&T, Q & A, &unknownentity;"),
+              "AT&T, Q & A, &unknownentity;");
+    EXPECT_EQ(parse::decode_entities("&copy 2026"), "\u00a9 2026");  // legacy, no semicolon
+    EXPECT_EQ(parse::html_to_text("5G&nbsp;NR"), "5G NR");  // a no-break space separates words
+    EXPECT_EQ(parse::html_to_text("&lt;b&gt;not markup&lt;/b&gt;"), "<b>not markup</b>");
+}
+
+TEST(Text, CleanTextFoldsSpaceAndDropsControls) {
+    EXPECT_EQ(parse::clean_text("  a\u00a0\u2003b \t\n c  "), "a b c");
+    EXPECT_EQ(parse::clean_text("bell\a and \x1b[31mred\x1b[0m"), "bell and red");
+    EXPECT_EQ(parse::clean_text("bad \xff byte"), "bad \ufffd byte");
+}
+
+TEST(Text, LooksLikeHtmlNeedsKnownTagsOrReferences) {
+    EXPECT_TRUE(parse::looks_like_html("<b>bold</b>"));
+    EXPECT_TRUE(parse::looks_like_html("a<br/>b"));
+    EXPECT_TRUE(parse::looks_like_html("Rock &amp; Roll"));
+    EXPECT_TRUE(parse::looks_like_html("&#8217;"));
+    EXPECT_FALSE(parse::looks_like_html("1 < 2 > 0"));
+    EXPECT_FALSE(parse::looks_like_html("Last Call: <draft-ietf-quic-multipath-14.txt>"));
+    EXPECT_FALSE(parse::looks_like_html("AT&T"));
+}
+
+TEST(Text, LinearScannerAgreesWithGumboOnOrdinaryMarkup) {
+    const Strings fragments{
+        "<p>Hello <b>world</b></p><p>again</p>",
+        "<p>a<p>b<p>c",  // unclosed paragraphs
+        "<ul><li>one<li>two</ul>",
+        "<div class=\"x\" data-x='a>b'>quoted &gt; attribute</div>",
+        "<script>if (a < b) {}</script><style>.x{}</style>text",
+        "<!-- comment --><!DOCTYPE html>after",
+        "x &amp; y &eacute; &#8230;",
+        "<textarea>&lt;kept&gt;</textarea>",
+        "<a href=\"https://example.org/?a=1&amp;b=2\">link</a> text",
+        "5G&nbsp;<strong>NR</strong>",
+        "<table><tr><td>1</td><td>2</td></tr></table>",
+        "text with a stray < sign",
+    };
+    for (const auto& f : fragments)
+        EXPECT_EQ(parse::html_to_text_linear(f), parse::html_to_text(f)) << f;
+}
+
+TEST(Text, HostileNestingFallsBackToTheLinearScannerQuickly) {
+    // gumbo needs quadratic time on these, and crashes on the second at this size.
+    std::string deep, formatting, misnested;
+    for (int i = 0; i < 100000; ++i) deep += "<div>";
+    for (int i = 0; i < 100000; ++i) formatting += "<b><i><u><s>x</b>";
+    for (int i = 0; i < 100000; ++i) misnested += "<b></p>";
+    const auto start = std::chrono::steady_clock::now();
+    parse::HtmlToText convert;
+    EXPECT_EQ(convert(deep), "");
+    EXPECT_EQ(convert(formatting).size(), 100000u);
+    EXPECT_EQ(convert(misnested), "");
+    EXPECT_EQ(convert.fallbacks(), 3u);
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(took, std::chrono::seconds(5));  // gumbo alone: minutes, or a crash
+}
+
+TEST(Text, ADocumentsGumboBudgetIsShared) {
+    // Many fragments that pass the per-fragment limits: once the document's
+    // budget is spent, the rest go through the linear scanner.
+    std::string fragment;
+    for (std::size_t i = 0; i < parse::HtmlToText::kMaxTags / 3; ++i) fragment += "<p><div></p>";
+    parse::HtmlToText convert;
+    const std::size_t rounds = parse::HtmlToText::kDocumentTags / parse::HtmlToText::kMaxTags + 5;
+    const auto start = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < rounds; ++i) EXPECT_EQ(convert(fragment), "");
+    EXPECT_GE(convert.fallbacks(), 5u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// --- URLs ---------------------------------------------------------------------
+
+TEST(Urls, RelativeReferencesResolveAsRfc3986Says) {
+    const std::string base = "http://a/b/c/d;p?q";
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"g", "http://a/b/c/g"},
+        {"./g", "http://a/b/c/g"},
+        {"g/", "http://a/b/c/g/"},
+        {"/g", "http://a/g"},
+        {"?y", "http://a/b/c/d;p?y"},
+        {"g?y", "http://a/b/c/g?y"},
+        {"#s", "http://a/b/c/d;p?q#s"},
+        {"g#s", "http://a/b/c/g#s"},
+        {";x", "http://a/b/c/;x"},
+        {"", "http://a/b/c/d;p?q"},
+        {".", "http://a/b/c/"},
+        {"..", "http://a/b/"},
+        {"../g", "http://a/b/g"},
+        {"../..", "http://a/"},
+        {"../../../g", "http://a/g"},
+        {"/./g", "http://a/g"},
+        {"g.", "http://a/b/c/g."},
+        {"..g", "http://a/b/c/..g"},
+        {"g/../h", "http://a/b/c/h"},
+        {"g;x=1/../y", "http://a/b/c/y"},
+        {"//other.example/p", "http://other.example/p"},
+    };
+    for (const auto& [ref, want] : cases) EXPECT_EQ(parse::resolve_url(base, ref), want) << ref;
+}
+
+TEST(Urls, AbsoluteOrUnanchoredReferencesStayAsWritten) {
+    EXPECT_EQ(parse::resolve_url("http://a/b", "https://x.example/y"), "https://x.example/y");
+    EXPECT_EQ(parse::resolve_url("http://a/b", "mailto:someone@example.org"),
+              "mailto:someone@example.org");
+    EXPECT_EQ(parse::resolve_url("http://a/b", "  https://x.example/  "), "https://x.example/");
+    EXPECT_EQ(parse::resolve_url("", "relative/path"), "relative/path");
+    EXPECT_EQ(parse::resolve_url("tag:example.org,2026:x", "y"), "y");
+    EXPECT_EQ(parse::resolve_url("https://a.example/dir/", "a b.html"),
+              "https://a.example/dir/a%20b.html");
+}
+
+// --- Encodings ----------------------------------------------------------------
+
+TEST(Encodings, AWindows1252FeedIsTranscoded) {
+    const Feed f = parse_fixture("windows-1252.rss");
+    EXPECT_EQ(f.title, "ETSI Newsroom \u2013 Fran\u00e7ais");
+    ASSERT_EQ(f.items.size(), 1u);
+    EXPECT_EQ(f.items[0].title,
+              "\u201cCaf\u00e9 de la norme\u201d: ETSI\u2019s \u20ac2 million programme");
+    EXPECT_EQ(f.items[0].summary, "R\u00e9union \u00e0 Sophia Antipolis \u2014 d\u00e9tails");
+}
+
+TEST(Encodings, AUtf16FeedWithByteOrderMarkIsRead) {
+    const Feed f = parse_fixture("utf-16.atom");
+    EXPECT_EQ(f.format, "atom1.0");
+    EXPECT_EQ(f.title, "Z\u00fcrich \u65e5\u672c \u2014 UTF-16");
+    ASSERT_EQ(f.items.size(), 1u);
+    EXPECT_EQ(f.items[0].title, "Gr\u00fc\u00dfe aus Z\u00fcrich \U0001F4E1");
+    EXPECT_EQ(f.items[0].updated, "2026-03-01T11:00:00Z");
+}
+
+TEST(Encodings, Utf16WithoutByteOrderMarkIsRecognizedByShape) {
+    std::u16string doc =
+        u"<?xml version=\"1.0\"?><rss "
+        u"version=\"2.0\"><channel><title>\u00c9t\u00e9</title></channel></rss>";
+    std::string le, be;
+    for (char16_t c : doc) {
+        le += static_cast<char>(c & 0xFF);
+        le += static_cast<char>(c >> 8);
+        be += static_cast<char>(c >> 8);
+        be += static_cast<char>(c & 0xFF);
+    }
+    EXPECT_EQ(parse_ok(le).title, "\u00c9t\u00e9");
+    EXPECT_EQ(parse_ok(be).title, "\u00c9t\u00e9");
+}
+
+TEST(Encodings, TheHttpCharsetAppliesWhenTheDocumentSaysNothing) {
+    const std::string doc = "<rss version=\"2.0\"><channel><title>caf\xe9</title></channel></rss>";
+    parse::Options o;
+    o.content_type = "application/rss+xml; charset=\"ISO-8859-1\"";
+    EXPECT_EQ(parse_ok(doc, o).title, "caf\u00e9");
+    o.content_type = "text/xml; charset=koi8-r";
+    EXPECT_EQ(
+        parse_ok("<rss><channel><title>\xf0\xd2\xc9\xd7\xc5\xd4</title></channel></rss>", o).title,
+        "\u041f\u0440\u0438\u0432\u0435\u0442");
+}
+
+TEST(Encodings, ValidUtf8DeclaredUtf8WinsOverAWrongServerDefault) {
+    const std::string doc =
+        "<?xml version=\"1.0\" "
+        "encoding=\"utf-8\"?><rss><channel><title>caf\xc3\xa9</title></channel></rss>";
+    parse::Options o;
+    o.content_type = "text/xml; charset=iso-8859-1";
+    EXPECT_EQ(parse_ok(doc, o).title, "caf\u00e9");
+}
+
+TEST(Encodings, InvalidBytesAreReplacedNotFatal) {
+    const Feed f = parse_ok("<rss><channel><title>bad \xff\xfe bytes \xc3</title></channel></rss>");
+    EXPECT_EQ(f.title, "bad \ufffd\ufffd bytes \ufffd");
+    // An encoding iconv does not know is read as UTF-8.
+    EXPECT_EQ(
+        parse_ok("<?xml version=\"1.0\" encoding=\"x-no-such\"?><rss><channel><title>ok</title>"
+                 "</channel></rss>")
+            .title,
+        "ok");
+    const auto d = parse::decode_xml_document("\x81\x8d", "text/xml; charset=windows-1252");
+    EXPECT_EQ(d.text, "\ufffd\ufffd");  // bytes windows-1252 leaves undefined
+}
+
+// --- Realistic feeds ----------------------------------------------------------
+
+TEST(Feeds, JoomlaRssFrom3gppReadsEveryField) {
+    const Feed f = parse_fixture("3gpp-news.rss");
+    EXPECT_EQ(f.format, "rss2.0");
+    EXPECT_EQ(f.title, "3GPP News");
+    EXPECT_EQ(f.link, "https://www.3gpp.org/news-events/3gpp-news");
+    EXPECT_EQ(f.updated, "2026-03-16T09:15:02Z");
+    ASSERT_EQ(f.items.size(), 3u);
+    const Item& a = f.items[0];
+    EXPECT_EQ(a.id, "https://www.3gpp.org/news-events/3gpp-news/rel-20-timeline");
+    EXPECT_EQ(a.link, "https://www.3gpp.org/news-events/3gpp-news/rel-20-timeline");
+    EXPECT_EQ(a.title, "Release 20 timeline agreed at TSG#107");
+    EXPECT_EQ(a.summary,
+              "The TSG#107 plenaries in Incheon agreed the Release 20 timeline \u2013 the release "
+              "that carries both 5G\u2011Advanced and the first 6G studies. Read more in the "
+              "Release 20 page\u2026");
+    EXPECT_EQ(a.content, "");
+    EXPECT_EQ(a.author, "Kevin Flynn");  // "email (Name)"
+    EXPECT_EQ(a.categories, Strings{"Partners"});
+    EXPECT_EQ(a.published, "2026-03-10T12:30:00Z");  // +0200
+    EXPECT_EQ(a.updated, "");
+    EXPECT_TRUE(a.start.empty() && a.end.empty() && a.location.empty() && a.organizations.empty());
+
+    const Item& b = f.items[1];
+    EXPECT_EQ(b.title, "RAN1#124 chairs' summary: AI/ML for the air interface");
+    EXPECT_EQ(b.summary,
+              "RAN1 made progress on AI/ML for beam management & positioning. Agenda item 9.1");
+    EXPECT_EQ(b.author, "");
+    EXPECT_EQ(b.published, "2026-02-27T08:00:00Z");
+    EXPECT_EQ(f.items[2].author, "3GPP MCC");
+    EXPECT_EQ(f.items[2].categories, Strings{"Meetings"});
+}
+
+TEST(Feeds, WordPressRssFromTheItuHubReadsEveryField) {
+    const Feed f = parse_fixture("itu-hub.rss");
+    EXPECT_EQ(f.format, "rss2.0");
+    EXPECT_EQ(f.title, "ITU Hub");
+    EXPECT_EQ(f.link, "https://www.itu.int/hub");
+    EXPECT_EQ(f.updated, "2026-03-13T15:04:33Z");
+    ASSERT_EQ(f.items.size(), 2u);
+    const Item& a = f.items[0];
+    EXPECT_EQ(a.id, "https://www.itu.int/hub/?p=34512");  // isPermaLink="false": the id only
+    EXPECT_EQ(a.link, "https://www.itu.int/hub/2026/03/how-imt-2030-will-shape-mobile/");
+    EXPECT_EQ(a.title, "How IMT-2030 will shape the next decade of mobile");
+    EXPECT_EQ(a.summary,
+              "The ITU Radiocommunication Sector is defining what the sixth generation of mobile "
+              "systems must do\u2026 The post How IMT-2030 will shape the next decade of mobile "
+              "appeared first on ITU Hub.");
+    EXPECT_EQ(
+        a.content,
+        "The ITU Radiocommunication Sector (ITU\u2011R) is defining what the sixth generation "
+        "of mobile systems must do. Requirements Peak data rates Sensing \u201cSpectrum is the "
+        "foundation,\u201d said the Director. The post How IMT-2030 will shape the next decade "
+        "of mobile appeared first on ITU Hub.");
+    EXPECT_EQ(a.content.find("gtag"), std::string::npos);    // script dropped
+    EXPECT_EQ(a.content.find("margin"), std::string::npos);  // style dropped
+    EXPECT_EQ(a.author, "ITU News");                         // dc:creator in CDATA
+    EXPECT_EQ(a.categories, (Strings{"Radiocommunication", "IMT-2030", "Spectrum"}));
+    EXPECT_EQ(a.published, "2026-03-13T09:00:00Z");
+    const Item& b = f.items[1];
+    EXPECT_EQ(b.title, "ITU\u2019s Plenipotentiary Conference: what\u2019s at stake");
+    EXPECT_EQ(b.summary,
+              "Member States meet in Doha to elect ITU\u2019s leadership & set its strategy\u2026");
+    EXPECT_EQ(b.content,
+              "Member States meet in Doha to elect ITU\u2019s leadership & set its strategy for "
+              "2028\u20132031.");
+    EXPECT_EQ(b.author, "Doreen Bogdan-Martin");
+}
+
+TEST(Feeds, RfcEditorItemsWithoutGuidAreIdentifiedByTheirLink) {
+    const Feed f = parse_fixture("rfc-editor.rss");
+    EXPECT_EQ(f.title, "Recent RFCs");
+    EXPECT_EQ(f.link, "https://www.rfc-editor.org/");
+    EXPECT_EQ(f.updated, "");
+    ASSERT_EQ(f.items.size(), 3u);
+    EXPECT_EQ(f.items[0].id, "https://www.rfc-editor.org/info/rfc9750");
+    EXPECT_EQ(f.items[0].link, "https://www.rfc-editor.org/info/rfc9750");
+    EXPECT_EQ(f.items[0].title, "RFC 9750: The Messaging Layer Security (MLS) Architecture");
+    EXPECT_TRUE(f.items[0].summary.starts_with(
+        "The Messaging Layer Security (MLS) protocol (RFC 9420) provides"));
+    EXPECT_EQ(f.items[0].summary.find("  "), std::string::npos);  // double spaces folded
+    EXPECT_EQ(f.items[0].published, "");
+    EXPECT_EQ(f.items[1].id, "https://www.rfc-editor.org/info/rfc9794/");
+    EXPECT_EQ(f.items[2].title, "RFC 9000: QUIC: A UDP-Based Multiplexed and Secure Transport");
+}
+
+TEST(Feeds, IetfAtomFeedReadsEveryField) {
+    const Feed f = parse_fixture("ietf-last-call.atom");
+    EXPECT_EQ(f.format, "atom1.0");
+    EXPECT_EQ(f.title, "IESG Last Calls");
+    EXPECT_EQ(f.link, "https://datatracker.ietf.org/feed/last-call/");
+    EXPECT_EQ(f.updated, "2026-03-16T09:00:00Z");
+    ASSERT_EQ(f.items.size(), 2u);
+    const Item& a = f.items[0];
+    EXPECT_EQ(a.id, "https://datatracker.ietf.org/doc/draft-ietf-quic-multipath/");
+    EXPECT_EQ(a.link, "https://datatracker.ietf.org/doc/draft-ietf-quic-multipath/");
+    // type="text": the angle brackets are text, not markup.
+    EXPECT_EQ(a.title,
+              "Last Call: <draft-ietf-quic-multipath-14.txt> (Multipath Extension for QUIC) to "
+              "Proposed Standard");
+    // type="html": escaped <pre>, and inside it an escaped "&lt;" that is text.
+    EXPECT_TRUE(a.summary.starts_with(
+        "The IESG has received a request from the QUIC WG (quic) to consider the following "
+        "document: - 'Multipath Extension for QUIC' <draft-ietf-quic-multipath-14.txt> as "
+        "Proposed Standard The IESG plans"))
+        << a.summary;
+    EXPECT_EQ(a.author, "The IESG");  // inherited from the feed
+    EXPECT_EQ(a.published, "2026-03-10T15:12:03Z");
+    EXPECT_EQ(a.updated, "2026-03-12T13:00:00Z");  // -05:00
+    EXPECT_EQ(a.content, "");
+    const Item& b = f.items[1];
+    EXPECT_EQ(b.title,
+              "Last Call: draft-ietf-tls-ecdhe-mlkem-03 (Post-quantum hybrid ECDHE-MLKEM Key "
+              "Agreement for TLSv1.3)");  // type="xhtml"
+    EXPECT_EQ(b.content, "Comments by 2026-03-16. Reply to last-call@ietf.org.");
+    EXPECT_EQ(b.author, "TLS Working Group Chairs");  // its own author wins
+    EXPECT_EQ(b.categories, (Strings{"tls", "security"}));
+}
+
+// --- Formats and errors -------------------------------------------------------
+
+TEST(Formats, TheRootElementNamesTheFormat) {
+    EXPECT_EQ(parse_ok("<rss version=\"2.0\"><channel/></rss>").format, "rss2.0");
+    EXPECT_EQ(parse_ok("<rss version=\"0.91\"><channel/></rss>").format, "rss0.9x");
+    EXPECT_EQ(parse_ok("<rss version=\"0.92\"><channel/></rss>").format, "rss0.9x");
+    EXPECT_EQ(parse_ok("<rss><channel/></rss>").format, "rss2.0");
+    EXPECT_EQ(parse_ok("<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+                       "xmlns=\"http://purl.org/rss/1.0/\"><channel/></rdf:RDF>")
+                  .format,
+              "rss1.0");
+    EXPECT_EQ(parse_ok("<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+                       "xmlns=\"http://my.netscape.com/rdf/simple/0.9/\"><channel/></rdf:RDF>")
+                  .format,
+              "rss0.9x");
+    EXPECT_EQ(parse_ok("<feed xmlns=\"http://www.w3.org/2005/Atom\"/>").format, "atom1.0");
+    EXPECT_EQ(parse_ok("<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"/>").format,
+              "atom0.3");
+}
+
+TEST(Formats, AForcedFormatRefusesTheOtherFamily) {
+    parse::Options rss;
+    rss.format = "rss";
+    parse::Options atom;
+    atom.format = "atom";
+    EXPECT_EQ(parse_ok("<rss><channel/></rss>", rss).format, "rss2.0");
+    EXPECT_EQ(parse_ok("<feed xmlns=\"http://www.w3.org/2005/Atom\"/>", atom).format, "atom1.0");
+    EXPECT_EQ(
+        parse_error("<feed xmlns=\"http://www.w3.org/2005/Atom\"/>", rss),
+        "not an RSS feed: root element is <feed> (an Atom feed; the source's format says rss)");
+    EXPECT_EQ(
+        parse_error("<rss><channel/></rss>", atom),
+        "not an Atom feed: root element is <rss> (an RSS feed; the source's format says atom)");
+}
+
+TEST(Formats, FormatsStillToComeAndUnknownOnesAreErrors) {
+    for (const std::string f : {"ics", "html", "json", "xlsx"}) {
+        parse::Options o;
+        o.format = f;
+        EXPECT_EQ(parse_error("<rss/>", o), "format '" + f + "' is not supported yet");
+    }
+    parse::Options o;
+    o.format = "yaml";
+    EXPECT_EQ(parse_error("<rss/>", o),
+              "unknown format 'yaml' (expected auto, rss, atom, ics, html, json or xlsx)");
+}
+
+TEST(Errors, NonFeedsSayWhatTheyAre) {
+    EXPECT_EQ(parse_error(fixture("html-page.html")),
+              "not a feed: root element is <html> (a web page, not RSS or Atom)");
+    EXPECT_EQ(parse_error("<html xmlns=\"http://www.w3.org/1999/xhtml\"><body/></html>"),
+              "not a feed: root element is <html> (a web page, not RSS or Atom)");
+    EXPECT_EQ(parse_error("<?xml version=\"1.0\"?><opml version=\"2.0\"/>"),
+              "not a feed: root element is <opml>");
+    EXPECT_EQ(parse_error(fixture("empty.xml")), "not a feed: the document is empty");
+    EXPECT_EQ(parse_error(" \n\t"), "not a feed: the document is empty");
+    EXPECT_EQ(parse_error("<!-- nothing -->"), "not a feed: the document has no root element");
+}
+
+TEST(Errors, MalformedXmlSaysWhereAndWhy) {
+    EXPECT_EQ(parse_error(fixture("truncated.xml")),
+              "XML error at line 24, column 33: the document ends before its elements are closed "
+              "(truncated?)");
+    EXPECT_EQ(parse_error("<rss>\n<channel>\n<title>x</titel>\n</channel></rss>"),
+              "XML error at line 3, column 11: start-end tags mismatch");
+    EXPECT_EQ(parse_error("{\"items\": []}"),
+              "not a feed: the document is not XML (it starts with \"{\"items\": []}\")");
+    EXPECT_EQ(parse_error("Service Unavailable\r\n\x1b[31m" + std::string(100, 'x')),
+              "not a feed: the document is not XML (it starts with \"Service Unavailable "
+              "xxxxxxxxxxxxxx...\")");  // 40 bytes, the escape sequence removed
+}
+
+// --- Links, ids and namespaces ----------------------------------------------
+
+TEST(Links, XmlBaseOnAnyAncestorAndTheDocumentUrlResolveRelativeLinks) {
+    const std::string doc =
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://example.org/blog/\">"
+        "<link href=\"/\"/>"
+        "<entry xml:base=\"2026/\"><id>1</id><link href=\"post.html\"/></entry>"
+        "<entry><id>2</id><link xml:base=\"http://other.example/x/\" href=\"../y\"/></entry>"
+        "<entry xml:base=\"a/\"><id>3</id><title>t</title>"
+        "<link rel=\"alternate\" href=\"b/../c?d=1&amp;e=2#f\"/></entry>"
+        "</feed>";
+    const Feed f = parse_ok(doc);
+    EXPECT_EQ(f.link, "http://example.org/");
+    ASSERT_EQ(f.items.size(), 3u);
+    EXPECT_EQ(f.items[0].link, "http://example.org/blog/2026/post.html");
+    EXPECT_EQ(f.items[1].link, "http://other.example/y");
+    EXPECT_EQ(f.items[2].link, "http://example.org/blog/a/c?d=1&e=2#f");
+
+    parse::Options o;
+    o.base_url = "https://www.3gpp.org/news-events/3gpp-news?format=feed&type=rss";
+    const Feed r = parse_ok(rss_item("<link>/news-events/x</link>"), o);
+    EXPECT_EQ(r.items[0].link, "https://www.3gpp.org/news-events/x");
+    // A relative xml:base resolves against the document URL first.
+    o.base_url = "https://example.org/feeds/main.xml";
+    EXPECT_EQ(
+        only_item("<rss xml:base=\"../site/\"><channel><item><link>p</link></item></channel></rss>",
+                  o)
+            .link,
+        "https://example.org/site/p");
+}
+
+TEST(Links, AtomPrefersTheAlternateHtmlLinkWhateverTheOrder) {
+    EXPECT_EQ(
+        only_item(
+            atom_entry("<link rel=\"self\" href=\"http://x/self\"/>"
+                       "<link rel=\"alternate\" type=\"application/pdf\" href=\"http://x/pdf\"/>"
+                       "<link href=\"http://x/html\"/>"))
+            .link,
+        "http://x/html");
+    EXPECT_EQ(
+        only_item(atom_entry("<link rel=\"alternate\" type=\"text/html\" href=\"http://x/1\"/>"
+                             "<link rel=\"alternate\" type=\"text/html\" href=\"http://x/2\"/>"))
+            .link,
+        "http://x/1");
+    EXPECT_EQ(only_item(atom_entry("<link rel=\"related\" href=\"http://x/related\"/>")).link,
+              "http://x/related");  // nothing better: the first link
+}
+
+TEST(Links, APermalinkGuidIsTheLinkOnlyWhenThereIsNoLink) {
+    EXPECT_EQ(only_item(rss_item("<guid>http://example.org/guid</guid>")).link,
+              "http://example.org/guid");
+    EXPECT_EQ(only_item(rss_item("<guid isPermaLink=\"true\">https://example.org/g</guid>"
+                                 "<link>https://example.org/link</link>"))
+                  .link,
+              "https://example.org/link");
+    EXPECT_EQ(only_item(rss_item("<guid isPermaLink=\"false\">http://example.org/g</guid>")).link,
+              "");
+    EXPECT_EQ(only_item(rss_item("<guid>12345</guid>")).link, "");  // not a URL
+}
+
+TEST(Ids, IdsComeFromGuidOrIdThenLinkThenAHash) {
+    EXPECT_EQ(
+        only_item(rss_item("<guid isPermaLink=\"false\"> abc-123 </guid><link>http://l/</link>"))
+            .id,
+        "abc-123");
+    EXPECT_EQ(only_item(atom_entry("<id>tag:example.org,2026:1</id><link href=\"http://l/\"/>")).id,
+              "tag:example.org,2026:1");
+    EXPECT_EQ(only_item(rss_item("<link>http://l/1</link><title>x</title>")).id, "http://l/1");
+    const Item a = only_item(
+        rss_item("<title>Same title</title><pubDate>Mon, 16 Mar 2026 08:00:00 GMT</pubDate>"));
+    const Item b = only_item(
+        rss_item("<pubDate>Mon, 16 Mar 2026 09:00:00 +0100</pubDate><title>Same title</title>"
+                 "<description>other text</description>"));
+    const Item c = only_item(
+        rss_item("<title>Other title</title><pubDate>Mon, 16 Mar 2026 08:00:00 GMT</pubDate>"));
+    EXPECT_TRUE(std::regex_match(a.id, std::regex("hash:[0-9a-f]{16}"))) << a.id;
+    EXPECT_EQ(a.id, b.id);  // the same title and instant: the same item
+    EXPECT_NE(a.id, c.id);
+    const Item d = only_item(rss_item("<description>text only</description>"));
+    const Item e = only_item(rss_item("<description>other text only</description>"));
+    EXPECT_NE(d.id, e.id);  // no title nor date: the text tells them apart
+    EXPECT_EQ(only_item(rdf_item_doc()).id, "http://example.org/rdf-item");
+}
+
+TEST(Namespaces, ElementsAreMatchedByUriNotPrefix) {
+    const std::string ns =
+        " xmlns:x=\"http://purl.org/dc/elements/1.1/\" "
+        "xmlns:c=\"http://purl.org/rss/1.0/modules/content/\""
+        " xmlns:a=\"http://www.w3.org/2005/Atom\" xmlns:dc=\"http://example.org/not-dublin-core\"";
+    const Item it =
+        only_item(rss_item("<x:creator>Jane</x:creator><x:subject>QUIC</x:subject>"
+                           "<x:date>2026-03-16T08:00:00+01:00</x:date>"
+                           "<c:encoded>&lt;p&gt;full&lt;/p&gt;</c:encoded>"
+                           "<a:updated>2026-03-17T00:00:00Z</a:updated>"
+                           "<dc:creator>not an author</dc:creator>",
+                           ns));
+    EXPECT_EQ(it.author, "Jane");
+    EXPECT_EQ(it.categories, Strings{"QUIC"});
+    EXPECT_EQ(it.published, "2026-03-16T07:00:00Z");
+    EXPECT_EQ(it.updated, "2026-03-17T00:00:00Z");
+    EXPECT_EQ(it.content, "full");
+}
+
+TEST(Items, RssAuthorsCategoriesAndDatesFromEveryVocabulary) {
+    const std::string ns = " xmlns:dc=\"http://purl.org/dc/elements/1.1/\"";
+    EXPECT_EQ(only_item(rss_item("<author>jane@example.org (Jane Doe)</author>")).author,
+              "Jane Doe");
+    EXPECT_EQ(only_item(rss_item("<author>Jane Doe &lt;jane@example.org&gt;</author>")).author,
+              "Jane Doe");
+    EXPECT_EQ(only_item(rss_item("<author>jane@example.org</author>")).author, "jane@example.org");
+    EXPECT_EQ(
+        only_item(rss_item("<dc:creator>A</dc:creator><dc:creator>B</dc:creator>", ns)).author,
+        "A, B");
+    EXPECT_EQ(
+        only_item(rss_item("<dc:creator>A</dc:creator><author>x@y (Main)</author>", ns)).author,
+        "Main");
+    EXPECT_EQ(only_item(rss_item("<category>a</category><dc:subject>b</dc:subject>"
+                                 "<category> a </category><category/>",
+                                 ns))
+                  .categories,
+              (Strings{"a", "b"}));
+    const Item d =
+        only_item(rss_item("<dc:date>2026-01-02T03:04:05Z</dc:date>"
+                           "<pubDate>Mon, 16 Mar 2026 08:00:00 GMT</pubDate>",
+                           ns));
+    EXPECT_EQ(d.published, "2026-03-16T08:00:00Z");  // pubDate is RSS's own: it wins
+    EXPECT_EQ(only_item(rss_item("<pubDate>not a date</pubDate>")).published, "");
+}
+
+TEST(Items, TitlesAreTextButHtmlInRssTitlesIsRemoved) {
+    EXPECT_EQ(only_item(rss_item("<title>Rock &amp;amp; Roll</title>")).title, "Rock & Roll");
+    EXPECT_EQ(only_item(rss_item("<title>&lt;b&gt;Bold&lt;/b&gt; news</title>")).title,
+              "Bold news");
+    EXPECT_EQ(only_item(rss_item("<title>AT&amp;T and 1 &lt; 2</title>")).title, "AT&T and 1 < 2");
+    EXPECT_EQ(only_item(rss_item("<title><![CDATA[5G <em>NR</em>]]></title>")).title, "5G NR");
+    EXPECT_EQ(only_item(atom_entry("<title type=\"text\">&lt;b&gt; is a tag</title>")).title,
+              "<b> is a tag");
+    EXPECT_EQ(
+        only_item(atom_entry("<title type=\"html\">&lt;b&gt;Bold&lt;/b&gt; &amp;amp;</title>"))
+            .title,
+        "Bold &");
+    EXPECT_EQ(only_item(rss_item("<title>  spread\n   over\tlines  </title>")).title,
+              "spread over lines");
+}
+
+TEST(Items, HtmlEntitiesOutsideXmlAreDecodedOnce) {
+    // RSS 0.91's DTD declares HTML's entities: "&nbsp;" in the XML is a
+    // no-break space, while "&amp;nbsp;" is the text "&nbsp;" (in a title that
+    // is HTML, so a space too, but in Atom text it stays).
+    EXPECT_EQ(only_item(rss_item("<description>a&nbsp;b&eacute;</description>")).summary,
+              "a b\u00e9");
+    EXPECT_EQ(only_item(atom_entry("<title>caf&eacute;</title>")).title, "caf\u00e9");
+    EXPECT_EQ(only_item(atom_entry("<title>&amp;eacute;</title>")).title, "&eacute;");
+}
+
+TEST(Items, AtomContentKindsAllBecomePlainText) {
+    EXPECT_EQ(
+        only_item(
+            atom_entry("<content type=\"html\">&lt;p&gt;a&lt;/p&gt;&lt;p&gt;b&lt;/p&gt;</content>"))
+            .content,
+        "a b");
+    EXPECT_EQ(only_item(atom_entry(
+                            "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+                            "<p>x &amp; <b>y</b></p><script>no()</script><p>z</p></div></content>"))
+                  .content,
+              "x & y z");
+    EXPECT_EQ(only_item(atom_entry("<content>plain &lt;text&gt;</content>")).content,
+              "plain <text>");
+    EXPECT_EQ(
+        only_item(atom_entry("<content type=\"text/html\">&lt;i&gt;i&lt;/i&gt;</content>")).content,
+        "i");
+    EXPECT_EQ(only_item(atom_entry("<content type=\"image/png\">iVBORw0KGgo=</content>")).content,
+              "");
+    EXPECT_EQ(
+        only_item(atom_entry("<content src=\"http://x/movie.mp4\" type=\"video/mp4\"/>")).content,
+        "");
+    // Atom 0.3: mode="escaped" and mode="base64".
+    const std::string old = "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><entry>";
+    EXPECT_EQ(only_item(old + "<content type=\"text/html\" "
+                              "mode=\"escaped\">&lt;b&gt;e&lt;/b&gt;</content></entry></feed>")
+                  .content,
+              "e");
+    EXPECT_EQ(
+        only_item(
+            old +
+            "<content type=\"text/html\" mode=\"base64\">PGI+YjY0PC9iPg==</content></entry></feed>")
+            .content,
+        "b64");
+    EXPECT_EQ(only_item(old + "<summary>s</summary><issued>2004-01-01T00:00:00Z</issued>"
+                              "<modified>2004-01-02T00:00:00Z</modified></entry></feed>")
+                  .published,
+              "2004-01-01T00:00:00Z");
+}
+
+TEST(Items, AtomAuthorsFromEntrySourceOrFeed) {
+    const std::string feed_author = "<author><name>Feed Author</name></author>";
+    EXPECT_EQ(only_item(atom_entry("<id>1</id>", feed_author)).author, "Feed Author");
+    EXPECT_EQ(
+        only_item(
+            atom_entry("<id>1</id><source><author><name>Source Author</name></author></source>",
+                       feed_author))
+            .author,
+        "Source Author");
+    EXPECT_EQ(
+        only_item(
+            atom_entry(
+                "<author><name>A</name></author><author><email>b@example.org</email></author>",
+                feed_author))
+            .author,
+        "A, b@example.org");
+    // The feed's author may follow its entries.
+    EXPECT_EQ(parse_ok("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>1</id></entry>" +
+                       feed_author + "</feed>")
+                  .items[0]
+                  .author,
+              "Feed Author");
+}
+
+TEST(Items, RdfItemsBesideTheChannelAreRead) {
+    const Feed f = parse_ok(
+        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+        "xmlns=\"http://purl.org/rss/1.0/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+        "<channel rdf:about=\"http://example.org/\"><title>RDF "
+        "feed</title><link>http://example.org/</link></channel>"
+        "<item "
+        "rdf:about=\"http://example.org/1\"><title>One</title><link>http://example.org/1</link>"
+        "<dc:date>2026-03-16T08:00:00Z</dc:date></item>"
+        "<item "
+        "rdf:about=\"http://example.org/2\"><title>Two</title><link>http://example.org/2</link></"
+        "item>"
+        "</rdf:RDF>");
+    EXPECT_EQ(f.title, "RDF feed");
+    ASSERT_EQ(f.items.size(), 2u);
+    EXPECT_EQ(f.items[0].id, "http://example.org/1");
+    EXPECT_EQ(f.items[0].published, "2026-03-16T08:00:00Z");
+    EXPECT_EQ(f.items[1].title, "Two");
+}
+
+TEST(Items, EntitiesDeclaredInTheDocumentAreExpandedOnce) {
+    const Item it = only_item(
+        "<!DOCTYPE rss [<!ENTITY site \"https://example.org\"><!ENTITY nested \"&site;/x\">]>"
+        "<rss><channel><item><guid isPermaLink=\"false\">&site;/1</guid><title>&nested;</title>"
+        "</item></channel></rss>");
+    EXPECT_EQ(it.id, "https://example.org/1");
+    EXPECT_EQ(it.title, "&site;/x");  // one level only
+}
+
+// --- Hostile input ------------------------------------------------------------
+
+TEST(Hostile, BillionLaughsStaysSmall) {
+    std::string doc = "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY lol0 \"lol\">";
+    for (int i = 1; i < 10; ++i) {
+        doc += "<!ENTITY lol" + std::to_string(i) + " \"";
+        for (int k = 0; k < 10; ++k) doc += "&lol" + std::to_string(i - 1) + ";";
+        doc += "\">";
+    }
+    doc += "]><rss><channel><item><title>&lol9;</title></item></channel></rss>";
+    const Item it = only_item(doc);
+    EXPECT_LT(it.title.size(), 200u);
+}
+
+TEST(Hostile, ExpansionBudgetBoundsManyReferences) {
+    std::string doc = "<!DOCTYPE rss [<!ENTITY big \"" + std::string(4000, 'x') +
+                      "\">]><rss><channel><item><title>";
+    for (int i = 0; i < 10000; ++i) doc += "&big;";
+    doc += "</title></item></channel></rss>";
+    const Item it = only_item(doc);
+    EXPECT_LE(it.title.size(), (1u << 20) + 10000u * 5);
+}
+
+TEST(Hostile, DeepNestingDoesNotOverflowTheStack) {
+    std::string doc = "<rss><channel><item><description>";
+    std::string content =
+        "<content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">";
+    std::string deep;
+    for (int i = 0; i < 200000; ++i) deep += "<div>";
+    deep += "x";
+    for (int i = 0; i < 200000; ++i) deep += "</div>";
+    const Item it = only_item("<rss><channel><item>" + content + deep +
+                              "</content:encoded></item></channel></rss>");
+    EXPECT_EQ(it.content, "x");
+    // Unclosed: an XML error, not a crash.
+    std::string open = "<rss><channel><item><title>";
+    for (int i = 0; i < 200000; ++i) open += "<a>";
+    EXPECT_FALSE(parse::parse(open, {}));
+    // Escaped HTML nested deep goes through the linear scanner.
+    std::string escaped;
+    for (int i = 0; i < 50000; ++i) escaped += "&lt;div&gt;";
+    EXPECT_EQ(only_item(rss_item("<description>" + escaped + "y</description>")).summary, "y");
+}
+
+TEST(Hostile, GarbageNeverCrashes) {
+    const Strings inputs{
+        std::string("\0\0\0\0", 4),
+        std::string("<rss>\0</rss>", 12),
+        "\xff\xfe",
+        "\xfe\xff\x00<",
+        "\xef\xbb\xbf",
+        "<",
+        "<?xml",
+        "<rss",
+        "<rss><channel><item><link>http://[::1</link></item></channel></rss>",
+        "<rss><channel><item><pubDate>" + std::string(100000, '9') +
+            "</pubDate></item></channel></rss>",
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><content type=\"html\">&lt;" +
+            std::string(100000, 'a') + "</content></entry></feed>",
+        "<rss><channel><item><description>&lt;script&gt;never "
+        "closed</description></item></channel></rss>",
+        "<rss><channel><item><description>&#xFFFFFFFFFF; "
+        "&#99999999999;</description></item></channel></rss>",
+    };
+    for (const auto& in : inputs) {
+        auto r = parse::parse(in, {});
+        if (!r) continue;
+        for (const auto& it : r->items) EXPECT_FALSE(it.id.empty());
+    }
+    EXPECT_EQ(only_item(inputs[11]).summary, "");
+}
+
+TEST(Hostile, AManyItemFeedParsesQuickly) {
+    std::string doc = "<rss version=\"2.0\"><channel><title>big</title>";
+    for (int i = 0; i < 20000; ++i)
+        doc += "<item><title>Item " + std::to_string(i) + "</title><link>https://example.org/" +
+               std::to_string(i) +
+               "</link><description>&lt;p&gt;Some &lt;b&gt;text&lt;/b&gt; &amp;amp; more&lt;/p&gt;"
+               "</description><pubDate>Mon, 16 Mar 2026 08:00:00 GMT</pubDate></item>";
+    doc += "</channel></rss>";
+    const auto start = std::chrono::steady_clock::now();
+    const Feed f = parse_ok(doc);
+    EXPECT_EQ(f.items.size(), 20000u);
+    EXPECT_EQ(f.items[19999].summary, "Some text & more");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// --- The end-to-end fixtures ---------------------------------------------------
+
+namespace {
+
+// Word matching as search does it: "5G" is a word; "25G" and "5GHz" are not it.
+bool mentions_5g(const std::string& text) {
+    static const std::regex word("(^|[^A-Za-z0-9])5[Gg]($|[^A-Za-z0-9])");
+    return std::regex_search(text, word);
+}
+
+}  // namespace
+
+TEST(EndToEndFixtures, Mention5GExactlyWhereTheirCommentsSay) {
+    struct Expect {
+        std::string file;
+        std::string format;
+        std::size_t items;
+        Strings title, summary_only, content_only;  // id fragments
+    };
+    const std::vector<Expect> expected{
+        {"e2e/itu.xml", "rss2.0", 5, {"?p=41001"}, {"?p=41004"}, {"?p=41002"}},
+        {"e2e/3gpp.xml", "rss2.0", 3, {"5g-nr-enhancements-ran111"}, {}, {}},
+        {"e2e/ietf.atom", "atom1.0", 3, {"draft-ietf-dmm-5g-uplane-analysis"}, {}, {}},
+        {"e2e/w3c.xml", "rss2.0", 3, {"w3c-workshop-web-and-5g-report"}, {}, {}},
+        {"e2e/etsi.xml",
+         "rss2.0",
+         3,
+         {"2450-etsi-publishes-5g-security-test-specifications"},
+         {},
+         {}},
+    };
+    std::set<std::string> ids;
+    for (const auto& e : expected) {
+        SCOPED_TRACE(e.file);
+        const Feed f = parse_fixture(e.file);
+        EXPECT_EQ(f.format, e.format);
+        ASSERT_EQ(f.items.size(), e.items);
+        auto among = [](const Strings& frags, const std::string& id) {
+            for (const auto& frag : frags)
+                if (id.find(frag) != std::string::npos) return true;
+            return false;
+        };
+        for (const auto& it : f.items) {
+            SCOPED_TRACE(it.id);
+            EXPECT_TRUE(ids.insert(it.id).second) << "duplicate id";
+            EXPECT_FALSE(it.title.empty());
+            EXPECT_FALSE(it.link.empty());
+            EXPECT_FALSE(it.published.empty());
+            EXPECT_EQ(mentions_5g(it.title), among(e.title, it.id));
+            EXPECT_EQ(mentions_5g(it.summary) && !mentions_5g(it.title),
+                      among(e.summary_only, it.id));
+            EXPECT_EQ(mentions_5g(it.content) && !mentions_5g(it.title) && !mentions_5g(it.summary),
+                      among(e.content_only, it.id));
+            for (const auto& c : it.categories) EXPECT_FALSE(mentions_5g(c));
+        }
+    }
 }
