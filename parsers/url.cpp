@@ -30,23 +30,7 @@ std::string_view trim_ws(std::string_view s) {
 // the spaces careless feeds leave in paths (libcurl percent-encodes them).
 constexpr unsigned kFlags = CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE;
 
-}  // namespace
-
-bool has_scheme(std::string_view s) {
-    if (s.empty() || !is_alpha(s[0])) return false;
-    for (std::size_t i = 1; i < s.size(); ++i) {
-        const char c = s[i];
-        if (c == ':') return true;
-        if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.')
-            return false;
-    }
-    return false;
-}
-
-std::string resolve_url(std::string_view base_in, std::string_view ref_in) {
-    const std::string_view ref = trim_ws(ref_in);
-    const std::string_view base = trim_ws(base_in);
-    if (has_scheme(ref) || base.empty()) return std::string(ref);
+std::string resolve_absolute(std::string_view base, std::string_view ref) {
     // libcurl 7.88 resolves most references by RFC 3986 but turns "" and
     // "#frag" into the base's directory: those two are the base itself.
     if (ref.empty() || ref.front() == '#') {
@@ -66,6 +50,45 @@ std::string resolve_url(std::string_view base_in, std::string_view ref_in) {
         return std::string(ref);
     std::unique_ptr<char, CurlStringDeleter> owned{out};
     return std::string(out);
+}
+
+}  // namespace
+
+bool has_scheme(std::string_view s) {
+    if (s.empty() || !is_alpha(s[0])) return false;
+    for (std::size_t i = 1; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == ':') return true;
+        if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.')
+            return false;
+    }
+    return false;
+}
+
+std::string resolve_url(std::string_view base_in, std::string_view ref_in) {
+    const std::string_view ref = trim_ws(ref_in);
+    const std::string_view base = trim_ws(base_in);
+    if (has_scheme(ref) || base.empty()) return std::string(ref);
+    if (has_scheme(base)) return resolve_absolute(base, ref);
+    // A relative base (xml:base="/blog/" in a file parsed without its URL):
+    // resolve under a stand-in origin, then take the origin off again, so
+    // the result is as relative as the base was.
+    if (ref.starts_with("//")) return std::string(ref);
+    constexpr std::string_view kOrigin = "http://relative.invalid";
+    std::string anchor(kOrigin);
+    std::string_view strip = kOrigin;
+    if (base.starts_with("//")) {
+        anchor = "http:";
+        strip = "http:";
+    } else if (!base.starts_with("/")) {
+        anchor += '/';
+    }
+    anchor += base;
+    std::string out = resolve_absolute(anchor, ref);
+    if (!out.starts_with(strip)) return std::string(ref);
+    out.erase(0, strip.size());
+    if (!base.starts_with("/") && !ref.starts_with("/") && out.starts_with("/")) out.erase(0, 1);
+    return out;
 }
 
 }  // namespace specwatch::parse

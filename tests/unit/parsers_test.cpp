@@ -310,6 +310,15 @@ TEST(Urls, RelativeReferencesResolveAsRfc3986Says) {
     for (const auto& [ref, want] : cases) EXPECT_EQ(parse::resolve_url(base, ref), want) << ref;
 }
 
+TEST(Urls, ARelativeBaseGivesResultsAsRelativeAsItself) {
+    EXPECT_EQ(parse::resolve_url("/blog/", "post"), "/blog/post");
+    EXPECT_EQ(parse::resolve_url("/a/b/", "../c"), "/a/c");
+    EXPECT_EQ(parse::resolve_url("blog/", "post"), "blog/post");
+    EXPECT_EQ(parse::resolve_url("blog/", "/x"), "/x");
+    EXPECT_EQ(parse::resolve_url("//cdn.example/a/", "b"), "//cdn.example/a/b");
+    EXPECT_EQ(parse::resolve_url("/blog/", "//other.example/p"), "//other.example/p");
+}
+
 TEST(Urls, AbsoluteOrUnanchoredReferencesStayAsWritten) {
     EXPECT_EQ(parse::resolve_url("http://a/b", "https://x.example/y"), "https://x.example/y");
     EXPECT_EQ(parse::resolve_url("http://a/b", "mailto:someone@example.org"),
@@ -575,6 +584,14 @@ TEST(Errors, MalformedXmlSaysWhereAndWhy) {
     EXPECT_EQ(parse_error("<rss>\n<channel>\n<title>x</titel>\n</channel></rss>"),
               "XML error at line 3, column 11: start-end tags mismatch");
     EXPECT_EQ(parse_error("{\"items\": []}"),
+              "not a feed: the document looks like JSON (format 'json' is not supported yet)");
+    EXPECT_EQ(parse_error("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"),
+              "not a feed: the document looks like iCalendar (format 'ics' is not supported yet)");
+    EXPECT_EQ(parse_error(std::string("PK\x03\x04\x14\x00", 6)),
+              "not a feed: the document looks like XLSX (format 'xlsx' is not supported yet)");
+    parse::Options rss;
+    rss.format = "rss";
+    EXPECT_EQ(parse_error("{\"items\": []}", rss),
               "not a feed: the document is not XML (it starts with \"{\"items\": []}\")");
     EXPECT_EQ(parse_error("Service Unavailable\r\n\x1b[31m" + std::string(100, 'x')),
               "not a feed: the document is not XML (it starts with \"Service Unavailable "
