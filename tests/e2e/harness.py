@@ -40,10 +40,11 @@ class FeedServer:
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="specwatch-http-"))
         self.port_file = self.dir / "port"
         self.log_file = self.dir / "requests.log"
-        self.proc = subprocess.Popen(
-            [PYTHON, str(TOOLS / "feedserver.py"), "--root", str(self.root), "--port", "0",
-             "--port-file", str(self.port_file), "--log", str(self.log_file)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(self.dir / "stderr", "wb") as err:
+            self.proc = subprocess.Popen(
+                [PYTHON, str(TOOLS / "feedserver.py"), "--root", str(self.root), "--port", "0",
+                 "--port-file", str(self.port_file), "--log", str(self.log_file)],
+                stdout=subprocess.DEVNULL, stderr=err)
         wait_for(lambda: self.port_file.exists() and self.port_file.read_text().strip(),
                  what="the feed server's port")
         self.port = int(self.port_file.read_text().strip())
@@ -84,9 +85,9 @@ class Daemon:
         self.config.write_text(header + text)
 
     def start(self, *extra):
-        self.stderr = open(self.stderr_path, "ab")
-        self.proc = subprocess.Popen([SPECWATCHD, "--config", str(self.config), *extra],
-                                     stdout=subprocess.DEVNULL, stderr=self.stderr)
+        with open(self.stderr_path, "ab") as err:
+            self.proc = subprocess.Popen([SPECWATCHD, "--config", str(self.config), *extra],
+                                         stdout=subprocess.DEVNULL, stderr=err)
         wait_for(lambda: self.socket.exists() or self.proc.poll() is not None,
                  what="the control socket")
         if self.proc.poll() is not None:
@@ -96,9 +97,7 @@ class Daemon:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(sig)
-        code = self.proc.wait(timeout)
-        self.stderr.close()
-        return code
+        return self.proc.wait(timeout)
 
     def log(self):
         return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""

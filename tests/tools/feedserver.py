@@ -5,7 +5,7 @@ Serves the files under --root on 127.0.0.1 the way a well-behaved feed host
 does (strong ETag, Last-Modified, 304 on conditional requests, gzip when asked)
 and offers special paths that misbehave on purpose:
 
-  /slow?seconds=N            sleeps N seconds, then answers 200
+  /slow?seconds=N[&file=F]   sleeps N seconds, then answers 200 (with file F when given)
   /trickle                   sends one byte every 2 s, forever
   /endless                   a chunked body that never ends
   /bomb?mb=N                 gzip of N MiB of zeros (Content-Encoding: gzip, always)
@@ -182,7 +182,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _slow(self, arg, head_only):
         time.sleep(float(arg("seconds", "1")))
-        self._reply(200, b"slow\n", head_only=head_only)
+        name = arg("file", "")
+        if name:
+            self._file("/" + name.lstrip("/"), head_only)
+        else:
+            self._reply(200, b"slow\n", head_only=head_only)
 
     def _trickle(self, arg, head_only):
         self.send_response(200)
