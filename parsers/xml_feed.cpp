@@ -13,6 +13,7 @@
 #include <climits>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -82,32 +83,52 @@ Ns classify(std::string_view uri) {
     return Ns::other;
 }
 
-// The namespace bindings and base URL in effect at one element. Scopes live
-// on the C++ stack of the walk that made them, each pointing at its parent.
+// Feeds that use a prefix without declaring it ("dc:creator" with no
+// xmlns:dc) mean the namespace that prefix conventionally stands for.
+struct ConventionalPrefix {
+    std::string_view prefix;
+    Ns ns;
+};
+constexpr std::array<ConventionalPrefix, 8> kConventionalPrefixes{{
+    {"dc", Ns::dc},
+    {"dcterms", Ns::dcterms},
+    {"content", Ns::content},
+    {"atom", Ns::atom10},
+    {"itunes", Ns::itunes},
+    {"media", Ns::media},
+    {"feedburner", Ns::feedburner},
+    {"rdf", Ns::rdf},
+}};
+
+// The namespace declarations and base URL in effect at one element. Scopes
+// live on the C++ stack of the walk that made them, each pointing at its
+// parent; the walk is at most a few levels deep.
 struct Scope {
     const Scope* parent = nullptr;
     pugi::xml_node node;
     std::string base;
+    // This element's own xmlns declarations, sorted by prefix ("" is the
+    // default namespace): a root with thousands of them costs a binary search.
+    std::vector<std::pair<std::string_view, std::string_view>> bindings;
 };
 
-std::string_view namespace_uri(const Scope& scope, std::string_view prefix) {
+// The URI bound to `prefix`; nullopt when nothing binds it.
+std::optional<std::string_view> namespace_uri(const Scope& scope, std::string_view prefix) {
     if (prefix == "xml") return "http://www.w3.org/XML/1998/namespace";
     for (const Scope* s = &scope; s != nullptr; s = s->parent) {
-        for (pugi::xml_attribute a : s->node.attributes()) {
-            const std::string_view n = a.name();
-            if (prefix.empty() ? n == "xmlns"
-                               : (n.size() == prefix.size() + 6 && n.starts_with("xmlns:") &&
-                                  n.substr(6) == prefix))
-                return a.value();
-        }
+        const auto it = std::lower_bound(
+            s->bindings.begin(), s->bindings.end(), prefix,
+            [](const auto& binding, std::string_view p) { return binding.first < p; });
+        if (it != s->bindings.end() && it->first == prefix) return it->second;
     }
-    return {};
+    return std::nullopt;
 }
 
 struct QName {
     Ns ns = Ns::none;
     std::string_view uri;
     std::string_view local;
+    bool bound = true;  // false: a prefix nothing declares
 };
 
 QName split(std::string_view name, const Scope& scope, bool is_attribute) {
@@ -115,12 +136,16 @@ QName split(std::string_view name, const Scope& scope, bool is_attribute) {
     if (colon == std::string_view::npos) {
         // Unprefixed attributes are in no namespace; elements take the default.
         if (is_attribute) return {Ns::none, {}, name};
-        const std::string_view uri = namespace_uri(scope, "");
+        const std::string_view uri = namespace_uri(scope, "").value_or("");
         return {classify(uri), uri, name};
     }
-    const std::string_view uri = namespace_uri(scope, name.substr(0, colon));
-    // An unbound prefix: keep the element, in a namespace nothing matches.
-    return {uri.empty() ? Ns::other : classify(uri), uri, name.substr(colon + 1)};
+    const std::string_view prefix = name.substr(0, colon);
+    if (const auto uri = namespace_uri(scope, prefix))
+        return {classify(*uri), *uri, name.substr(colon + 1)};
+    Ns ns = Ns::other;
+    for (const auto& c : kConventionalPrefixes)
+        if (c.prefix == prefix) ns = c.ns;
+    return {ns, {}, name.substr(colon + 1), false};
 }
 
 // --- Small helpers ------------------------------------------------------------
@@ -153,13 +178,22 @@ bool has_element_children(pugi::xml_node n) {
 }
 
 Scope enter(const Scope& parent, pugi::xml_node el) {
-    Scope s{&parent, el, parent.base};
+    Scope s{&parent, el, parent.base, {}};
+    bool based = false;
     for (pugi::xml_attribute a : el.attributes()) {
-        if (std::string_view(a.name()) == "xml:base") {
+        const std::string_view name = a.name();
+        if (name == "xml:base" && !based) {
             s.base = resolve_url(parent.base, decode_entities(a.value()));
-            break;
+            based = true;
+        } else if (name == "xmlns") {
+            s.bindings.emplace_back("", a.value());
+        } else if (name.starts_with("xmlns:")) {
+            s.bindings.emplace_back(name.substr(6), a.value());
         }
     }
+    // stable: of two declarations of one prefix, the first is found.
+    std::stable_sort(s.bindings.begin(), s.bindings.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     return s;
 }
 
@@ -234,7 +268,7 @@ class DtdEntities {
     [[nodiscard]] bool empty() const { return defs_.empty(); }
 
   private:
-    std::vector<std::pair<std::string, std::string>> defs_;
+    std::unordered_map<std::string, std::string> defs_;
     mutable std::size_t budget_ = kBudget;
 };
 
@@ -286,8 +320,9 @@ DtdEntities::DtdEntities(std::string_view text) {
         const auto end = subset.find(subset[j], j + 1);
         if (end == std::string_view::npos) break;
         const std::string_view value = subset.substr(j + 1, end - j - 1);
+        // The first declaration of a name is binding (XML 1.0 section 4.2).
         if (value.size() <= kMaxValue && value.find('<') == std::string_view::npos)
-            defs_.emplace_back(name, value);
+            defs_.emplace(name, value);
     }
 }
 
@@ -300,12 +335,13 @@ std::string DtdEntities::expand(std::string_view raw) const {
         if (amp == std::string_view::npos) break;
         out.append(raw.substr(i, amp - i));
         i = amp;
-        const auto semi = raw.find(';', amp);
-        const std::string_view name = semi == std::string_view::npos
-                                          ? std::string_view()
-                                          : raw.substr(amp + 1, semi - amp - 1);
-        const auto def = std::find_if(defs_.begin(), defs_.end(),
-                                      [&](const auto& d) { return d.first == name; });
+        // Names are short: look for the ";" nearby only, so a run of "&"
+        // without one stays linear.
+        const auto semi = raw.substr(0, std::min(raw.size(), amp + 64)).find(';', amp);
+        const std::string name = semi == std::string_view::npos
+                                     ? std::string()
+                                     : std::string(raw.substr(amp + 1, semi - amp - 1));
+        const auto def = defs_.find(name);
         if (def == defs_.end() || def->second.size() > budget_) {
             out += '&';
             ++i;
@@ -344,6 +380,11 @@ struct Slot {
 };
 
 struct Draft {
+    // Far above what real items carry (a WordPress post with many tags has
+    // ~50); they bound the work a hostile item can cause.
+    static constexpr std::size_t kMaxAuthors = 50;
+    static constexpr std::size_t kMaxCategories = 200;
+
     Slot id, link, title, summary, content, published, updated;
     std::vector<std::string> authors;
     int author_priority = INT_MAX;
@@ -356,11 +397,13 @@ struct Draft {
             authors.clear();
             author_priority = p;
         }
-        if (std::find(authors.begin(), authors.end(), v) == authors.end())
+        if (authors.size() < kMaxAuthors &&
+            std::find(authors.begin(), authors.end(), v) == authors.end())
             authors.push_back(std::move(v));
     }
     void add_category(std::string v) {
-        if (!v.empty() && std::find(categories.begin(), categories.end(), v) == categories.end())
+        if (!v.empty() && categories.size() < kMaxCategories &&
+            std::find(categories.begin(), categories.end(), v) == categories.end())
             categories.push_back(std::move(v));
     }
 };
@@ -425,7 +468,7 @@ class Reader {
     // still reads as Atom).
     QName element_name(const Scope& own) const {
         QName q = split(own.node.name(), own, false);
-        if (q.uri == family_uri_) q.ns = family_;
+        if (q.bound && q.uri == family_uri_) q.ns = family_;
         return q;
     }
 
@@ -859,7 +902,7 @@ Feed Reader::atom(const Scope& root, bool entry_only) {
 
 Result<Feed> Reader::read(const pugi::xml_document& doc, FeedFamily family) {
     const pugi::xml_node root_el = doc.document_element();
-    const Scope top{nullptr, doc, base_url_};
+    const Scope top{nullptr, doc, base_url_, {}};
     const Scope root = enter(top, root_el);
     const QName q = split(root_el.name(), root, false);
     const std::string shown = "<" + std::string(root_el.name()) + ">";

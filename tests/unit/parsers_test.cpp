@@ -701,6 +701,16 @@ TEST(Namespaces, ElementsAreMatchedByUriNotPrefix) {
     EXPECT_EQ(it.content, "full");
 }
 
+TEST(Namespaces, AnUndeclaredConventionalPrefixStillMeansItsNamespace) {
+    const Item it =
+        only_item(rss_item("<dc:creator>Jane</dc:creator>"
+                           "<content:encoded>&lt;p&gt;full&lt;/p&gt;</content:encoded>"
+                           "<madeup:title>not the title</madeup:title><title>t</title>"));
+    EXPECT_EQ(it.author, "Jane");
+    EXPECT_EQ(it.content, "full");
+    EXPECT_EQ(it.title, "t");
+}
+
 TEST(Items, RssAuthorsCategoriesAndDatesFromEveryVocabulary) {
     const std::string ns = " xmlns:dc=\"http://purl.org/dc/elements/1.1/\"";
     EXPECT_EQ(only_item(rss_item("<author>jane@example.org (Jane Doe)</author>")).author,
@@ -887,6 +897,32 @@ TEST(Hostile, DeepNestingDoesNotOverflowTheStack) {
     std::string escaped;
     for (int i = 0; i < 50000; ++i) escaped += "&lt;div&gt;";
     EXPECT_EQ(only_item(rss_item("<description>" + escaped + "y</description>")).summary, "y");
+}
+
+TEST(Hostile, PathologicalShapesStayLinear) {
+    const auto start = std::chrono::steady_clock::now();
+    // Thousands of namespace declarations on the root, read for every element.
+    std::string doc = "<rss";
+    for (int i = 0; i < 20000; ++i)
+        doc += " xmlns:p" + std::to_string(i) + "=\"urn:x:" + std::to_string(i) + "\"";
+    doc += "><channel>";
+    for (int i = 0; i < 20000; ++i)
+        doc += "<item><title>t</title><p7:x/><dc:creator>a</dc:creator></item>";
+    doc += "</channel></rss>";
+    EXPECT_EQ(parse_ok(doc).items.size(), 20000u);
+    // One item with a hundred thousand distinct categories and authors.
+    std::string many = "<rss><channel><item>";
+    for (int i = 0; i < 100000; ++i)
+        many += "<category>c" + std::to_string(i) + "</category><dc:creator>a" + std::to_string(i) +
+                "</dc:creator>";
+    many += "</item></channel></rss>";
+    const Item it = only_item(many);
+    EXPECT_EQ(it.categories.size(), 200u);
+    // A declared entity and a long run of "&" without ";".
+    const std::string amps = "<!DOCTYPE rss [<!ENTITY e \"x\">]><rss><channel><item><title>" +
+                             std::string(2000000, '&') + "</title></item></channel></rss>";
+    EXPECT_EQ(only_item(amps).title.size(), 2000000u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST(Hostile, GarbageNeverCrashes) {
