@@ -611,12 +611,14 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
             } else if (local == "guid") {
                 const std::string guid = plain(el);
                 d.id.offer(0, guid);
-                // A guid is a permalink unless it says otherwise; only a URL
-                // that says it is one becomes the link.
+                // A guid is a permalink unless it says otherwise, but feeds
+                // leave the attribute out on ids like "12345": without it,
+                // only an http(s) URL becomes the link.
                 const std::string perma = to_lower_ascii(trim(attribute(el, "isPermaLink")));
                 const std::string lg = to_lower_ascii(guid);
-                if (perma != "false" && (lg.starts_with("http://") || lg.starts_with("https://")))
-                    d.link.offer(3, guid);
+                if (perma == "true" ||
+                    (perma.empty() && (lg.starts_with("http://") || lg.starts_with("https://"))))
+                    d.link.offer(3, resolve_url(own.base, guid));
             } else if (local == "author") {
                 d.add_author(0, person_name(plain(el)));
             } else if (local == "category") {

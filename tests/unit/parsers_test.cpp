@@ -656,6 +656,10 @@ TEST(Links, APermalinkGuidIsTheLinkOnlyWhenThereIsNoLink) {
     EXPECT_EQ(only_item(rss_item("<guid isPermaLink=\"false\">http://example.org/g</guid>")).link,
               "");
     EXPECT_EQ(only_item(rss_item("<guid>12345</guid>")).link, "");  // not a URL
+    parse::Options o;
+    o.base_url = "https://example.org/feed/";
+    EXPECT_EQ(only_item(rss_item("<guid isPermaLink=\"true\">/news/1</guid>"), o).link,
+              "https://example.org/news/1");  // said so: resolved like a link
 }
 
 TEST(Ids, IdsComeFromGuidOrIdThenLinkThenAHash) {
