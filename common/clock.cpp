@@ -10,9 +10,13 @@ namespace specwatch {
 
 using namespace std::chrono;
 
-std::int64_t to_unix(SysTime t) { return duration_cast<seconds>(t.time_since_epoch()).count(); }
+std::int64_t to_unix(SysTime t) {
+    return duration_cast<seconds>(t.time_since_epoch()).count();
+}
 
-SysTime from_unix(std::int64_t s) { return SysTime{seconds{s}}; }
+SysTime from_unix(std::int64_t s) {
+    return SysTime{seconds{s}};
+}
 
 std::string format_iso_utc(SysTime t) {
     const auto secs = floor<seconds>(t);
@@ -49,9 +53,10 @@ bool eat(std::string_view& s, char c) {
 
 Result<SysTime> parse_iso(std::string_view text) {
     const auto bad = [&] {
-        return make_error(fmt::format("invalid date '{}' (expected YYYY-MM-DD or "
-                                      "YYYY-MM-DDTHH:MM:SSZ)",
-                                      text));
+        return make_error(
+            fmt::format("invalid date '{}' (expected YYYY-MM-DD or "
+                        "YYYY-MM-DDTHH:MM:SSZ)",
+                        text));
     };
     std::string_view s = text;
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
@@ -87,9 +92,10 @@ Result<SysTime> parse_iso(std::string_view text) {
 Result<SysTime> parse_since(std::string_view text, SysTime now) {
     if (auto d = parse_duration(text)) return now - *d;
     if (auto t = parse_iso(text)) return *t;
-    return make_error(fmt::format("invalid time '{}' (expected a duration such as 7d or a date "
-                                  "such as 2026-03-16)",
-                                  text));
+    return make_error(
+        fmt::format("invalid time '{}' (expected a duration such as 7d or a date "
+                    "such as 2026-03-16)",
+                    text));
 }
 
 }  // namespace specwatch

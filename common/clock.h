@@ -13,25 +13,25 @@ namespace specwatch {
 using SysTime = std::chrono::system_clock::time_point;
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     [[nodiscard]] virtual SysTime now() const = 0;
 };
 
 class SystemClock final : public Clock {
-public:
+  public:
     [[nodiscard]] SysTime now() const override { return std::chrono::system_clock::now(); }
 };
 
 // A clock that only moves when a test moves it.
 class ManualClock final : public Clock {
-public:
+  public:
     explicit ManualClock(SysTime t) : t_(t) {}
     [[nodiscard]] SysTime now() const override { return t_; }
     void advance(std::chrono::seconds d) { t_ += d; }
     void set(SysTime t) { t_ = t; }
 
-private:
+  private:
     SysTime t_;
 };
 

@@ -28,7 +28,8 @@ struct Item {
 };
 
 struct Feed {
-    std::string format;  // rss0.9x | rss1.0 | rss2.0 | atom0.3 | atom1.0 | icalendar | html | json | xlsx
+    std::string
+        format;  // rss0.9x | rss1.0 | rss2.0 | atom0.3 | atom1.0 | icalendar | html | json | xlsx
     std::string title;
     std::string link;
     std::string updated;

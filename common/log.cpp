@@ -22,7 +22,9 @@ void init() {
         max_level = static_cast<int>(Level::debug);
 }
 
-void set_max_level(Level level) { max_level = static_cast<int>(level); }
+void set_max_level(Level level) {
+    max_level = static_cast<int>(level);
+}
 
 void write(Level level, std::string_view message) {
     if (static_cast<int>(level) > max_level) return;

@@ -22,6 +22,8 @@ struct Error {
 template <class T, class E = Error>
 using Result = boost::system::result<T, E>;
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message) {
+    return Error{std::move(message)};
+}
 
 }  // namespace specwatch

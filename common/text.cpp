@@ -93,6 +93,7 @@ std::string sanitize(std::string_view s, bool one_line) {
         char32_t cp = 0;
         const std::size_t len = decode_utf8(s, i, cp);
         if (len == 0) {
+            if (pending_space) out += ' ';
             out += kReplacement;
             ++i;
             pending_space = false;
@@ -103,8 +104,8 @@ std::string sanitize(std::string_view s, bool one_line) {
             i = skip_escape(s, i, len, cp);
             continue;
         }
-        const bool space = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' ||
-                           cp == '\v';
+        const bool space =
+            cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v';
         if (one_line && space) {
             pending_space = !out.empty();
             i += len;
@@ -138,8 +139,12 @@ bool is_wide(char32_t cp) {
 
 }  // namespace
 
-std::string sanitize_text(std::string_view s) { return sanitize(s, false); }
-std::string sanitize_line(std::string_view s) { return sanitize(s, true); }
+std::string sanitize_text(std::string_view s) {
+    return sanitize(s, false);
+}
+std::string sanitize_line(std::string_view s) {
+    return sanitize(s, true);
+}
 
 std::size_t display_width(std::string_view s) {
     std::size_t w = 0;

@@ -25,9 +25,9 @@ Result<std::uint64_t> parse_scaled(std::string_view text, std::initializer_list<
         std::uint64_t n = 0;
         auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
         if (ec != std::errc{} || ptr == text.data())
-            return make_error(fmt::format("invalid {} '{}' (expected e.g. {})", what, shown,
-                                          what == "duration" ? "\"90s\", \"30m\", \"1h\", \"1d\""
-                                                             : "\"16MiB\", \"512KiB\""));
+            return make_error(fmt::format(
+                "invalid {} '{}' (expected e.g. {})", what, shown,
+                what == "duration" ? "\"90s\", \"30m\", \"1h\", \"1d\"" : "\"16MiB\", \"512KiB\""));
         text.remove_prefix(static_cast<std::size_t>(ptr - text.data()));
         std::size_t len = 0;
         while (len < text.size() && (text[len] < '0' || text[len] > '9')) ++len;
@@ -43,8 +43,7 @@ Result<std::uint64_t> parse_scaled(std::string_view text, std::initializer_list<
         if (factor == 0)
             return make_error(fmt::format("invalid {} '{}' (unknown unit '{}')", what, shown,
                                           suffix.empty() ? "none" : suffix));
-        if (n > std::numeric_limits<std::uint64_t>::max() / factor ||
-            total + n * factor < total)
+        if (n > std::numeric_limits<std::uint64_t>::max() / factor || total + n * factor < total)
             return make_error(fmt::format("{} '{}' is too large", what, shown));
         total += n * factor;
     }
@@ -54,13 +53,13 @@ Result<std::uint64_t> parse_scaled(std::string_view text, std::initializer_list<
 }  // namespace
 
 Result<Seconds> parse_duration(std::string_view text) {
-    auto r = parse_scaled(text,
-                          {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}}, 0,
-                          "duration");
+    auto r = parse_scaled(text, {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}},
+                          0, "duration");
     if (!r) return r.error();
     // Ten years is more than any interval or retention anyone means; beyond it
     // time_point arithmetic would start to overflow.
-    if (*r > 10ULL * 366 * 86400) return make_error(fmt::format("duration '{}' is too large", text));
+    if (*r > 10ULL * 366 * 86400)
+        return make_error(fmt::format("duration '{}' is too large", text));
     return Seconds{static_cast<Seconds::rep>(*r)};
 }
 

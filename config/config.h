@@ -116,7 +116,7 @@ struct Config {
 // The same for text already in memory; `path` names it in problems and anchors
 // relative paths.
 [[nodiscard]] Result<Config, std::vector<Problem>> load_string(std::string_view text,
-                                                                const std::string& path);
+                                                               const std::string& path);
 
 // The config path in effect: --config, else $SPECWATCH_CONFIG, else
 // /etc/specwatch/specwatch.toml.

@@ -39,13 +39,13 @@ bool peer_allowed(int fd, std::string& who) {
     }
     who = fmt::format("pid {} uid {}", cred.pid, cred.uid);
     if (cred.uid == 0 || cred.uid == ::geteuid()) return true;
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0) return false;
     gid_t socket_gid = ::getegid();
     sockaddr_un addr{};
     socklen_t alen = sizeof addr;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) == 0 && addr.sun_path[0]) {
-        struct stat sst{};
+        struct stat sst {};
         if (::stat(addr.sun_path, &sst) == 0) socket_gid = sst.st_gid;
     }
     if (cred.gid == socket_gid) return true;
@@ -63,7 +63,7 @@ bool peer_allowed(int fd, std::string& who) {
 // One client connection. Requests are handled one at a time, in order; the
 // session keeps itself alive (shared_from_this) while any operation is pending.
 class ControlServer::Session : public std::enable_shared_from_this<Session> {
-public:
+  public:
     Session(local::socket socket, const Handler& handler, const ControlOptions& options,
             std::shared_ptr<std::size_t> connections, std::shared_ptr<bool> stopped)
         : socket_(std::move(socket)),
@@ -94,7 +94,7 @@ public:
                           [self, line](boost::system::error_code, std::size_t) { self->close(); });
     }
 
-private:
+  private:
     void arm_idle_timer() {
         timer_.expires_after(options_.idle_timeout);
         timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -113,8 +113,8 @@ private:
         }
         arm_idle_timer();
         socket_.async_read_some(
-            asio::buffer(buf_), [self = shared_from_this()](boost::system::error_code ec,
-                                                            std::size_t n) {
+            asio::buffer(buf_),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                 if (ec) return self->close();
                 self->in_.append(std::string_view{self->buf_.data(), n});
                 self->read();
@@ -152,15 +152,15 @@ private:
     void write(Json reply) {
         if (*stopped_ || !socket_.is_open()) return;
         auto line = std::make_shared<std::string>(protocol::encode(reply));
-        asio::async_write(socket_, asio::buffer(*line),
-                          [self = shared_from_this(), line](boost::system::error_code ec,
-                                                            std::size_t) {
-                              if (ec) return self->close();
-                              self->read();
-                          });
+        asio::async_write(
+            socket_, asio::buffer(*line),
+            [self = shared_from_this(), line](boost::system::error_code ec, std::size_t) {
+                if (ec) return self->close();
+                self->read();
+            });
     }
 
-public:
+  public:
     void close() {
         boost::system::error_code ignored;
         timer_.cancel();
@@ -168,7 +168,7 @@ public:
         socket_.close(ignored);
     }
 
-private:
+  private:
     local::socket socket_;
     asio::steady_timer timer_;
     const Handler& handler_;
@@ -188,7 +188,9 @@ ControlServer::ControlServer(asio::io_context& io, Handler handler, ControlOptio
       connections_(std::make_shared<std::size_t>(0)),
       stopped_(std::make_shared<bool>(false)) {}
 
-ControlServer::~ControlServer() { stop(); }
+ControlServer::~ControlServer() {
+    stop();
+}
 
 void ControlServer::adopt(int fd) {
     acceptor_.assign(local(), fd);
@@ -241,26 +243,26 @@ void ControlServer::listen(const std::string& path) {
 }
 
 void ControlServer::accept() {
-    acceptor_.async_accept([this, stopped = stopped_](boost::system::error_code ec,
-                                                      local::socket socket) {
-        if (*stopped) return;
-        if (ec) {
-            if (ec == asio::error::operation_aborted) return;
-            log::warning("control socket: accept failed: {}", ec.message());
-        } else {
-            auto session = std::make_shared<Session>(std::move(socket), handler_, options_,
-                                                      connections_, stopped_);
-            sessions_.remove_if([](const auto& w) { return w.expired(); });
-            sessions_.push_back(session);
-            if (*connections_ > options_.max_connections) {
-                session->send_and_close(protocol::error_reply(
-                    "too many connections; try again", protocol::Exit::failure));
+    acceptor_.async_accept(
+        [this, stopped = stopped_](boost::system::error_code ec, local::socket socket) {
+            if (*stopped) return;
+            if (ec) {
+                if (ec == asio::error::operation_aborted) return;
+                log::warning("control socket: accept failed: {}", ec.message());
             } else {
-                session->start();
+                auto session = std::make_shared<Session>(std::move(socket), handler_, options_,
+                                                         connections_, stopped_);
+                sessions_.remove_if([](const auto& w) { return w.expired(); });
+                sessions_.push_back(session);
+                if (*connections_ > options_.max_connections) {
+                    session->send_and_close(protocol::error_reply("too many connections; try again",
+                                                                  protocol::Exit::failure));
+                } else {
+                    session->start();
+                }
             }
-        }
-        accept();
-    });
+            accept();
+        });
 }
 
 void ControlServer::stop() {

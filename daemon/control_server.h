@@ -29,7 +29,7 @@ struct ControlOptions {
 };
 
 class ControlServer {
-public:
+  public:
     ControlServer(boost::asio::io_context& io, Handler handler, ControlOptions options = {});
     ~ControlServer();
 
@@ -44,7 +44,7 @@ public:
 
     [[nodiscard]] const std::string& path() const { return path_; }
 
-private:
+  private:
     class Session;
     void accept();
 

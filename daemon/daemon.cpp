@@ -8,8 +8,8 @@
 #include <csignal>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 namespace specwatch::daemon {
 
@@ -29,8 +29,7 @@ int main(int argc, char** argv) {
     bool check = false;
     app.add_option("--config", config_path,
                    "config file (default: $SPECWATCH_CONFIG or /etc/specwatch/specwatch.toml)");
-    app.add_flag("--once", once,
-                 "poll every enabled source once, store, print a summary and exit");
+    app.add_flag("--once", once, "poll every enabled source once, store, print a summary and exit");
     app.add_flag("--check-config", check, "validate the config, print problems and exit");
     try {
         app.parse(argc, argv);

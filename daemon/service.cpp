@@ -44,9 +44,13 @@ Seconds backoff(Seconds interval, int failures) {
     return std::min(d, std::max(kMax, interval));
 }
 
-std::string iso_or_empty(std::int64_t t) { return t > 0 ? format_iso_utc(t) : std::string{}; }
+std::string iso_or_empty(std::int64_t t) {
+    return t > 0 ? format_iso_utc(t) : std::string{};
+}
 
-Json iso_or_null(std::int64_t t) { return t > 0 ? Json(format_iso_utc(t)) : Json(nullptr); }
+Json iso_or_null(std::int64_t t) {
+    return t > 0 ? Json(format_iso_utc(t)) : Json(nullptr);
+}
 
 Json stored_json(const storage::StoredItem& s) {
     Json j = protocol::item_to_json(s.item);
@@ -172,8 +176,8 @@ void Service::open() {
     if (!r) throw std::runtime_error(r.error().message);
     reader_ = std::move(*r);
     load_states(*states);
-    fetcher_ = make_fetcher_(io_, fetch::Limits{config_->daemon.max_parallel,
-                                                config_->daemon.max_per_host});
+    fetcher_ = make_fetcher_(
+        io_, fetch::Limits{config_->daemon.max_parallel, config_->daemon.max_per_host});
     log::info("database {} (schema {}), {} sources, {} rules", path, writer_->schema_version(),
               config_->sources.size(), config_->rules.size());
 }
@@ -299,8 +303,10 @@ void Service::update_status() {
     for (const auto& [name, rt] : runtime_) {
         if (!rt.state.enabled) continue;
         ++enabled;
-        if (rt.polling) ++polling;
-        else if (next == 0 || rt.state.next_poll < next) next = rt.state.next_poll;
+        if (rt.polling)
+            ++polling;
+        else if (next == 0 || rt.state.next_poll < next)
+            next = rt.state.next_poll;
     }
     if (polling > 0)
         systemd::notify(fmt::format("STATUS=polling {} of {} sources", polling, enabled));
@@ -476,8 +482,8 @@ void Service::reload(std::function<void(Json)> done) {
                 reloading_ = false;
                 systemd::notify("READY=1");
                 Json reply = protocol::error_reply(
-                    fmt::format("{} has {} problem(s); the running config is kept",
-                                config_->path, problems.size()));
+                    fmt::format("{} has {} problem(s); the running config is kept", config_->path,
+                                problems.size()));
                 reply["problems"] = std::move(problems);
                 done(std::move(reply));
                 return;
@@ -663,15 +669,16 @@ void Service::cmd_poll(const Json& req, Reply reply) {
     poll_sources(std::move(names), [reply = std::move(reply)](std::vector<PollResult> results) {
         int failed = 0;
         for (const auto& r : results) failed += r.ok ? 0 : 1;
-        Json out = protocol::ok_reply(Json{{"polled", results.size()},
-                                           {"failed", failed},
-                                           {"results", results_json(results)}});
+        Json out = protocol::ok_reply(Json{
+            {"polled", results.size()}, {"failed", failed}, {"results", results_json(results)}});
         if (failed) out["exit"] = static_cast<int>(protocol::Exit::failure);
         reply(std::move(out));
     });
 }
 
-void Service::cmd_reload(const Json&, Reply reply) { reload(std::move(reply)); }
+void Service::cmd_reload(const Json&, Reply reply) {
+    reload(std::move(reply));
+}
 
 void Service::cmd_help(const Json&, Reply reply) {
     reply(protocol::ok_reply(Json{

@@ -41,7 +41,7 @@ using FetcherFactory =
     std::function<std::unique_ptr<fetch::Fetcher>(boost::asio::io_context&, fetch::Limits)>;
 
 class Service {
-public:
+  public:
     Service(boost::asio::io_context& io, ConfigPtr config, const Clock& clock,
             FetcherFactory make_fetcher = {});
     ~Service();
@@ -66,7 +66,7 @@ public:
     // Asks the loop to stop (what SIGTERM does).
     void stop();
 
-private:
+  private:
     struct Runtime {
         storage::SourceState state;
         bool polling = false;

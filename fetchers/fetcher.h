@@ -17,16 +17,16 @@ struct Request {
     std::string etag;           // sent as If-None-Match when set
     std::string last_modified;  // sent as If-Modified-Since when set
     std::string user_agent;
-    std::string proxy;          // empty: libcurl's usual *_proxy variables
+    std::string proxy;  // empty: libcurl's usual *_proxy variables
     std::chrono::seconds timeout{60};
     std::uint64_t max_body = 16 * 1024 * 1024;  // decoded bytes
-    bool allow_file = false;    // the configured URL itself is file:// (never after a redirect)
+    bool allow_file = false;  // the configured URL itself is file:// (never after a redirect)
 };
 
 struct Response {
-    int status = 0;             // HTTP status; 0 when no response arrived
-    std::string error;          // empty on a completed transfer (whatever the status)
-    std::string body;           // decoded (gzip/deflate/br undone)
+    int status = 0;     // HTTP status; 0 when no response arrived
+    std::string error;  // empty on a completed transfer (whatever the status)
+    std::string body;   // decoded (gzip/deflate/br undone)
     std::string etag, last_modified, content_type;
     std::string effective_url;  // after redirects
     std::chrono::milliseconds elapsed{0};
@@ -38,7 +38,7 @@ struct Response {
 using Callback = std::function<void(Response)>;
 
 class Fetcher {
-public:
+  public:
     virtual ~Fetcher() = default;
     // Starts a fetch; `done` runs on the loop's thread, exactly once, unless
     // cancel_all() or destruction comes first.

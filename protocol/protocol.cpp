@@ -13,7 +13,9 @@
 
 namespace specwatch::protocol {
 
-Json ok_reply(Json result) { return Json{{"ok", true}, {"result", std::move(result)}}; }
+Json ok_reply(Json result) {
+    return Json{{"ok", true}, {"result", std::move(result)}};
+}
 
 Json error_reply(std::string_view message, Exit exit) {
     return Json{{"ok", false}, {"error", message}, {"exit", static_cast<int>(exit)}};
@@ -51,7 +53,7 @@ void put(Json& j, const char* key, const std::vector<std::string>& values) {
 
 // A RAII file descriptor for the client side.
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : fd_(fd) {}
     ~Fd() {
         if (fd_ >= 0) ::close(fd_);
@@ -60,7 +62,7 @@ public:
     Fd& operator=(const Fd&) = delete;
     [[nodiscard]] int get() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
@@ -148,9 +150,9 @@ Result<Json, ClientError> call(const std::string& socket_path, const Json& reque
         }
     };
     const auto lost = [&](std::string_view what) {
-        return ClientError{fmt::format("lost the connection to specwatchd at {}: {}", socket_path,
-                                       what),
-                           Exit::failure};
+        return ClientError{
+            fmt::format("lost the connection to specwatchd at {}: {}", socket_path, what),
+            Exit::failure};
     };
 
     const std::string out = encode(request);
@@ -175,8 +177,7 @@ Result<Json, ClientError> call(const std::string& socket_path, const Json& reque
             return Result<Json, ClientError>{boost::system::in_place_value, std::move(reply)};
         }
         if (in.overflowed()) return lost("the reply is too large");
-        if (!wait(POLLIN))
-            return lost(fmt::format("no reply within {} s", timeout.count() / 1000));
+        if (!wait(POLLIN)) return lost(fmt::format("no reply within {} s", timeout.count() / 1000));
         const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;

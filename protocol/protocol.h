@@ -36,7 +36,7 @@ enum class Exit : int { ok = 0, failure = 1, usage = 2, unreachable = 3 };
 
 // Splits a byte stream into lines, refusing lines longer than `max`.
 class LineBuffer {
-public:
+  public:
     explicit LineBuffer(std::size_t max) : max_(max) {}
     void append(std::string_view data) { buf_.append(data); }
     // The next complete line (without "\n"), if any.
@@ -44,7 +44,7 @@ public:
     // True when the data seen so far holds a line longer than the limit.
     [[nodiscard]] bool overflowed() const;
 
-private:
+  private:
     std::string buf_;
     std::size_t max_;
 };

@@ -60,10 +60,13 @@ TEST(Text, SanitizeRemovesEscapeSequencesAndControls) {
     EXPECT_EQ(sanitize_text("a\x1b[31mred\x1b[0m b"), "ared b");
     EXPECT_EQ(sanitize_text("title\x1b]0;pwned\x07!"), "title!");
     EXPECT_EQ(sanitize_text("x\x07y\x7fz"), "xyz");
-    EXPECT_EQ(sanitize_text("c1\xc2\x9b" "31mz"), "c1z");  // 8-bit CSI
+    EXPECT_EQ(sanitize_text("c1\xc2\x9b"
+                            "31mz"),
+              "c1z");  // 8-bit CSI
     EXPECT_EQ(sanitize_text("line1\nline2"), "line1\nline2");
     EXPECT_EQ(sanitize_line("  line1\r\n\tline2  "), "line1 line2");
     EXPECT_EQ(sanitize_text("bad\xff"), "bad\xEF\xBF\xBD");
+    EXPECT_EQ(sanitize_line("bad \xff"), "bad \xEF\xBF\xBD");
     EXPECT_EQ(sanitize_text("réseau 5G"), "réseau 5G");
 }
 

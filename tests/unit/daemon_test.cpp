@@ -18,7 +18,7 @@ using protocol::Json;
 namespace {
 
 class ScriptedFetcher final : public fetch::Fetcher {
-public:
+  public:
     struct Pending {
         fetch::Request request;
         fetch::Callback done;
@@ -42,7 +42,7 @@ public:
     std::vector<fetch::Request> requests;
     std::deque<Pending> pending;
 
-private:
+  private:
     boost::asio::io_context& io_;
 };
 
@@ -62,7 +62,7 @@ fetch::Response ok_response(std::string body, std::string etag) {
 }
 
 class ServiceTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir_ = std::filesystem::temp_directory_path() /
                ("specwatch-daemon-test-" + std::to_string(::getpid()) + "-" +
@@ -183,7 +183,8 @@ TEST_F(ServiceTest, FailuresBackOffAndAreShownInSources) {
 
 TEST_F(ServiceTest, ADocumentThatIsNotAFeedKeepsNoValidatorsAndNoItemsAreLost) {
     call({{"cmd", "poll"}}, {ok_response(kFeed, "\"v1\"")});
-    Json r = call({{"cmd", "poll"}}, {ok_response("<html><body>Maintenance</body></html>", "\"m\"")});
+    Json r =
+        call({{"cmd", "poll"}}, {ok_response("<html><body>Maintenance</body></html>", "\"m\"")});
     EXPECT_NE(r["result"]["results"][0]["error"].get<std::string>().find("cannot parse"),
               std::string::npos);
     call({{"cmd", "poll"}}, {ok_response(kFeed, "\"v1\"")});
