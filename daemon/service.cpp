@@ -1,10 +1,11 @@
 #include "daemon/service.h"
 
+#include "daemon/poll_outcome.h"
+
 #include "common/log.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "common/version.h"
-#include "parsers/parse.h"
 #include "systemd/notify.h"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -12,7 +13,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <random>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -24,25 +24,6 @@ using protocol::Json;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A source polled every hour should not hit its server on the same second
-// as a hundred others started with it: spread each next poll by up to a tenth
-// of the interval, at most five minutes.
-Seconds jitter(Seconds interval) {
-    thread_local std::mt19937 rng{std::random_device{}()};
-    const auto max = std::min<Seconds::rep>(interval.count() / 10, 300);
-    if (max <= 0) return 0s;
-    return Seconds{std::uniform_int_distribution<Seconds::rep>{0, max}(rng)};
-}
-
-// After a failure, wait the interval, then twice that, four times… up to a
-// day: a broken server is not hammered, and a fixed one is seen again soon.
-Seconds backoff(Seconds interval, int failures) {
-    constexpr Seconds kMax = 24h;
-    Seconds d = interval;
-    for (int i = 1; i < failures && d < kMax; ++i) d *= 2;
-    return std::min(d, std::max(kMax, interval));
-}
 
 std::string iso_or_empty(std::int64_t t) {
     return t > 0 ? format_iso_utc(t) : std::string{};
@@ -127,14 +108,6 @@ int opt_limit(const Json& req, int fallback) {
 }
 
 }  // namespace
-
-// A fetched document on its way to the database: parsed off the loop.
-struct Service::Prepared {
-    std::string source;
-    std::vector<Item> items;
-    storage::FetchOutcome outcome;
-    bool has_items = false;  // a parsed document (even an empty one) to store
-};
 
 Service::Service(asio::io_context& io, ConfigPtr config, const Clock& clock,
                  FetcherFactory make_fetcher)
@@ -337,48 +310,12 @@ void Service::start_poll(const std::string& name) {
     req.allow_file = src->url.rfind("file://", 0) == 0;
     log::debug("polling '{}' ({})", name, src->url);
 
-    const int failures = st.failures;
-    fetcher_->fetch(std::move(req), [this, cfg = config_, name, failures](fetch::Response r) {
+    fetcher_->fetch(std::move(req), [this, cfg = config_, name, previous = st](fetch::Response r) {
         // Parse off the loop; the work guard keeps the loop alive until the
         // result is back, so --once and shutdown wait for the commit.
-        asio::post(parse_pool_, [this, cfg, name, failures, r = std::move(r),
+        asio::post(parse_pool_, [this, cfg, name, previous, r = std::move(r),
                                  work = asio::make_work_guard(io_)]() mutable {
-            const config::Source* source = cfg->find_source(name);
-            Prepared p;
-            p.source = name;
-            const SysTime now = clock_.now();
-            auto& o = p.outcome;
-            o.when = to_unix(now);
-            o.http_status = r.status;
-            if (!r.error.empty()) {
-                o.error = r.error;
-            } else if (r.status == 304) {
-                o.not_modified = true;
-            } else if (r.status != 200 && r.status != 0) {
-                o.error = fmt::format("HTTP {}", r.status);
-            } else {
-                parse::Options opts;
-                opts.format = source ? source->format : "auto";
-                opts.base_url =
-                    r.effective_url.empty() ? (source ? source->url : "") : r.effective_url;
-                opts.content_type = r.content_type;
-                opts.source = source;
-                auto feed = parse::parse(r.body, opts);
-                if (!feed) {
-                    // The validators of a document we could not read are not
-                    // kept: the next poll must fetch it again, not get a 304.
-                    o.error = fmt::format("cannot parse the document: {}", feed.error().message);
-                } else {
-                    p.items = std::move(feed->items);
-                    p.has_items = true;
-                    o.etag = r.etag;
-                    o.last_modified = r.last_modified;
-                    o.feed_format = feed->format;
-                }
-            }
-            const Seconds interval = source ? source->interval : cfg->daemon.default_interval;
-            o.next_poll = to_unix(now + (o.error.empty() ? interval + jitter(interval)
-                                                         : backoff(interval, failures + 1)));
+            PollOutcome p = decide(*cfg, name, r, previous, clock_.now());
 
             asio::post(writer_pool_, [this, p = std::move(p), work = std::move(work)]() mutable {
                 PollResult res;

@@ -76,7 +76,6 @@ class Service {
         std::vector<PollResult> results;
         std::function<void(std::vector<PollResult>)> done;
     };
-    struct Prepared;
 
     void load_states(const std::vector<storage::SourceState>& states);
     void schedule();
