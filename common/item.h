@@ -33,6 +33,7 @@ struct Feed {
     std::string title;
     std::string link;
     std::string updated;
+    std::string next;  // the next page's URL, when the document is paged (JSON APIs)
     std::vector<Item> items;
 };
 

@@ -7,6 +7,8 @@
 #include "common/result.h"
 #include "config/config.h"
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,9 @@ struct Options {
     std::string base_url;         // the document's URL: relative links resolve against it
     std::string content_type;     // the HTTP Content-Type, for its charset
     const config::Source* source = nullptr;  // html/json/xlsx rules, when the source has them
+    // The moment recurring calendar events are expanded around (30 days back,
+    // 180 ahead). Unset: the system clock, read once per call.
+    std::optional<std::chrono::sys_seconds> now;
 };
 
 [[nodiscard]] Result<Feed> parse(std::string_view bytes, const Options& options);

@@ -519,6 +519,33 @@ std::string HtmlToText::operator()(std::string_view html) {
     return clean_text(gumbo_text(p.output->root));
 }
 
+HtmlShape html_page_shape(std::string_view html) {
+    // Elements closed implicitly by their siblings or parents.
+    static constexpr std::array<std::string_view, 17> kOptionalEnd{
+        "td", "th",     "tr",       "tbody",    "thead",   "tfoot", "li", "p", "dt",
+        "dd", "option", "optgroup", "colgroup", "caption", "rb",    "rt", "rp"};
+    class PageGuard : public Guard {
+      public:
+        void start(const std::string& name, bool self_closing) {
+            if (among(name, kOptionalEnd)) {
+                ++tags;
+                return;
+            }
+            Guard::start(name, self_closing);
+        }
+        void end(const std::string& name) {
+            if (among(name, kOptionalEnd)) {
+                ++tags;
+                return;
+            }
+            Guard::end(name);
+        }
+    };
+    PageGuard g;
+    scan_html(html, g);
+    return {g.tags, g.depth};
+}
+
 std::string html_to_text(std::string_view html) {
     HtmlToText convert;
     return convert(html);

@@ -59,6 +59,16 @@ class HtmlToText {
     std::size_t fallbacks_ = 0;
 };
 
+// The tag count and naive nesting depth of a whole page, not counting the
+// elements whose end tags HTML lets authors omit (td, tr, li, p, ...), so
+// that a table of unclosed cells is shallow: what decides whether gumbo may
+// parse the page (its time grows with the square of real nesting).
+struct HtmlShape {
+    std::size_t tags = 0;
+    std::size_t depth = 0;
+};
+[[nodiscard]] HtmlShape html_page_shape(std::string_view html);
+
 // One fragment with a fresh converter.
 [[nodiscard]] std::string html_to_text(std::string_view html);
 

@@ -1,5 +1,6 @@
 #include "parsers/dates.h"
 #include "parsers/encoding.h"
+#include "parsers/html_page.h"
 #include "parsers/parse.h"
 #include "parsers/text.h"
 #include "parsers/url.h"
@@ -553,13 +554,21 @@ TEST(Formats, AForcedFormatRefusesTheOtherFamily) {
         "not an Atom feed: root element is <rss> (an RSS feed; the source's format says atom)");
 }
 
-TEST(Formats, FormatsStillToComeAndUnknownOnesAreErrors) {
-    for (const std::string f : {"ics", "html", "json", "xlsx"}) {
-        parse::Options o;
-        o.format = f;
-        EXPECT_EQ(parse_error("<rss/>", o), "format '" + f + "' is not supported yet");
-    }
+TEST(Formats, AForcedFormatThatDoesNotFitSaysWhy) {
     parse::Options o;
+    o.format = "xlsx";
+    EXPECT_EQ(parse_error("<rss/>", o), "format 'xlsx' is not supported yet");
+    o.format = "ics";
+    EXPECT_EQ(parse_error("<rss/>", o),
+              "not an iCalendar document (it starts with \"<rss/>\", not BEGIN:VCALENDAR)");
+    o.format = "html";
+    EXPECT_EQ(parse_error("<html/>", o),
+              "format 'html' needs rules: 'item' and 'title' XPath expressions in [source.html] "
+              "(specwatch parse --config C --source S)");
+    o.format = "json";
+    EXPECT_EQ(parse_error("<rss/>", o),
+              "JSON error: parse error at line 1, column 1: syntax error while parsing value - "
+              "invalid literal; last read: '<'");
     o.format = "yaml";
     EXPECT_EQ(parse_error("<rss/>", o),
               "unknown format 'yaml' (expected auto, rss, atom, ics, html, json or xlsx)");
@@ -584,9 +593,8 @@ TEST(Errors, MalformedXmlSaysWhereAndWhy) {
     EXPECT_EQ(parse_error("<rss>\n<channel>\n<title>x</titel>\n</channel></rss>"),
               "XML error at line 3, column 11: start-end tags mismatch");
     EXPECT_EQ(parse_error("{\"items\": []}"),
-              "not a feed: the document looks like JSON (format 'json' is not supported yet)");
-    EXPECT_EQ(parse_error("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"),
-              "not a feed: the document looks like iCalendar (format 'ics' is not supported yet)");
+              "not a JSON Feed (no \"version\": \"https://jsonfeed.org/version/1.1\"); other JSON "
+              "needs a [source.json] mapping with 'items'");
     EXPECT_EQ(parse_error(std::string("PK\x03\x04\x14\x00", 6)),
               "not a feed: the document looks like XLSX (format 'xlsx' is not supported yet)");
     parse::Options rss;
@@ -1028,4 +1036,400 @@ TEST(EndToEndFixtures, Mention5GExactlyWhereTheirCommentsSay) {
             for (const auto& c : it.categories) EXPECT_FALSE(mentions_5g(c));
         }
     }
+}
+
+// --- iCalendar -----------------------------------------------------------------
+
+namespace {
+
+std::string fixture_in(const std::string& dir, const std::string& name) {
+    const std::string path = std::string(SPECWATCH_FIXTURES) + "/" + dir + "/" + name;
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in) << "cannot open " << path;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::chrono::sys_seconds utc(int y, unsigned m, unsigned d) {
+    return std::chrono::sys_days{std::chrono::year{y} / m / d};
+}
+
+parse::Options at(std::chrono::sys_seconds now) {
+    parse::Options o;
+    o.now = now;
+    return o;
+}
+
+std::string ics(const std::string& events) {
+    return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + events +
+           "END:VCALENDAR\r\n";
+}
+
+}  // namespace
+
+TEST(Icalendar, IetfAgendaWithQuotedTzidsAndAnOldVtimezoneIsInUtc) {
+    const Feed f = parse_ok(fixture_in("ics", "ietf-agenda.ics"), at(utc(2025, 7, 1)));
+    EXPECT_EQ(f.format, "icalendar");
+    ASSERT_EQ(f.items.size(), 3U);
+    // VALUE=DATE with a TZID: all day, the TZID ignored.
+    const Item& meeting = f.items[0];
+    EXPECT_EQ(meeting.id, "ietf-123");
+    EXPECT_EQ(meeting.title, "IETF 123");
+    EXPECT_EQ(meeting.start, "2025-07-19");
+    EXPECT_EQ(meeting.end, "2025-07-26");
+    EXPECT_EQ(meeting.location, "Madrid, ES");
+    EXPECT_EQ(meeting.link, "https://datatracker.ietf.org/meeting/123/agenda");
+    // TZID="Europe/Madrid" (quoted), CEST in July: 15:00 local is 13:00 UTC.
+    const Item& quic = f.items[1];
+    EXPECT_EQ(quic.id, "ietf-123-9121-quic");
+    EXPECT_EQ(quic.title, "quic - QUIC");
+    EXPECT_EQ(quic.start, "2025-07-24T13:00:00Z");
+    EXPECT_EQ(quic.end, "2025-07-24T14:30:00Z");
+    EXPECT_EQ(quic.location, "Room Retiro");
+    EXPECT_EQ(quic.summary,
+              "QUIC WG, session 1 Agenda: "
+              "https://datatracker.ietf.org/meeting/123/materials/agenda-123-quic");
+    // Cancelled sessions are kept, and say so.
+    const Item& tls = f.items[2];
+    EXPECT_EQ(tls.id, "ietf-123-9188-tls");
+    EXPECT_EQ(tls.title, "CANCELLED: tls - Transport Layer Security");
+    EXPECT_EQ(tls.categories, Strings{"cancelled"});
+    EXPECT_EQ(tls.start, "2025-07-25T07:30:00Z");
+    EXPECT_EQ(tls.end, "2025-07-25T09:30:00Z");
+}
+
+TEST(Icalendar, IetfUpcomingInUtcWithFoldedDescriptions) {
+    const Feed f = parse_ok(fixture_in("ics", "ietf-upcoming.ics"), at(utc(2026, 3, 1)));
+    ASSERT_EQ(f.items.size(), 3U);
+    EXPECT_EQ(f.items[0].id, "ietf-126");
+    EXPECT_EQ(f.items[0].start, "2026-07-18");
+    EXPECT_EQ(f.items[0].end, "2026-07-25");
+    EXPECT_EQ(f.items[0].location, "Vienna,AT");
+    const Item& http = f.items[1];
+    EXPECT_EQ(http.id, "ietf-126-30112-httpbis");
+    EXPECT_EQ(http.title, "httpbis - HTTP");
+    EXPECT_EQ(http.start, "2026-07-20T07:30:00Z");
+    EXPECT_EQ(http.end, "2026-07-20T09:00:00Z");
+    // Folded at 75 octets (inside a URL and beside a multi-byte character),
+    // "\n" escapes folded to spaces.
+    EXPECT_EQ(http.summary,
+              "Interim meeting of the HTTP working group. Materials: "
+              "https://datatracker.ietf.org/meeting/interim-2026-httpbis-01/materials/ Webex: "
+              "None Note taking: Z\u00fcrich team");
+    EXPECT_EQ(f.items[2].title, "CANCELLED: quic - QUIC (interim)");
+}
+
+TEST(Icalendar, GoogleRecurrencesAreExpandedInTheWindowWithStableIds) {
+    // 2026-01-20: the window is 2025-12-21 .. 2026-07-19.
+    const Feed f = parse_ok(fixture_in("ics", "iab-google.ics"), at(utc(2026, 1, 20)));
+    EXPECT_EQ(f.title, "IAB Open Meetings");
+    const std::string uid = "0a1b2c3d4e5f@google.com/";
+    // Occurrences in order, then the overriding components in document order.
+    ASSERT_GE(f.items.size(), 20U);
+    EXPECT_EQ(f.items[0].id, uid + "20260107T160000Z");
+    EXPECT_EQ(f.items[0].title, "IAB Business Meeting");
+    EXPECT_EQ(f.items[0].start, "2026-01-07T16:00:00Z");  // EST: 11:00 is 16:00 UTC
+    EXPECT_EQ(f.items[0].end, "2026-01-07T17:00:00Z");
+    EXPECT_EQ(f.items[0].author, "IAB Executive Director");
+    EXPECT_EQ(f.items[0].location, "https://ietf.webex.com/meet/iab");
+    EXPECT_EQ(f.items[0].published, "2025-12-01T15:00:00Z");
+    EXPECT_EQ(f.items[0].updated, "2025-12-15T09:00:00Z");
+    EXPECT_EQ(f.items[1].id, uid + "20260114T160000Z");
+    EXPECT_EQ(f.items[2].id, uid + "20260121T160000Z");
+    EXPECT_EQ(f.items[3].id, uid + "20260204T160000Z");  // 28 Jan is an EXDATE
+    EXPECT_EQ(f.items[4].id, uid + "20260225T160000Z");  // 11 and 18 Feb are overridden
+    EXPECT_EQ(f.items[5].id, uid + "20260304T160000Z");
+    // After the switch to daylight saving time (8 March), 11:00 is 15:00 UTC.
+    EXPECT_EQ(f.items[6].id, uid + "20260311T150000Z");
+    EXPECT_EQ(f.items[6].start, "2026-03-11T15:00:00Z");
+    const std::size_t n = f.items.size();
+    EXPECT_EQ(f.items[n - 3].id, uid + "20260715T150000Z");  // the window ends on 19 July
+    // 11 Feb moved to 14:00; 18 Feb cancelled, and shown as such.
+    EXPECT_EQ(f.items[n - 2].id, uid + "20260211T160000Z");
+    EXPECT_EQ(f.items[n - 2].title, "IAB Business Meeting (moved)");
+    EXPECT_EQ(f.items[n - 2].start, "2026-02-11T19:00:00Z");
+    EXPECT_EQ(f.items[n - 1].id, uid + "20260218T160000Z");
+    EXPECT_EQ(f.items[n - 1].title, "CANCELLED: IAB Business Meeting");
+    std::vector<std::string> ids;
+    for (const Item& it : f.items) ids.push_back(it.id);
+    EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+    // A week later the same meetings keep their ids.
+    const Feed later = parse_ok(fixture_in("ics", "iab-google.ics"), at(utc(2026, 1, 27)));
+    EXPECT_EQ(later.items[1].id, uid + "20260114T160000Z");
+    // Long after the window, only the one-off overrides are outside it too.
+    EXPECT_EQ(parse_ok(fixture_in("ics", "iab-google.ics"), at(utc(2020, 1, 1))).items.size(), 0U);
+}
+
+TEST(Icalendar, EndlessRulesStayBounded) {
+    const std::string doc =
+        ics("BEGIN:VEVENT\r\nUID:s\r\nSUMMARY:every second\r\nDTSTART:19700101T000000Z\r\n"
+            "RRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\n");
+    const auto t0 = std::chrono::steady_clock::now();
+    const Feed f = parse_ok(doc, at(utc(2026, 1, 1)));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+    EXPECT_LE(f.items.size(), 1000U);
+}
+
+TEST(Icalendar, LfOnlyUnfoldedAndEscapedText) {
+    const Item it = only_item(
+        "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:x\nSUMMARY:a\\, b\\; c\n"
+        "DESCRIPTION:line one\\nline\n  two\nDTSTART:20270101T090000\nEND:VEVENT\nEND:VCALENDAR\n",
+        at(utc(2027, 1, 1)));
+    EXPECT_EQ(it.title, "a, b; c");
+    EXPECT_EQ(it.summary, "line one line two");
+    EXPECT_EQ(it.start, "2027-01-01T09:00:00Z");  // floating: taken as UTC
+}
+
+TEST(Icalendar, HostileCalendarsGiveErrorsNotCrashes) {
+    std::string deep = "BEGIN:VCALENDAR\r\n";
+    for (int i = 0; i < 100000; ++i) deep += "BEGIN:VEVENT\r\n";
+    EXPECT_EQ(parse_error(deep), "iCalendar error: components nest more than 16 deep");
+    // Cut off in the middle of an event: what came before is kept.
+    const std::string whole = fixture_in("ics", "ietf-agenda.ics");
+    const std::string cut = whole.substr(0, whole.find("UID:ietf-123-9188-tls"));
+    const Feed f = parse_ok(cut, at(utc(2025, 7, 1)));
+    ASSERT_GE(f.items.size(), 2U);
+    EXPECT_EQ(f.items[1].id, "ietf-123-9121-quic");
+    EXPECT_EQ(parse_ok(ics(""), at(utc(2025, 7, 1))).items.size(), 0U);
+}
+
+// --- HTML pages ------------------------------------------------------------------
+
+namespace {
+
+config::Source html_source(const std::string& name) {
+    config::Source s;
+    s.name = name;
+    s.format = "html";
+    if (name == "3gpp") {
+        s.url = "https://www.3gpp.org/dynareport?code=Meetings-R1.htm";
+        s.html.item = "//tr[td]";
+        s.html.title = "td[2]";
+        s.html.link = "td[1]//a/@href";
+        s.html.location = "td[3]";
+        s.html.start = "td[4]";
+        s.html.end = "td[5]";
+        s.html.summary = "td[6]/text()[1]";
+    } else {
+        s.url = "https://www.itu.int/en/events/Pages/Calendar-Events.aspx";
+        s.html.item = "//tr[td[1]//a[contains(@href, 'Event-Details.aspx')]]";
+        s.html.title = "td[7]";
+        s.html.link = "td[1]//a/@href";
+        s.html.start = "td[3]";
+        s.html.end = "td[4]";
+        s.html.location = "td[8]";
+        s.html.summary = "concat(td[5], ' ', td[6], ': ', td[9])";
+    }
+    return s;
+}
+
+Feed parse_page(const std::string& file, const config::Source& source) {
+    parse::Options o;
+    o.source = &source;
+    o.base_url = source.url;
+    return parse_ok(fixture_in("html", file), o);
+}
+
+}  // namespace
+
+TEST(HtmlPages, ThreeGppMeetingsTableWithItsQuirks) {
+    const config::Source src = html_source("3gpp");
+    const Feed f = parse_page("3gpp-meetings-r1.html", src);
+    EXPECT_EQ(f.format, "html");
+    EXPECT_EQ(f.title, "3GPP Meetings - R1");
+    ASSERT_EQ(f.items.size(), 4U);  // the header row has no td; the script is no row
+    const Item& a = f.items[0];
+    EXPECT_EQ(a.title, "3GPPRAN1#123");
+    EXPECT_EQ(a.link, "https://portal.3gpp.org/Home.aspx#/meeting?MtgId=60950");
+    EXPECT_EQ(a.id, a.link);
+    EXPECT_EQ(a.location, "Dallas");
+    EXPECT_EQ(a.start, "2025-11-17");  // written with U+2011 non-breaking hyphens
+    EXPECT_EQ(a.end, "2025-11-21");
+    EXPECT_EQ(a.summary, "R1-2508300 - R1-2509718");
+    // Unclosed cells.
+    EXPECT_EQ(f.items[1].title, "3GPPRAN1#124");
+    EXPECT_EQ(f.items[1].location, "Gothenburg");
+    EXPECT_EQ(f.items[1].start, "2026-02-09");
+    EXPECT_EQ(f.items[1].end, "2026-02-13");
+    EXPECT_EQ(f.items[1].summary, "");  // "-" is an empty cell
+    // Plain-text town and dates, a non-breaking hyphen in the title.
+    EXPECT_EQ(f.items[2].title, "3GPPRAN1#124-bis");
+    EXPECT_EQ(f.items[2].location, "Malta");
+    EXPECT_EQ(f.items[2].start, "2026-04-13");
+    // Missing cells.
+    EXPECT_EQ(f.items[3].title, "3GPPRAN1#125");
+    EXPECT_EQ(f.items[3].location, "");
+    EXPECT_EQ(f.items[3].start, "");
+}
+
+TEST(HtmlPages, ItuEventsTableInWindows1252) {
+    const config::Source src = html_source("itu");
+    const Feed f = parse_page("itu-events.html", src);
+    ASSERT_EQ(f.items.size(), 3U);
+    const Item& sg17 = f.items[0];
+    EXPECT_EQ(sg17.title, "ITU-T Study Group 17 (Security) meeting");
+    EXPECT_EQ(sg17.link, "https://www.itu.int/en/events/Pages/Event-Details.aspx?eventid=4127");
+    EXPECT_EQ(sg17.id, sg17.link);
+    EXPECT_EQ(sg17.start, "2027-03-12");
+    EXPECT_EQ(sg17.end, "2027-03-16");
+    EXPECT_EQ(sg17.location, "Gen\u00e8ve, Switzerland");  // <meta charset="windows-1252">
+    EXPECT_EQ(sg17.summary, "ITU-T SG17: Confirmed");
+    // "12-16 April 2027" in the start cell, the end cell empty.
+    EXPECT_EQ(f.items[1].start, "2027-04-12");
+    EXPECT_EQ(f.items[1].end, "2027-04-16");
+    EXPECT_EQ(f.items[1].title, "Working Party 5D - IMT Systems (IMT-2030)");
+    EXPECT_EQ(f.items[1].location, "Geneva, Switzerland");
+    EXPECT_EQ(f.items[2].start, "2027-06-28");
+    EXPECT_EQ(f.items[2].end, "2027-07-02");
+    EXPECT_EQ(f.items[2].summary, "ITU-D SG1: Cancelled");
+}
+
+TEST(HtmlPages, AutoReadsAPageOnlyWithRules) {
+    const config::Source src = html_source("itu");
+    parse::Options o;
+    o.source = &src;
+    EXPECT_EQ(parse_ok(fixture_in("html", "itu-events.html"), o).items.size(), 3U);
+    EXPECT_EQ(parse_error(fixture_in("html", "itu-events.html")),
+              "not a feed: root element is <html> (a web page, not RSS or Atom)");
+}
+
+TEST(HtmlPages, BadRulesSayWhich) {
+    config::Source src = html_source("itu");
+    src.html.title = "td[";
+    parse::Options o;
+    o.source = &src;
+    o.format = "html";
+    const std::string e = parse_error("<html><body></body></html>", o);
+    EXPECT_TRUE(e.starts_with("[source.html] title = \"td[\" is not XPath 1.0: ")) << e;
+    src.html.title = "td[1]";
+    src.html.item = "count(//tr)";
+    EXPECT_EQ(parse_error("<html></html>", o),
+              "[source.html] item = \"count(//tr)\" does not select nodes");
+}
+
+TEST(HtmlPages, DayRangesInTheFormsPagesWrite) {
+    auto range = [](std::string_view s) {
+        auto r = parse::parse_day_range(s);
+        return r ? r->start + "/" + r->end : std::string("none");
+    };
+    EXPECT_EQ(range("2027-03-12"), "2027-03-12/");
+    EXPECT_EQ(range("2025\u201111\u201117"), "2025-11-17/");
+    EXPECT_EQ(range("12 March 2027"), "2027-03-12/");
+    EXPECT_EQ(range("12-16 March 2027"), "2027-03-12/2027-03-16");
+    EXPECT_EQ(range("12 \u2013 16 Mar. 2027"), "2027-03-12/2027-03-16");
+    EXPECT_EQ(range("28 February - 3 March 2027"), "2027-02-28/2027-03-03");
+    EXPECT_EQ(range("28 Dec 2026 - 3 Jan 2027"), "2026-12-28/2027-01-03");
+    EXPECT_EQ(range("March 12-16, 2027"), "2027-03-12/2027-03-16");
+    EXPECT_EQ(range("Monday, 12th March 2027"), "2027-03-12/");
+    EXPECT_EQ(range("2027-03-12 - 2027-03-16"), "2027-03-12/2027-03-16");
+    EXPECT_EQ(range("12 March"), "none");  // no year: never a guess
+    EXPECT_EQ(range("31 February 2027"), "none");
+    EXPECT_EQ(range("TBD"), "none");
+    EXPECT_EQ(range("-"), "none");
+}
+
+TEST(HtmlPages, BackslashedLinksAreRepaired) {
+    const std::string base = "https://www.3gpp.org/dynareport?code=Meetings-R1.htm";
+    EXPECT_EQ(parse::page_link(base, "/../../../\\ftp\\tsg_ran\\WG1_RL1\\TSGR1_123\\Docs/"),
+              "https://www.3gpp.org/ftp/tsg_ran/WG1_RL1/TSGR1_123/Docs/");
+    EXPECT_EQ(parse::page_link(base, "/../../../\\ftp\\tsg_ran\\WG1_RL1\\TSGR1_123\\\\docs\\"),
+              "https://www.3gpp.org/ftp/tsg_ran/WG1_RL1/TSGR1_123/docs/");
+    EXPECT_EQ(parse::page_link(base, "//portal.3gpp.org/x"), "https://portal.3gpp.org/x");
+    EXPECT_EQ(parse::page_link(base, "https://a.example//b?u=http://c"),
+              "https://a.example/b?u=http://c");
+}
+
+TEST(HtmlPages, HostilePagesAreRefusedOrReadQuickly) {
+    const config::Source src = html_source("3gpp");
+    parse::Options o;
+    o.source = &src;
+    o.format = "html";
+    std::string deep = "<html><body>";
+    for (int i = 0; i < 100000; ++i) deep += "<div><b>";
+    EXPECT_EQ(parse_error(deep, o),
+              "HTML error: elements nest 200002 deep (more than 512); the page is not read");
+    // Many unclosed cells are not deep.
+    std::string wide = "<html><body><table>";
+    for (int i = 0; i < 20000; ++i) wide += "<tr><td>x<td>Meeting " + std::to_string(i);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(parse_ok(wide, o).items.size(), 20000U);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+    // Truncated in the middle of a row: the rows before are read.
+    const std::string page = fixture_in("html", "3gpp-meetings-r1.html");
+    const Feed cut = parse_ok(page.substr(0, page.find("3GPPRAN1#124&#8209;bis")), o);
+    EXPECT_EQ(cut.items.size(), 2U);
+}
+
+// --- JSON ------------------------------------------------------------------------
+
+TEST(Json, JsonFeedItems) {
+    parse::Options o;
+    o.base_url = "https://www.w3.org/blog/feed.json";
+    const Feed f = parse_ok(fixture_in("json", "jsonfeed-1.1.json"), o);
+    EXPECT_EQ(f.format, "json");
+    EXPECT_EQ(f.title, "W3C Blog");
+    EXPECT_EQ(f.link, "https://www.w3.org/blog/");
+    EXPECT_EQ(f.next, "https://www.w3.org/blog/feed.json?page=2");
+    ASSERT_EQ(f.items.size(), 2U);
+    const Item& a = f.items[0];
+    EXPECT_EQ(a.id, "https://www.w3.org/blog/2027/webrtc-rec/");
+    EXPECT_EQ(a.link, "https://www.w3.org/blog/2027/webrtc-rec/");
+    EXPECT_EQ(a.title, "WebRTC & 5G: a W3C Recommendation");
+    EXPECT_EQ(a.content, "WebRTC is now a Recommendation.");
+    EXPECT_EQ(a.summary, "The WebRTC spec reached REC.");
+    EXPECT_EQ(a.published, "2027-01-26T09:00:00Z");
+    EXPECT_EQ(a.updated, "2027-01-27T08:30:00Z");
+    EXPECT_EQ(a.categories, (Strings{"webrtc", "recommendation"}));
+    EXPECT_EQ(a.author, "Dominique Haza\u00ebl-Massieux");
+    const Item& b = f.items[1];
+    EXPECT_EQ(b.id, "2");
+    EXPECT_EQ(b.link, "https://www.w3.org/blog/2027/tpac/");
+    EXPECT_EQ(b.content, "TPAC 2027 registration is open.");
+    EXPECT_EQ(b.author, "W3C Communications");  // the feed's authors
+}
+
+TEST(Json, TastypieMappingWithPaging) {
+    config::Source src;
+    src.name = "ietf-meetings";
+    src.format = "json";
+    src.url = "https://datatracker.ietf.org/api/v1/meeting/meeting/?type=ietf&format=json";
+    src.json.items = "objects";
+    src.json.next = "meta.next";
+    src.json.fields = {{"title", "number"},
+                       {"start", "date"},
+                       {"location", "city"},
+                       {"summary", "venue_name"},
+                       {"updated", "updated"}};
+    parse::Options o;
+    o.source = &src;
+    o.base_url = src.url;
+    const Feed f = parse_ok(fixture_in("json", "ietf-meetings-tastypie.json"), o);
+    EXPECT_EQ(f.next,
+              "https://datatracker.ietf.org/api/v1/meeting/meeting/"
+              "?format=json&limit=3&offset=3&type=ietf");
+    ASSERT_EQ(f.items.size(), 3U);
+    EXPECT_EQ(f.items[0].id, "https://datatracker.ietf.org/api/v1/meeting/meeting/126/");
+    EXPECT_EQ(f.items[0].title, "126");
+    EXPECT_EQ(f.items[0].start, "2026-07-18");
+    EXPECT_EQ(f.items[0].location, "Vienna");
+    EXPECT_EQ(f.items[0].summary, "Austria Center Vienna");
+    EXPECT_EQ(f.items[0].updated, "2026-03-01T18:15:00Z");
+    EXPECT_EQ(f.items[0].link, "");
+    EXPECT_EQ(f.items[2].title, "124");  // a number, not a string, in the API
+    EXPECT_EQ(f.items[2].location, "Montr\u00e9al");
+    // The last page: "next": null.
+    const Feed last = parse_ok(R"({"meta": {"next": null}, "objects": []})", o);
+    EXPECT_EQ(last.next, "");
+    src.json.items = "meta.objects";
+    EXPECT_EQ(parse_error(R"({"meta": {}})", o),
+              "[source.json] items = \"meta.objects\": no such path in the document");
+}
+
+TEST(Json, HostileJsonIsRefused) {
+    EXPECT_EQ(parse_error(std::string(100000, '[')),
+              "JSON error: arrays and objects nest more than 256 deep");
+    const std::string e =
+        parse_error(R"({"version": "https://jsonfeed.org/version/1.1", "items": [)");
+    EXPECT_TRUE(e.starts_with("JSON error: parse error at line 1, column 59")) << e;
 }
