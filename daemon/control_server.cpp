@@ -30,7 +30,7 @@ namespace {
 // to the socket's group (its primary or a supplementary group). The file mode
 // already says as much; checking again here keeps a socket whose mode was
 // loosened by mistake from opening the daemon to everyone.
-bool peer_allowed(int fd, std::string& who) {
+bool peer_allowed(int fd, std::string& who, uid_t& uid) {
     ucred cred{};
     socklen_t len = sizeof cred;
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
@@ -38,6 +38,7 @@ bool peer_allowed(int fd, std::string& who) {
         return false;
     }
     who = fmt::format("pid {} uid {}", cred.pid, cred.uid);
+    uid = cred.uid;
     if (cred.uid == 0 || cred.uid == ::geteuid()) return true;
     struct stat st {};
     if (::fstat(fd, &st) != 0) return false;
@@ -78,7 +79,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
 
     void start() {
         std::string who;
-        if (!peer_allowed(socket_.native_handle(), who)) {
+        if (!peer_allowed(socket_.native_handle(), who, uid_)) {
             log::warning("control socket: refused {} (not root, our user or the socket's group)",
                          who);
             send_and_close(protocol::error_reply("permission denied", protocol::Exit::unreachable));
@@ -132,6 +133,13 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
         }
         busy_ = true;
         timer_.cancel();
+        // Commands that change something are worth a line in the journal;
+        // queries only in debug mode (a busy CLI user would flood it).
+        const auto cmd = request["cmd"].get<std::string>();
+        if (cmd == "poll" || cmd == "reload")
+            log::info("control: '{}' from uid {}", cmd, uid_);
+        else
+            log::debug("control: '{}' from uid {}", cmd, uid_);
         auto self = shared_from_this();
         bool replied = false;
         try {
@@ -178,6 +186,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     protocol::LineBuffer in_{protocol::kMaxRequestBytes};
     std::array<char, 16384> buf_{};
     bool busy_ = false;
+    uid_t uid_ = static_cast<uid_t>(-1);
 };
 
 ControlServer::ControlServer(asio::io_context& io, Handler handler, ControlOptions options)
@@ -212,6 +221,15 @@ void ControlServer::listen(const std::string& path) {
             throw std::runtime_error(fmt::format("cannot create the socket's folder {}: {}",
                                                  parent.string(), ec.message()));
     }
+    // Like chrony: a socket in a folder anyone may write to can be replaced
+    // by anyone, and clients would talk to an impostor.
+    struct stat dir_st {};
+    const std::string dir = parent.empty() ? std::string{"."} : parent.string();
+    if (::stat(dir.c_str(), &dir_st) == 0 && (dir_st.st_mode & S_IWOTH))
+        throw std::runtime_error(
+            fmt::format("refusing to create the control socket in {}: the folder is world-writable "
+                        "(use a private folder such as /run/specwatch, mode 0750)",
+                        dir));
     if (fs::exists(fs::symlink_status(path, ec))) {
         // A socket file is left behind by a daemon that was killed; one that
         // still answers belongs to a running daemon, which we must not cut off.

@@ -11,6 +11,7 @@ PACKAGES="
   nlohmann-json3-dev libsystemd-dev libcli11-dev libfmt-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-aiosmtpd clang-format
+  systemd dpkg-dev
 "
 
 missing=""

@@ -32,3 +32,36 @@ std::optional<int> listen_fd() {
 }
 
 }  // namespace specwatch::systemd
+
+namespace specwatch::systemd {
+
+Watchdog::Watchdog(boost::asio::io_context& io) : timer_(io) {
+    std::uint64_t usec = 0;
+    // unset_environment = 0: a restart of the loop in this process (reload)
+    // must still see it.
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+        interval_ = std::chrono::microseconds{static_cast<std::int64_t>(usec)};
+}
+
+void Watchdog::start() {
+    if (interval_.count() <= 0) return;
+    log::info("watchdog: pinging systemd every {} ms", interval_.count() / 2000);
+    notify("WATCHDOG=1");
+    arm();
+}
+
+void Watchdog::stop() {
+    stopped_ = true;
+    timer_.cancel();
+}
+
+void Watchdog::arm() {
+    timer_.expires_after(interval_ / 2);
+    timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopped_) return;
+        notify("WATCHDOG=1");
+        arm();
+    });
+}
+
+}  // namespace specwatch::systemd

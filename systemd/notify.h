@@ -15,3 +15,29 @@ void notify(std::string_view state);
 [[nodiscard]] std::optional<int> listen_fd();
 
 }  // namespace specwatch::systemd
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+
+namespace specwatch::systemd {
+
+// Sends WATCHDOG=1 from the event loop itself at half of WATCHDOG_USEC, so a
+// loop that stops turning stops the pings and systemd restarts the service.
+// Does nothing when the service manager asked for no watchdog.
+class Watchdog {
+  public:
+    explicit Watchdog(boost::asio::io_context& io);
+    void start();
+    void stop();
+    [[nodiscard]] std::chrono::microseconds interval() const { return interval_; }
+
+  private:
+    void arm();
+    boost::asio::steady_timer timer_;
+    std::chrono::microseconds interval_{0};
+    bool stopped_ = false;
+};
+
+}  // namespace specwatch::systemd
