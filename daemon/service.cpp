@@ -174,6 +174,8 @@ int Service::run() {
     else
         control->listen(config::socket_path(*config_));
     control_ = std::move(control);
+    watchdog_ = std::make_unique<systemd::Watchdog>(io_);
+    watchdog_->start();
 
     wait_signals();
     schedule();
@@ -240,6 +242,7 @@ void Service::stop() {
     signals_.cancel(ec);
     tick_.cancel();
     if (control_) control_->stop();
+    if (watchdog_) watchdog_->stop();
     // Abort transfers still in flight: their sources simply poll again next
     // time. Documents already fetched are parsed and committed (the pools
     // hold work on the loop until their results are posted back).

@@ -8,6 +8,7 @@
 #include "daemon/control_server.h"
 #include "fetchers/fetcher.h"
 #include "storage/store.h"
+#include "systemd/notify.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -121,6 +122,7 @@ class Service {
     boost::asio::steady_timer tick_;
     boost::asio::signal_set signals_;
     std::unique_ptr<ControlServer> control_;
+    std::unique_ptr<systemd::Watchdog> watchdog_;
     bool stopping_ = false;
     bool reloading_ = false;
 };
