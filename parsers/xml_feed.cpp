@@ -461,6 +461,7 @@ class Reader {
     Item finish(Draft& d, const std::vector<std::string>& inherited) const;
 
     Feed rss(const Scope& root, bool rdf);
+    Feed cdf(const Scope& root);
     Feed atom(const Scope& root, bool entry_only);
 
     // An element's name; elements in the root's namespace belong to the
@@ -606,8 +607,14 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
             } else if (local == "link") {
                 if (const std::string url = plain(el); !url.empty())
                     d.link.offer(0, resolve_url(own.base, url));
-            } else if (local == "description") {
-                d.summary.offer(0, html(el));
+            } else if (local == "description" || local == "summary") {
+                // <summary> is a common misspelling of <description>; when an
+                // item has both, the second is its fuller text (as feedparser
+                // reads it).
+                if (d.summary.priority == 0)
+                    d.content.offer(1, html(el));
+                else
+                    d.summary.offer(0, html(el));
             } else if (local == "guid") {
                 const std::string guid = plain(el);
                 d.id.offer(0, guid);
@@ -642,7 +649,12 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
             } else if (local == "summary") {
                 d.summary.offer(1, atom_text(el));
             } else if (local == "content") {
-                if (attribute(el, "src").empty()) d.content.offer(1, atom_text(el));
+                // Out-of-line content (src=) is named by its URL: the entry's
+                // text is elsewhere, and that is where.
+                if (const std::string src = trim(attribute(el, "src")); src.empty())
+                    d.content.offer(1, atom_text(el));
+                else
+                    d.content.offer(3, resolve_url(own.base, src));
             } else if (local == "author") {
                 d.add_author(1, atom_person(own));
             } else if (local == "category") {
@@ -849,6 +861,61 @@ Feed Reader::rss(const Scope& root, bool rdf) {
     return feed;
 }
 
+// Microsoft's Channel Definition Format (1997): a <CHANNEL> root with HREF,
+// BASE and LASTMOD attributes, <TITLE> and <ABSTRACT> children, <ITEM>s
+// (also inside sub-channels) with the same. Names are case-insensitive.
+Feed Reader::cdf(const Scope& root) {
+    Feed feed;
+    feed.format = "cdf";
+    auto attr = [](pugi::xml_node el, std::string_view name) {
+        for (pugi::xml_attribute a : el.attributes())
+            if (iequals(a.name(), name)) return std::string(a.value());
+        return std::string{};
+    };
+    auto based = [&](const Scope& parent, pugi::xml_node el) {
+        Scope s = enter(parent, el);
+        if (const std::string b = trim(decode(attr(el, "base"))); !b.empty())
+            s.base = resolve_url(parent.base, b);
+        return s;
+    };
+    auto read_text = [&](const Scope& el, Draft& d) {
+        for (pugi::xml_node c = el.node.first_child(); c; c = c.next_sibling()) {
+            if (c.type() != pugi::node_element) continue;
+            if (iequals(c.name(), "title"))
+                d.title.offer(0, sniffed(c));
+            else if (iequals(c.name(), "abstract"))
+                d.summary.offer(0, sniffed(c));
+        }
+        if (const std::string href = trim(decode(attr(el.node, "href"))); !href.empty())
+            d.link.offer(0, resolve_url(el.base, href));
+        d.updated.offer(0, normalize_date(decode(attr(el.node, "lastmod"))));
+    };
+    const Scope top = based(*root.parent, root.node);
+    Draft head;
+    read_text(top, head);
+    // Sub-channels nest; they are walked with an explicit stack.
+    std::vector<Scope> channels{top};
+    std::size_t next = 0;
+    while (next < channels.size() && channels.size() < 10000) {
+        const Scope ch = channels[next++];
+        for (pugi::xml_node c = ch.node.first_child(); c; c = c.next_sibling()) {
+            if (c.type() != pugi::node_element) continue;
+            if (iequals(c.name(), "channel")) {
+                channels.push_back(based(ch, c));
+            } else if (iequals(c.name(), "item")) {
+                const Scope is = based(ch, c);
+                Draft d;
+                read_text(is, d);
+                feed.items.push_back(finish(d, {}));
+            }
+        }
+    }
+    feed.title = std::move(head.title.value);
+    feed.link = std::move(head.link.value);
+    feed.updated = std::move(head.updated.value);
+    return feed;
+}
+
 Feed Reader::atom(const Scope& root, bool entry_only) {
     Feed feed;
     feed.format = family_ == Ns::atom03 ? "atom0.3" : "atom1.0";
@@ -888,13 +955,14 @@ Feed Reader::atom(const Scope& root, bool entry_only) {
         if (c.type() != pugi::node_element) continue;
         const Scope cs = enter(root, c);
         const QName q = element_name(cs);
-        if (!(is_atom(q) && q.local == "entry")) feed_child(cs, head);
+        if (!(is_atom(q) && (q.local == "entry" || q.local == "item"))) feed_child(cs, head);
     }
     for (pugi::xml_node c = root.node.first_child(); c; c = c.next_sibling()) {
         if (c.type() != pugi::node_element) continue;
         const Scope cs = enter(root, c);
         const QName q = element_name(cs);
-        if (is_atom(q) && q.local == "entry") read_entry(cs, head.authors);
+        // An <item> in an Atom feed is an entry written by an RSS habit.
+        if (is_atom(q) && (q.local == "entry" || q.local == "item")) read_entry(cs, head.authors);
     }
     feed.title = std::move(head.title.value);
     feed.link = std::move(head.link.value);
@@ -934,6 +1002,12 @@ Result<Feed> Reader::read(const pugi::xml_document& doc, FeedFamily family) {
         family_ = old ? Ns::atom03 : Ns::atom10;
         family_uri_ = q.uri;
         return atom(root, is_entry);
+    }
+    if (iequals(q.local, "channel") && q.ns == Ns::none) {
+        if (family == FeedFamily::atom)
+            return make_error("not an Atom feed: root element is " + shown +
+                              " (a CDF channel; the source's format says atom)");
+        return cdf(root);
     }
     std::string what = "not a feed: root element is " + shown;
     if (iequals(q.local, "html")) what += " (a web page, not RSS or Atom)";

@@ -802,9 +802,18 @@ TEST(Items, AtomContentKindsAllBecomePlainText) {
         "i");
     EXPECT_EQ(only_item(atom_entry("<content type=\"image/png\">iVBORw0KGgo=</content>")).content,
               "");
+    // Out-of-line content is named by its URL (feedparser keeps it as content src).
     EXPECT_EQ(
         only_item(atom_entry("<content src=\"http://x/movie.mp4\" type=\"video/mp4\"/>")).content,
-        "");
+        "http://x/movie.mp4");
+    EXPECT_EQ(only_item(atom_entry("<content src=\"movie.mp4\"/>"),
+                        [] {
+                            parse::Options o;
+                            o.base_url = "https://example.org/feed/";
+                            return o;
+                        }())
+                  .content,
+              "https://example.org/feed/movie.mp4");
     // Atom 0.3: mode="escaped" and mode="base64".
     const std::string old = "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><entry>";
     EXPECT_EQ(only_item(old + "<content type=\"text/html\" "
@@ -1441,4 +1450,47 @@ TEST(Json, HostileJsonIsRefused) {
     const std::string e =
         parse_error(R"({"version": "https://jsonfeed.org/version/1.1", "items": [)");
     EXPECT_TRUE(e.starts_with("JSON error: parse error at line 1, column 59")) << e;
+}
+
+// --- Older and odder XML formats --------------------------------------------------
+
+TEST(Formats, CdfChannelsAreRead) {
+    const Feed f = parse_ok(
+        "<CHANNEL BASE=\"http://base.example.org/\" HREF=\"http://www.example.org/\" "
+        "LASTMOD=\"2004-04-06T23:05:43-05:00\"><TITLE>Example feed</TITLE>"
+        "<ABSTRACT>about</ABSTRACT><ITEM HREF=\"/item/1\" LASTMOD=\"2004-04-06T23:05:43-05:00\">"
+        "<TITLE>Example item</TITLE><ABSTRACT>Example &amp; description</ABSTRACT></ITEM>"
+        "<CHANNEL HREF=\"/sub/\"><ITEM HREF=\"2\"><TITLE>nested</TITLE></ITEM></CHANNEL>"
+        "</CHANNEL>");
+    EXPECT_EQ(f.format, "cdf");
+    EXPECT_EQ(f.title, "Example feed");
+    EXPECT_EQ(f.link, "http://www.example.org/");
+    EXPECT_EQ(f.updated, "2004-04-07T04:05:43Z");
+    ASSERT_EQ(f.items.size(), 2U);
+    EXPECT_EQ(f.items[0].title, "Example item");
+    EXPECT_EQ(f.items[0].link, "http://base.example.org/item/1");
+    EXPECT_EQ(f.items[0].id, "http://base.example.org/item/1");
+    EXPECT_EQ(f.items[0].summary, "Example & description");
+    EXPECT_EQ(f.items[0].updated, "2004-04-07T04:05:43Z");
+    EXPECT_EQ(f.items[1].link, "http://base.example.org/2");
+}
+
+TEST(Items, AnRssItemWithDescriptionAndSummaryKeepsBoth) {
+    const Item a = only_item(rss_item("<description>d</description><summary>s</summary>"));
+    EXPECT_EQ(a.summary, "d");
+    EXPECT_EQ(a.content, "s");
+    const Item b = only_item(rss_item("<summary>s</summary><description>d</description>"));
+    EXPECT_EQ(b.summary, "s");
+    EXPECT_EQ(b.content, "d");
+    const Item c = only_item(rss_item(
+        "<description>d</description><summary>s</summary><content:encoded>full</content:encoded>",
+        " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\""));
+    EXPECT_EQ(c.content, "full");
+}
+
+TEST(Items, ItemsInAnAtomFeedAreEntries) {
+    const Feed f = parse_ok(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><item><title>t</title></item></feed>");
+    ASSERT_EQ(f.items.size(), 1U);
+    EXPECT_EQ(f.items[0].title, "t");
 }
