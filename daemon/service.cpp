@@ -2,6 +2,8 @@
 
 #include "daemon/poll_outcome.h"
 
+#include "alerts/alerts.h"
+
 #include "common/log.h"
 #include "common/text.h"
 #include "common/units.h"
@@ -126,6 +128,7 @@ Service::Service(asio::io_context& io, ConfigPtr config, const Clock& clock,
 
 Service::~Service() {
     if (fetcher_) fetcher_->cancel_all();
+    if (mailer_) mailer_->stop();
     // Work already handed to the pools (a store in progress) is finished, so
     // what was fetched is committed, not half-written.
     parse_pool_.join();
@@ -149,6 +152,9 @@ void Service::open() {
     if (!r) throw std::runtime_error(r.error().message);
     reader_ = std::move(*r);
     load_states(*states);
+    mailer_ = std::make_unique<Mailer>(
+        io_, writer_pool_, [this]() -> storage::Store& { return *writer_; }, clock_,
+        [this] { return config_; });
     fetcher_ = make_fetcher_(
         io_, fetch::Limits{config_->daemon.max_parallel, config_->daemon.max_per_host});
     log::info("database {} (schema {}), {} sources, {} rules", path, writer_->schema_version(),
@@ -179,6 +185,8 @@ int Service::run() {
 
     wait_signals();
     schedule();
+    // Mail queued before a restart, and digests due while the daemon was down.
+    mailer_->kick();
     systemd::notify("READY=1");
     log::notice("specwatchd {} started", kVersion);
     io_.run();
@@ -194,7 +202,9 @@ int Service::run_once(std::ostream& out) {
     std::vector<PollResult> results;
     poll_sources(names, [&](std::vector<PollResult> r) {
         results = std::move(r);
-        stop();
+        // Deliver what is due (this run's alerts, due digests, retries), then exit.
+        if (stopping_) return;
+        mailer_->run_once([this] { stop(); });
     });
     io_.run();
 
@@ -243,6 +253,7 @@ void Service::stop() {
     tick_.cancel();
     if (control_) control_->stop();
     if (watchdog_) watchdog_->stop();
+    if (mailer_) mailer_->stop();
     // Abort transfers still in flight: their sources simply poll again next
     // time. Documents already fetched are parsed and committed (the pools
     // hold work on the loop until their results are posted back).
@@ -320,33 +331,58 @@ void Service::start_poll(const std::string& name) {
                                  work = asio::make_work_guard(io_)]() mutable {
             PollOutcome p = decide(*cfg, name, r, previous, clock_.now());
 
-            asio::post(writer_pool_, [this, p = std::move(p), work = std::move(work)]() mutable {
-                PollResult res;
-                res.source = p.source;
-                res.status = p.outcome.http_status;
-                res.items = static_cast<int>(p.items.size());
-                res.error = p.outcome.error;
-                if (p.has_items) {
-                    auto stored = writer_->store_poll(p.source, p.items, p.outcome);
-                    if (stored) {
-                        res.new_items = stored->new_items;
-                        res.changed = stored->changed;
-                    } else {
-                        res.error = fmt::format("cannot store: {}", stored.error().message);
+            asio::post(
+                writer_pool_, [this, cfg, p = std::move(p), work = std::move(work)]() mutable {
+                    PollResult res;
+                    res.source = p.source;
+                    res.status = p.outcome.http_status;
+                    res.items = static_cast<int>(p.items.size());
+                    res.error = p.outcome.error;
+                    if (p.has_items) {
+                        // Rules are matched in the transaction that stores the
+                        // items (DESIGN.md invariant 1): an item, its alerts and
+                        // their mail are committed together or not at all.
+                        const SysTime now = clock_.now();
+                        auto stored = writer_->store_poll(
+                            p.source, p.items, p.outcome,
+                            [&](storage::sql::StatementCache& sql,
+                                storage::StoreResult& batch) -> Result<void> {
+                                auto n = alerts::match_batch(sql, *cfg, p.source, batch, now);
+                                if (!n) return n.error();
+                                batch.alerts = *n;
+                                return {};
+                            });
+                        if (stored) {
+                            res.new_items = stored->new_items;
+                            res.changed = stored->changed;
+                            res.alerts = stored->alerts;
+                            res.mail_queued = stored->alerts > 0;
+                        } else {
+                            res.error = fmt::format("cannot store: {}", stored.error().message);
+                        }
+                    } else if (auto r2 = writer_->record_fetch(p.source, p.outcome); !r2) {
+                        if (res.error.empty()) res.error = r2.error().message;
+                        log::error("source '{}': cannot record the fetch: {}", p.source,
+                                   r2.error().message);
                     }
-                } else if (auto r2 = writer_->record_fetch(p.source, p.outcome); !r2) {
-                    if (res.error.empty()) res.error = r2.error().message;
-                    log::error("source '{}': cannot record the fetch: {}", p.source,
-                               r2.error().message);
-                }
-                res.ok = res.error.empty();
-                std::optional<storage::SourceState> state;
-                if (auto s = writer_->source(p.source); s && *s) state = std::move(**s);
-                asio::post(io_, [this, res = std::move(res), state = std::move(state),
-                                 work = std::move(work)]() mutable {
-                    finish_poll(std::move(res), std::move(state));
+                    res.ok = res.error.empty();
+                    if (auto h = writer_->transaction(
+                            [&](storage::sql::StatementCache& sql) -> Result<void> {
+                                auto queued = alerts::record_health(sql, *cfg, p.source, res.ok,
+                                                                    res.error, clock_.now());
+                                if (!queued) return queued.error();
+                                res.mail_queued = res.mail_queued || *queued;
+                                return {};
+                            });
+                        !h)
+                        log::error("source '{}': health: {}", p.source, h.error().message);
+                    std::optional<storage::SourceState> state;
+                    if (auto s = writer_->source(p.source); s && *s) state = std::move(**s);
+                    asio::post(io_, [this, res = std::move(res), state = std::move(state),
+                                     work = std::move(work)]() mutable {
+                        finish_poll(std::move(res), std::move(state));
+                    });
                 });
-            });
         });
     });
 }
@@ -357,6 +393,7 @@ void Service::finish_poll(PollResult result, std::optional<storage::SourceState>
         it->second.polling = false;
         if (state) it->second.state = std::move(*state);
     }
+    if (result.mail_queued && mailer_) mailer_->kick();
     if (!result.ok)
         log::warning("source '{}': {}", result.source, result.error);
     else if (result.new_items || result.changed)
@@ -471,6 +508,7 @@ void Service::handle(const Json& request, Reply reply) {
         {"items", &Service::cmd_items},   {"search", &Service::cmd_search},
         {"show", &Service::cmd_show},     {"poll", &Service::cmd_poll},
         {"reload", &Service::cmd_reload}, {"help", &Service::cmd_help},
+        {"rules", &Service::cmd_rules},   {"alerts", &Service::cmd_alerts},
     };
     const std::string cmd = request.value("cmd", "");
     const auto it = commands.find(cmd);
@@ -515,13 +553,18 @@ void Service::cmd_status(const Json&, Reply reply) {
               {"started", format_iso_utc(started_)},
               {"uptime", std::chrono::duration_cast<Seconds>(clock_.now() - started_).count()},
               {"config", config_->path},
-              {"next_poll", iso_or_null(next)},
-              {"alerts", 0},
-              {"mail", Json{{"queued", 0}, {"failed", 0}}}};
+              {"next_poll", iso_or_null(next)}};
     query(std::move(reply), [base = std::move(base), polling](storage::Store& db) mutable {
         auto c = db.counts();
         if (!c) return protocol::error_reply(c.error().message);
         base["items"] = c->items;
+        auto m = alerts::mail_counts(db.statements());
+        if (!m) return protocol::error_reply(m.error().message);
+        base["alerts"] = m->alerts;
+        base["mail"] = Json{{"queued", m->queued},
+                            {"sent", m->sent},
+                            {"failed", m->failed},
+                            {"expired", m->expired}};
         base["sources"] = Json{{"total", c->sources},
                                {"ok", c->sources_ok},
                                {"failing", c->sources_failing},
@@ -621,8 +664,98 @@ void Service::cmd_reload(const Json&, Reply reply) {
 }
 
 void Service::cmd_help(const Json&, Reply reply) {
-    reply(protocol::ok_reply(Json{
-        {"commands", {"status", "sources", "items", "search", "show", "poll", "reload", "help"}}}));
+    reply(protocol::ok_reply(Json{{"commands",
+                                   {"status", "sources", "items", "search", "show", "poll",
+                                    "reload", "rules", "alerts", "help"}}}));
+}
+
+namespace {
+
+std::optional<std::int64_t> opt_since(const Json& req, SysTime now) {
+    const auto since = opt_string(req, "since");
+    if (since.empty()) return std::nullopt;
+    auto t = parse_since(since, now);
+    if (!t) throw BadArgument(t.error().message);
+    return to_unix(*t);
+}
+
+}  // namespace
+
+void Service::cmd_rules(const Json& req, Reply reply) {
+    const auto since = opt_since(req, clock_.now());
+    if (const std::string q = opt_string(req, "query"); !q.empty()) {
+        // `rules test`: what the query matches among stored items now; the
+        // same language and index as the rules (DESIGN.md invariant 5).
+        const int limit = opt_limit(req, 50);
+        query(std::move(reply), [q, since, limit](storage::Store& db) {
+            auto items = alerts::test_query(db, q, since, limit);
+            if (!items) return protocol::error_reply(items.error().message, protocol::Exit::usage);
+            Json out = Json::array();
+            for (const auto& s : *items) out.push_back(stored_json(s));
+            return protocol::ok_reply(std::move(out));
+        });
+        return;
+    }
+    query(std::move(reply), [cfg = config_](storage::Store& db) {
+        Json out = Json::array();
+        for (const auto& r : cfg->rules) {
+            auto c = alerts::rule_count(db.statements(), r.name);
+            if (!c) return protocol::error_reply(c.error().message);
+            Json on = Json::array();
+            if (r.on_new) on.push_back("new");
+            if (r.on_changed) on.push_back("changed");
+            out.push_back(
+                Json{{"name", r.name},
+                     {"query", r.query},
+                     {"bodies", r.bodies},
+                     {"organizations", r.organizations},
+                     {"sources", r.sources},
+                     {"on", on},
+                     {"to", r.to},
+                     {"delivery", r.delivery == config::Delivery::digest ? "digest" : "immediate"},
+                     {"digest_at",
+                      fmt::format("{:02}:{:02}", r.digest_minute / 60, r.digest_minute % 60)},
+                     {"alerts", c->alerts},
+                     {"last_alert", iso_or_null(c->last)}});
+        }
+        return protocol::ok_reply(std::move(out));
+    });
+}
+
+void Service::cmd_alerts(const Json& req, Reply reply) {
+    const std::string rule = opt_string(req, "rule");
+    if (!rule.empty() && std::none_of(config_->rules.begin(), config_->rules.end(),
+                                      [&](const config::Rule& r) { return r.name == rule; }))
+        log::debug("alerts: '{}' is not a configured rule (listing its history)", rule);
+    const auto since = opt_since(req, clock_.now());
+    const int limit = opt_limit(req, 50);
+    query(std::move(reply), [rule, since, limit](storage::Store& db) {
+        auto rows = alerts::list_alerts(db.statements(), rule, since, limit);
+        if (!rows) return protocol::error_reply(rows.error().message);
+        Json out = Json::array();
+        for (const auto& a : *rows) {
+            // The alert's delivery state: its message's, or why it has none.
+            std::string mail = a.mail_state;
+            if (a.state == "pending") mail = "digest";
+            if (a.state == "nomail") mail = "not mailed";
+            if (a.state == "duplicate")
+                mail = "duplicate" + (mail.empty() ? "" : " (" + mail + ")");
+            out.push_back(Json{{"id", a.id},
+                               {"rule", a.rule},
+                               {"key", a.item_key},
+                               {"change", a.change},
+                               {"when", iso_or_null(a.created)},
+                               {"title", a.title},
+                               {"source", a.source},
+                               {"link", a.link},
+                               {"state", a.state},
+                               {"mail", mail},
+                               {"attempts", a.attempts},
+                               {"error", a.mail_error},
+                               {"message_id", a.message_id}});
+        }
+        return protocol::ok_reply(std::move(out));
+    });
 }
 
 }  // namespace specwatch::daemon

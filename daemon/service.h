@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "config/config.h"
 #include "daemon/control_server.h"
+#include "daemon/mailer.h"
 #include "fetchers/fetcher.h"
 #include "storage/store.h"
 #include "systemd/notify.h"
@@ -36,6 +37,8 @@ struct PollResult {
     int changed = 0;
     int items = 0;  // items in the document
     std::string error;
+    int alerts = 0;            // alerts recorded in the poll's transaction
+    bool mail_queued = false;  // an alert or health message entered the outbox
 };
 
 using FetcherFactory =
@@ -99,6 +102,8 @@ class Service {
     void cmd_poll(const protocol::Json& request, Reply reply);
     void cmd_reload(const protocol::Json& request, Reply reply);
     void cmd_help(const protocol::Json& request, Reply reply);
+    void cmd_rules(const protocol::Json& request, Reply reply);
+    void cmd_alerts(const protocol::Json& request, Reply reply);
 
     boost::asio::io_context& io_;
     ConfigPtr config_;
@@ -115,6 +120,9 @@ class Service {
     boost::asio::thread_pool reader_pool_{1};
     std::unique_ptr<storage::Store> writer_;
     std::unique_ptr<storage::Store> reader_;
+    // The outbox's delivery (daemon/mailer.h); after the pools in
+    // declaration order, so it is destroyed first.
+    std::unique_ptr<Mailer> mailer_;
 
     std::unique_ptr<fetch::Fetcher> fetcher_;
     std::map<std::string, Runtime> runtime_;

@@ -112,10 +112,87 @@ END;
                        fmt::arg("old_columns", old_columns), fmt::arg("tokenize", fts::kTokenize));
 }
 
+// Version 2: alerts and the mail outbox (issue 5).
+//
+// An alert is one (rule, item, change) — change 0 for a new item, else the
+// item's change count — recorded in the transaction that stored the item, so
+// it is unique by construction. `link_key` is the item's normalized link: the
+// same document reached through a second source is recorded as a duplicate
+// (state 'duplicate') of the first alert and mailed with it, not on its own.
+// `message` is the outbox row that carries it: NULL while a digest waits.
+//
+// An outbox row is a whole RFC 5322 message, rendered and given its
+// Message-ID when it is queued (DESIGN.md invariant 2): a retry sends the
+// same bytes.
+std::string v2() {
+    return R"sql(
+CREATE TABLE outbox (
+    id           INTEGER PRIMARY KEY,
+    message_id   TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL,
+    rule         TEXT NOT NULL DEFAULT '',
+    subject      TEXT NOT NULL DEFAULT '',
+    sender       TEXT NOT NULL,
+    recipients   TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    created      INTEGER NOT NULL,
+    expires      INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_attempt INTEGER NOT NULL,
+    state        TEXT NOT NULL DEFAULT 'queued',
+    last_error   TEXT NOT NULL DEFAULT '',
+    sent         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_due ON outbox(next_attempt) WHERE state = 'queued';
+
+CREATE TABLE alerts (
+    id         INTEGER PRIMARY KEY,
+    rule       TEXT NOT NULL,
+    item_key   INTEGER NOT NULL REFERENCES items(key),
+    change     INTEGER NOT NULL DEFAULT 0,
+    link_key   TEXT NOT NULL DEFAULT '',
+    snippet    TEXT NOT NULL DEFAULT '',
+    created    INTEGER NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'pending',
+    duplicate_of INTEGER REFERENCES alerts(id),
+    message    INTEGER REFERENCES outbox(id),
+    UNIQUE (rule, item_key, change)
+);
+CREATE INDEX alerts_by_created ON alerts(created);
+CREATE INDEX alerts_by_link ON alerts(rule, link_key) WHERE link_key <> '';
+CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'pending';
+
+-- The last digest slot handled per rule (unix seconds).
+CREATE TABLE digests (
+    rule      TEXT PRIMARY KEY,
+    last_sent INTEGER NOT NULL
+);
+
+-- Sources failing now: since when, and whether the failure was mailed.
+CREATE TABLE source_health (
+    source        TEXT PRIMARY KEY,
+    failing_since INTEGER NOT NULL,
+    reported      INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+}
+
+// Version 3: source health (issue 4). `gone`: the server answered 410;
+// `moved_to`: where the 301/308 redirects the URL starts with lead (the user
+// should update the config); `failing_since`: unix seconds of the first
+// failure in the current run of failures, 0 when the last poll succeeded.
+std::string v3() {
+    return R"sql(
+ALTER TABLE sources ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN moved_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE sources ADD COLUMN failing_since INTEGER NOT NULL DEFAULT 0;
+)sql";
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-    static const std::vector<std::string> list = {v1()};
+    static const std::vector<std::string> list = {v1(), v2(), v3()};
     return list;
 }
 

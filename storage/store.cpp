@@ -246,7 +246,8 @@ Result<std::optional<std::int64_t>> find_source_id(sql::StatementCache& st,
 
 constexpr std::string_view kSourceColumns =
     R"(s.name, s.body, s.grp, s.url, s.format, s.enabled, s.etag, s.last_modified, s.last_poll,
-       s.last_success, s.last_status, s.last_error, s.failures, s.next_poll, s.feed_format)";
+       s.last_success, s.last_status, s.last_error, s.failures, s.next_poll, s.feed_format,
+       s.gone, s.moved_to, s.failing_since)";
 
 // Reads kSourceColumns followed by the item count.
 SourceState read_source(const sql::Query& q) {
@@ -266,7 +267,10 @@ SourceState read_source(const sql::Query& q) {
     s.failures = static_cast<int>(q.int64(12));
     s.next_poll = q.int64(13);
     s.feed_format = q.text(14);
-    s.items = q.int64(15);
+    s.gone = q.int64(15) != 0;
+    s.moved_to = q.text(16);
+    s.failing_since = q.int64(17);
+    s.items = q.int64(18);
     return s;
 }
 
@@ -284,6 +288,8 @@ ON CONFLICT (name) DO UPDATE SET
     last_modified = CASE WHEN url <> excluded.url OR format <> excluded.format
                          THEN '' ELSE last_modified END,
     next_poll = CASE WHEN url <> excluded.url THEN 0 ELSE next_poll END,
+    gone = CASE WHEN url <> excluded.url THEN 0 ELSE gone END,
+    moved_to = CASE WHEN url <> excluded.url THEN '' ELSE moved_to END,
     url = excluded.url)";
 
 // A failed fetch: validators and last success stay as they were.
@@ -322,7 +328,12 @@ Result<void> apply_outcome(sql::StatementCache& st, std::int64_t source_id, cons
         q->bind(5, o.etag).bind(6, o.last_modified);
     else
         q->bind(5, o.etag).bind(6, o.last_modified).bind(7, o.feed_format);
-    return q->run();
+    if (auto r = q->run(); !r) return r;
+    auto health = st.get(
+        "UPDATE sources SET gone = ?2, moved_to = ?3, failing_since = ?4 WHERE id = ?1");
+    if (!health) return health.error();
+    health->bind(1, source_id).bind(2, o.gone ? 1 : 0).bind(3, o.moved_to).bind(4, o.failing_since);
+    return health->run();
 }
 
 Result<int> read_user_version(sql::StatementCache& st) {
@@ -508,7 +519,7 @@ Result<std::optional<SourceState>> Store::source(const std::string& name) {
 // ---- polls ----
 
 Result<StoreResult> Store::store_poll(const std::string& source, const std::vector<Item>& items,
-                                      const FetchOutcome& outcome) {
+                                      const FetchOutcome& outcome, const InTransaction& also) {
     const std::int64_t now = to_unix(clock_.now());
     auto r = [&]() -> Result<StoreResult> {
         auto tx = sql::Transaction::begin(db_);
@@ -524,11 +535,21 @@ Result<StoreResult> Store::store_poll(const std::string& source, const std::vect
         for (std::size_t i = 0; i < items.size(); ++i) last[items[i].id] = i;
 
         StoreResult result;
+        {
+            auto q = statements_->get("SELECT last_success FROM sources WHERE id = ?1");
+            if (!q) return q.error();
+            q->bind(1, **id);
+            auto row = q->step();
+            if (!row) return row.error();
+            result.first_success = *row && q->int64(0) == 0 && outcome.error.empty();
+        }
         for (std::size_t i = 0; i < items.size(); ++i) {
             if (last[items[i].id] != i) continue;
             if (auto u = upsert_item(*statements_, **id, items[i], now, result); !u)
                 return context(fmt::format("item '{}'", items[i].id), u.error());
         }
+        if (also)
+            if (auto a = also(*statements_, result); !a) return a.error();
         // The validators go in with the items they describe (DESIGN.md
         // invariant 1): saved before them, a crash would turn the next poll
         // into a 304 and lose the items.
@@ -538,6 +559,13 @@ Result<StoreResult> Store::store_poll(const std::string& source, const std::vect
     }();
     if (!r) return context(fmt::format("cannot store the items of source '{}'", source), r.error());
     return r;
+}
+
+Result<void> Store::transaction(const std::function<Result<void>(sql::StatementCache&)>& work) {
+    auto tx = sql::Transaction::begin(db_);
+    if (!tx) return tx.error();
+    if (auto r = work(*statements_); !r) return r.error();
+    return tx->commit();
 }
 
 Result<void> Store::record_fetch(const std::string& source, const FetchOutcome& outcome) {

@@ -9,6 +9,7 @@
 #include "config/config.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,7 +24,7 @@ class StatementCache;
 }
 
 // The schema version this binary writes (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 3;
 
 struct SourceState {
     std::string name, body, group, url, format;
@@ -37,6 +38,11 @@ struct SourceState {
     std::int64_t next_poll = 0;  // unix seconds; 0 = as soon as possible
     std::string feed_format;     // what the last parse detected ("rss2.0")
     std::int64_t items = 0;      // stored items of this source
+    // Source health (schema 3): the server answered 410 Gone; where a 301/308
+    // says the URL has moved; since when the polls fail (0: not failing).
+    bool gone = false;
+    std::string moved_to;
+    std::int64_t failing_since = 0;
 };
 
 // What one fetch of a source ended with; stored with its items in one
@@ -49,6 +55,11 @@ struct FetchOutcome {
     std::string etag, last_modified;
     std::string feed_format;
     std::int64_t next_poll = 0;
+    // Source health, decided by the poll policy (daemon/poll_outcome.h) and
+    // stored as given.
+    bool gone = false;
+    std::string moved_to;
+    std::int64_t failing_since = 0;
 };
 
 struct StoreResult {
@@ -57,7 +68,16 @@ struct StoreResult {
     int updated = 0;  // other fields changed (stored quietly)
     int unchanged = 0;
     std::vector<std::int64_t> new_keys, changed_keys;
+    // The source had never been polled successfully before this poll (the
+    // first_poll = "baseline" rule of CONTRACT.md).
+    bool first_success = false;
+    int alerts = 0;  // alerts the in-transaction step recorded (see store_poll)
 };
+
+// Work done inside a store_poll transaction after the items are written and
+// before the commit (rule matching, DESIGN.md invariant 1); an error rolls the
+// whole poll back.
+using InTransaction = std::function<Result<void>(sql::StatementCache&, StoreResult&)>;
 
 struct StoredItem {
     std::int64_t key = 0;
@@ -102,9 +122,17 @@ class Store {
 
     // One write transaction: upsert every item (keyed by source and id), then
     // the source's fetch state. All or nothing.
+    // `also`, when given, runs in the same transaction after the items.
     [[nodiscard]] Result<StoreResult> store_poll(const std::string& source,
                                                  const std::vector<Item>& items,
-                                                 const FetchOutcome& outcome);
+                                                 const FetchOutcome& outcome,
+                                                 const InTransaction& also = {});
+    // Runs `work` in one BEGIN IMMEDIATE transaction, committed when it
+    // succeeds (the outbox, digests and source health use it).
+    [[nodiscard]] Result<void> transaction(
+        const std::function<Result<void>(sql::StatementCache&)>& work);
+    // This connection's prepared statements, for reads outside a transaction.
+    sql::StatementCache& statements() { return *statements_; }
     // A fetch that brought no items (304, or a failure): fetch state only.
     [[nodiscard]] Result<void> record_fetch(const std::string& source, const FetchOutcome& outcome);
 

@@ -1,0 +1,700 @@
+#include "alerts/alerts.h"
+
+#include "alerts/message.h"
+#include "common/text.h"
+#include "storage/sqlite.h"
+
+#include <algorithm>
+#include <ctime>
+#include <limits>
+#include <set>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace specwatch::alerts {
+
+namespace {
+
+using storage::sql::Query;
+
+// A rule's FTS5 query restricted to the batch's rows: FTS5 looks each rowid
+// up in the query's doclists (an IN on rowid is one equality lookup per
+// value), so matching costs the batch, never a scan of the whole index
+// (DESIGN.md invariant 5). The snippet marks matched words with control
+// characters that feed text cannot carry once sanitized (message.h).
+constexpr std::string_view kMatch = R"(
+SELECT rowid, snippet(items_fts, -1, char(2), char(3), '…', 16) FROM items_fts
+WHERE items_fts MATCH ?1 AND rowid IN (SELECT value FROM json_each(?2)))";
+
+// The longest wait between two attempts (an MTA's usual queue interval) and
+// the first one: 1 min doubling to 1 h.
+constexpr std::chrono::seconds kFirstRetry{60};
+constexpr std::chrono::seconds kMaxRetry{3600};
+
+Result<void> run_sql(StatementCache& st, std::string_view sql,
+                     const std::function<void(Query&)>& bind) {
+    auto q = st.get(sql);
+    if (!q) return q.error();
+    bind(*q);
+    return q->run();
+}
+
+std::string keys_json(const std::vector<std::int64_t>& keys) {
+    return nlohmann::json(keys).dump();
+}
+
+bool glob_any(const std::vector<std::string>& patterns, const std::string& name) {
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [&](const std::string& p) { return glob_match(p, name); });
+}
+
+bool contains_icase(const std::vector<std::string>& list, const std::string& value) {
+    const std::string v = to_lower_ascii(value);
+    return std::any_of(list.begin(), list.end(),
+                       [&](const std::string& e) { return to_lower_ascii(e) == v; });
+}
+
+bool mail_enabled(const config::Config& cfg) {
+    return cfg.mail.transport != config::Transport::none;
+}
+
+std::string plural(std::size_t n, std::string_view one, std::string_view many) {
+    return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+Result<std::int64_t> enqueue(StatementCache& st, const config::Config& cfg, std::string_view kind,
+                             const std::string& rule, const std::vector<std::string>& to,
+                             const std::string& subject, const Rendered& msg, SysTime now) {
+    std::vector<std::string> recipients;
+    for (const auto& a : to)
+        if (auto clean = address_of(a); !clean.empty()) recipients.push_back(clean);
+    auto q = st.get(R"(
+INSERT INTO outbox (message_id, kind, rule, subject, sender, recipients, message, created,
+                    expires, next_attempt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8) RETURNING id)");
+    if (!q) return q.error();
+    const std::int64_t t = to_unix(now);
+    q->bind(1, msg.message_id)
+        .bind(2, kind)
+        .bind(3, rule)
+        .bind(4, header_safe(subject))
+        .bind(5, address_of(cfg.mail.from))
+        .bind(6, nlohmann::json(recipients).dump())
+        .bind(7, msg.data)
+        .bind(8, t)
+        .bind(9, t + cfg.mail.retry_for.count());
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) return make_error("the outbox returned no id");
+    return q->int64(0);
+}
+
+struct AlertForMail {
+    MessageItem item;
+    std::int64_t item_key = 0;
+    int change = 0;
+};
+
+// The message for a rule's alerts `ids` (immediate: one poll batch; digest:
+// everything since the last digest), queued; the alerts point at it.
+Result<void> mail_alerts(StatementCache& st, const config::Config& cfg, const config::Rule& rule,
+                         const std::vector<std::int64_t>& ids, bool digest, SysTime now) {
+    if (ids.empty()) return {};
+    if (!mail_enabled(cfg)) {
+        for (auto id : ids)
+            if (auto r = run_sql(st, "UPDATE alerts SET state = 'nomail' WHERE id = ?1",
+                                 [&](Query& q) { q.bind(1, id); });
+                !r)
+                return r.error();
+        return {};
+    }
+    MessageSpec spec;
+    spec.from = cfg.mail.from;
+    spec.to = rule.to;
+    spec.rule = rule.name;
+    spec.date = now;
+    std::set<std::string> bodies;
+    std::size_t new_count = 0, changed_count = 0;
+    for (auto id : ids) {
+        AlertForMail a;
+        std::string link_key;
+        {
+            auto q = st.get(R"(
+SELECT a.item_key, a.change, a.link_key, a.snippet, COALESCE(i.title, ''), COALESCE(i.link, ''),
+       COALESCE(i.start, i.published, i.updated, ''), s.name, s.body, s.grp
+FROM alerts a JOIN items i ON i.key = a.item_key JOIN sources s ON s.id = i.source_id
+WHERE a.id = ?1)");
+            if (!q) return q.error();
+            q->bind(1, id);
+            auto row = q->step();
+            if (!row) return row.error();
+            if (!*row) continue;
+            a.item_key = q->int64(0);
+            a.change = static_cast<int>(q->int64(1));
+            link_key = q->text(2);
+            a.item.snippet = q->text(3);
+            a.item.title = q->text(4);
+            a.item.link = q->text(5);
+            a.item.date = q->text(6);
+            a.item.sources.push_back(q->text(7));
+            a.item.body = q->text(8);
+            a.item.group = q->text(9);
+            a.item.changed = a.change > 0;
+        }
+        if (!link_key.empty()) {
+            auto q = st.get(R"(
+SELECT DISTINCT s.name FROM alerts a JOIN items i ON i.key = a.item_key
+JOIN sources s ON s.id = i.source_id WHERE a.rule = ?1 AND a.link_key = ?2 ORDER BY s.name)");
+            if (!q) return q.error();
+            q->bind(1, rule.name).bind(2, link_key);
+            std::vector<std::string> names;
+            for (;;) {
+                auto row = q->step();
+                if (!row) return row.error();
+                if (!*row) break;
+                names.push_back(q->text(0));
+            }
+            if (names.size() > 1) a.item.sources = std::move(names);
+        }
+        if (a.change > 0) {
+            // Threading: a change refers to the first mail about the item.
+            auto q = st.get(R"(
+SELECT o.message_id FROM alerts a JOIN outbox o ON o.id = a.message
+WHERE a.rule = ?1 AND a.item_key = ?2 AND a.change < ?3 ORDER BY a.change, a.id LIMIT 1)");
+            if (!q) return q.error();
+            q->bind(1, rule.name).bind(2, a.item_key).bind(3, a.change);
+            auto row = q->step();
+            if (!row) return row.error();
+            if (*row) {
+                std::string ref = q->text(0);
+                if (std::find(spec.references.begin(), spec.references.end(), ref) ==
+                    spec.references.end())
+                    spec.references.push_back(std::move(ref));
+            }
+            ++changed_count;
+        } else {
+            ++new_count;
+        }
+        if (!a.item.body.empty()) bodies.insert(a.item.body);
+        spec.items.push_back(std::move(a.item));
+    }
+    if (spec.items.empty()) return {};
+    std::string counts;
+    if (new_count) counts = plural(new_count, "new item", "new items");
+    if (changed_count)
+        counts +=
+            (counts.empty() ? "" : ", ") + plural(changed_count, "changed item", "changed items");
+    std::string body_list;
+    for (const auto& b : bodies) body_list += (body_list.empty() ? "" : ", ") + b;
+    spec.subject = fmt::format("[specwatch] {}{}: {}{}", rule.name, digest ? " digest" : "", counts,
+                               body_list.empty() ? "" : " \u2014 " + body_list);
+    spec.intro =
+        digest ? fmt::format("Rule \"{}\" matched {} since the last digest.", rule.name, counts)
+               : fmt::format("Rule \"{}\" matched {}.", rule.name, counts);
+    const Rendered msg = render(spec);
+    auto out = enqueue(st, cfg, digest ? "digest" : "immediate", rule.name, rule.to, spec.subject,
+                       msg, now);
+    if (!out) return out.error();
+    for (auto id : ids)
+        if (auto r = run_sql(st, "UPDATE alerts SET message = ?2, state = 'mailed' WHERE id = ?1",
+                             [&](Query& q) { q.bind(1, id).bind(2, *out); });
+            !r)
+            return r.error();
+    return {};
+}
+
+struct SourceInfo {
+    std::string body, group;
+};
+
+}  // namespace
+
+// ---- matching ----
+
+std::string normalize_link(std::string_view link) {
+    std::string s = trim(link);
+    if (s.empty()) return {};
+    std::string rest = s;
+    const auto scheme_end = s.find("://");
+    if (scheme_end != std::string::npos) {
+        const std::string scheme = to_lower_ascii(s.substr(0, scheme_end));
+        rest = s.substr(scheme_end + 3);
+        if (scheme != "http" && scheme != "https") return scheme + "://" + rest;
+    }
+    if (const auto hash = rest.find('#'); hash != std::string::npos) rest.resize(hash);
+    const auto path_start = rest.find_first_of("/?");
+    std::string host = to_lower_ascii(rest.substr(0, path_start));
+    std::string tail = path_start == std::string::npos ? "" : rest.substr(path_start);
+    if (host.starts_with("www.")) host.erase(0, 4);
+    for (std::string_view port : {":80", ":443"})
+        if (host.ends_with(port)) host.resize(host.size() - port.size());
+    std::string path = tail, query;
+    if (const auto q = tail.find('?'); q != std::string::npos) {
+        path = tail.substr(0, q);
+        std::string kept;
+        std::string_view params = std::string_view(tail).substr(q + 1);
+        while (!params.empty()) {
+            const auto amp = params.find('&');
+            const std::string_view p = params.substr(0, amp);
+            if (!p.empty() && !to_lower_ascii(p).starts_with("utm_"))
+                kept += (kept.empty() ? "" : "&") + std::string(p);
+            params = amp == std::string_view::npos ? std::string_view{} : params.substr(amp + 1);
+        }
+        if (!kept.empty()) query = "?" + kept;
+    }
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    return host + path + query;
+}
+
+Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std::string& source,
+                        const storage::StoreResult& batch, SysTime now) {
+    if (cfg.rules.empty() || (batch.new_keys.empty() && batch.changed_keys.empty())) return 0;
+    // first_poll = "baseline": what a new source already holds is history.
+    const bool new_ones = !(batch.first_success && !cfg.daemon.first_poll_alerts);
+    SourceInfo info;
+    {
+        auto q = st.get("SELECT body, grp FROM sources WHERE name = ?1");
+        if (!q) return q.error();
+        q->bind(1, source);
+        auto row = q->step();
+        if (!row) return row.error();
+        if (*row) info = {q->text(0), q->text(1)};
+    }
+    const std::unordered_set<std::int64_t> changed(batch.changed_keys.begin(),
+                                                   batch.changed_keys.end());
+    const std::int64_t t = to_unix(now);
+    int recorded = 0;
+    for (const auto& rule : cfg.rules) {
+        if (!rule.sources.empty() && !glob_any(rule.sources, source)) continue;
+        if (!rule.bodies.empty() && !contains_icase(rule.bodies, info.body)) continue;
+        std::vector<std::int64_t> keys;
+        if (rule.on_new && new_ones) keys = batch.new_keys;
+        if (rule.on_changed)
+            keys.insert(keys.end(), batch.changed_keys.begin(), batch.changed_keys.end());
+        if (keys.empty()) continue;
+
+        std::vector<std::pair<std::int64_t, std::string>> hits;
+        {
+            auto q = st.get(kMatch);
+            if (!q) return q.error();
+            q->bind(1, rule.query).bind(2, keys_json(keys));
+            for (;;) {
+                auto row = q->step();
+                if (!row)
+                    return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
+                if (!*row) break;
+                hits.emplace_back(q->int64(0), q->text(1));
+            }
+        }
+        std::sort(hits.begin(), hits.end());
+        std::vector<std::int64_t> to_mail;
+        for (auto& [key, snippet] : hits) {
+            std::string link;
+            std::vector<std::string> orgs;
+            int change = 0;
+            {
+                auto q = st.get(
+                    "SELECT COALESCE(link, ''), organizations, changes FROM items "
+                    "WHERE key = ?1");
+                if (!q) return q.error();
+                q->bind(1, key);
+                auto row = q->step();
+                if (!row) return row.error();
+                if (!*row) continue;
+                link = q->text(0);
+                const auto j = nlohmann::json::parse(q->text(1), nullptr, false);
+                if (j.is_array())
+                    for (const auto& e : j)
+                        if (e.is_string()) orgs.push_back(e.get<std::string>());
+                change = changed.contains(key) ? static_cast<int>(q->int64(2)) : 0;
+            }
+            if (!rule.organizations.empty() &&
+                std::none_of(orgs.begin(), orgs.end(), [&](const std::string& o) {
+                    return contains_icase(rule.organizations, o);
+                }))
+                continue;
+            const std::string link_key = normalize_link(link);
+            std::int64_t id = 0;
+            {
+                auto q = st.get(R"(
+INSERT INTO alerts (rule, item_key, change, link_key, snippet, created)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING RETURNING id)");
+                if (!q) return q.error();
+                q->bind(1, rule.name).bind(2, key).bind(3, change).bind(4, link_key);
+                q->bind(5, snippet).bind(6, t);
+                auto row = q->step();
+                if (!row) return row.error();
+                if (!*row) continue;  // this (rule, item, change) has alerted already
+                id = q->int64(0);
+            }
+            if (change == 0 && !link_key.empty()) {
+                // The same document through another source: listed with the
+                // first alert, not mailed again.
+                std::int64_t first = 0;
+                {
+                    auto q = st.get(R"(
+SELECT id FROM alerts WHERE rule = ?1 AND link_key = ?2 AND id <> ?3 AND change = 0
+  AND state <> 'duplicate' ORDER BY id LIMIT 1)");
+                    if (!q) return q.error();
+                    q->bind(1, rule.name).bind(2, link_key).bind(3, id);
+                    auto row = q->step();
+                    if (!row) return row.error();
+                    if (*row) first = q->int64(0);
+                }
+                if (first) {
+                    if (auto r = run_sql(st,
+                                         "UPDATE alerts SET state = 'duplicate', duplicate_of = ?2 "
+                                         "WHERE id = ?1",
+                                         [&](Query& q) { q.bind(1, id).bind(2, first); });
+                        !r)
+                        return r.error();
+                    continue;
+                }
+            }
+            ++recorded;
+            to_mail.push_back(id);
+        }
+        if (rule.delivery == config::Delivery::immediate)
+            if (auto r = mail_alerts(st, cfg, rule, to_mail, false, now); !r) return r.error();
+    }
+    return recorded;
+}
+
+// ---- the outbox ----
+
+std::chrono::seconds backoff(int failed_attempts) {
+    if (failed_attempts <= 1) return kFirstRetry;
+    std::chrono::seconds wait = kFirstRetry;
+    for (int i = 1; i < failed_attempts && wait < kMaxRetry; ++i) wait *= 2;
+    return std::min(wait, kMaxRetry);
+}
+
+Result<std::vector<Outgoing>> due_messages(StatementCache& st, SysTime now, int limit) {
+    auto q = st.get(R"(
+SELECT id, message_id, sender, recipients, message, attempts, created, expires FROM outbox
+WHERE state = 'queued' AND next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2)");
+    if (!q) return q.error();
+    q->bind(1, to_unix(now)).bind(2, limit);
+    std::vector<Outgoing> out;
+    for (;;) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) return out;
+        Outgoing m;
+        m.id = q->int64(0);
+        m.message_id = q->text(1);
+        m.sender = q->text(2);
+        const auto j = nlohmann::json::parse(q->text(3), nullptr, false);
+        if (j.is_array())
+            for (const auto& e : j)
+                if (e.is_string()) m.recipients.push_back(e.get<std::string>());
+        m.data = q->text(4);
+        m.attempts = static_cast<int>(q->int64(5));
+        m.created = q->int64(6);
+        m.expires = q->int64(7);
+        out.push_back(std::move(m));
+    }
+}
+
+Result<std::optional<std::int64_t>> next_attempt(StatementCache& st) {
+    auto q = st.get("SELECT MIN(next_attempt) FROM outbox WHERE state = 'queued'");
+    if (!q) return q.error();
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row || q->is_null(0)) return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{q->int64(0)};
+}
+
+Result<void> record_attempt(StatementCache& st, const Outgoing& m, const SendResult& r,
+                            SysTime now) {
+    const std::int64_t t = to_unix(now);
+    const std::string detail = header_safe(r.detail);
+    switch (r.status) {
+        case SendStatus::sent:
+            return run_sql(st,
+                           "UPDATE outbox SET state = 'sent', sent = ?2, attempts = attempts + 1, "
+                           "last_error = '' WHERE id = ?1",
+                           [&](Query& q) { q.bind(1, m.id).bind(2, t); });
+        case SendStatus::permanent:
+            return run_sql(st,
+                           "UPDATE outbox SET state = 'failed', attempts = attempts + 1, "
+                           "last_error = ?2 WHERE id = ?1",
+                           [&](Query& q) { q.bind(1, m.id).bind(2, detail); });
+        case SendStatus::temporary:
+            break;
+    }
+    const int failed = m.attempts + 1;
+    if (t >= m.expires)
+        return run_sql(st,
+                       "UPDATE outbox SET state = 'expired', attempts = ?2, last_error = ?3 "
+                       "WHERE id = ?1",
+                       [&](Query& q) { q.bind(1, m.id).bind(2, failed).bind(3, detail); });
+    return run_sql(st,
+                   "UPDATE outbox SET attempts = ?2, last_error = ?3, next_attempt = ?4 "
+                   "WHERE id = ?1",
+                   [&](Query& q) {
+                       q.bind(1, m.id).bind(2, failed).bind(3, detail).bind(
+                           4, t + backoff(failed).count());
+                   });
+}
+
+Result<MailCounts> mail_counts(StatementCache& st) {
+    auto q = st.get(R"(SELECT
+        (SELECT COUNT(*) FROM alerts WHERE state <> 'duplicate'),
+        (SELECT COUNT(*) FROM outbox WHERE state = 'queued'),
+        (SELECT COUNT(*) FROM outbox WHERE state = 'sent'),
+        (SELECT COUNT(*) FROM outbox WHERE state = 'failed'),
+        (SELECT COUNT(*) FROM outbox WHERE state = 'expired'))");
+    if (!q) return q.error();
+    auto row = q->step();
+    if (!row) return row.error();
+    MailCounts c;
+    if (*row) {
+        c.alerts = q->int64(0);
+        c.queued = q->int64(1);
+        c.sent = q->int64(2);
+        c.failed = q->int64(3);
+        c.expired = q->int64(4);
+    }
+    return c;
+}
+
+// ---- digests ----
+
+SysTime next_digest_slot(SysTime last, int minute) {
+    const std::time_t t = static_cast<std::time_t>(to_unix(last));
+    std::tm lt{};
+    localtime_r(&t, &lt);
+    // Today's slot counts only if the wall clock had not reached it yet: on
+    // the night the clocks go back, 02:30 happens twice and must not send
+    // two digests.
+    const int first_day = lt.tm_hour * 60 + lt.tm_min < minute ? 0 : 1;
+    for (int add = first_day; add < first_day + 3; ++add) {
+        std::tm c{};
+        c.tm_year = lt.tm_year;
+        c.tm_mon = lt.tm_mon;
+        c.tm_mday = lt.tm_mday + add;
+        c.tm_hour = minute / 60;
+        c.tm_min = minute % 60;
+        c.tm_isdst = -1;  // whatever is in force that day; a time the clocks skip moves on
+        const std::time_t s = mktime(&c);
+        if (s > t) return from_unix(s);
+    }
+    return last + std::chrono::hours{24};
+}
+
+namespace {
+
+Result<std::optional<std::int64_t>> last_digest(StatementCache& st, const std::string& rule) {
+    auto q = st.get("SELECT last_sent FROM digests WHERE rule = ?1");
+    if (!q) return q.error();
+    q->bind(1, rule);
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{q->int64(0)};
+}
+
+}  // namespace
+
+Result<int> run_digests(StatementCache& st, const config::Config& cfg, SysTime now) {
+    int queued = 0;
+    const std::int64_t t = to_unix(now);
+    for (const auto& rule : cfg.rules) {
+        if (rule.delivery != config::Delivery::digest) continue;
+        auto last = last_digest(st, rule.name);
+        if (!last) return last.error();
+        if (!*last) {
+            // A new digest rule: its first digest is at the next digest_at.
+            if (auto r = run_sql(st, "INSERT INTO digests (rule, last_sent) VALUES (?1, ?2)",
+                                 [&](Query& q) { q.bind(1, rule.name).bind(2, t); });
+                !r)
+                return r.error();
+            continue;
+        }
+        if (now < next_digest_slot(from_unix(**last), rule.digest_minute)) continue;
+        std::vector<std::int64_t> ids;
+        {
+            auto q = st.get(
+                "SELECT id FROM alerts WHERE rule = ?1 AND message IS NULL AND "
+                "state = 'pending' ORDER BY id");
+            if (!q) return q.error();
+            q->bind(1, rule.name);
+            for (;;) {
+                auto row = q->step();
+                if (!row) return row.error();
+                if (!*row) break;
+                ids.push_back(q->int64(0));
+            }
+        }
+        if (!ids.empty()) {
+            if (auto r = mail_alerts(st, cfg, rule, ids, true, now); !r) return r.error();
+            if (mail_enabled(cfg)) ++queued;
+        }
+        // However many slots passed while the daemon was down: one digest.
+        if (auto r = run_sql(st, "UPDATE digests SET last_sent = ?2 WHERE rule = ?1",
+                             [&](Query& q) { q.bind(1, rule.name).bind(2, t); });
+            !r)
+            return r.error();
+    }
+    return queued;
+}
+
+Result<std::optional<SysTime>> next_digest_due(StatementCache& st, const config::Config& cfg,
+                                               SysTime now) {
+    std::optional<SysTime> next;
+    for (const auto& rule : cfg.rules) {
+        if (rule.delivery != config::Delivery::digest) continue;
+        auto last = last_digest(st, rule.name);
+        if (!last) return last.error();
+        // A rule without a row yet gets one at the next run: due now.
+        const SysTime due = *last ? next_digest_slot(from_unix(**last), rule.digest_minute) : now;
+        if (!next || due < *next) next = due;
+    }
+    return next;
+}
+
+// ---- source health ----
+
+Result<bool> record_health(StatementCache& st, const config::Config& cfg, const std::string& source,
+                           bool ok, const std::string& error, SysTime now) {
+    std::optional<std::pair<std::int64_t, bool>> row_value;
+    {
+        auto q = st.get("SELECT failing_since, reported FROM source_health WHERE source = ?1");
+        if (!q) return q.error();
+        q->bind(1, source);
+        auto row = q->step();
+        if (!row) return row.error();
+        if (*row) row_value = std::make_pair(q->int64(0), q->int64(1) != 0);
+    }
+    const bool can_mail = mail_enabled(cfg) && !cfg.mail.health_to.empty();
+    const std::int64_t t = to_unix(now);
+    const auto mail = [&](std::string subject, std::vector<std::string> lines) -> Result<void> {
+        MessageSpec spec;
+        spec.from = cfg.mail.from;
+        spec.to = cfg.mail.health_to;
+        spec.subject = std::move(subject);
+        spec.intro = spec.subject;
+        spec.lines = std::move(lines);
+        spec.date = now;
+        const Rendered msg = render(spec);
+        auto id = enqueue(st, cfg, "health", "", cfg.mail.health_to, spec.subject, msg, now);
+        if (!id) return id.error();
+        return {};
+    };
+    if (ok) {
+        if (!row_value) return false;
+        bool queued = false;
+        if (row_value->second && can_mail) {
+            if (auto r = mail(
+                    fmt::format("[specwatch] source {} recovered", source),
+                    {fmt::format("Source \"{}\" was failing from {} and works again "
+                                 "since {}.",
+                                 source, format_iso_utc(row_value->first), format_iso_utc(t))});
+                !r)
+                return r.error();
+            queued = true;
+        }
+        if (auto r = run_sql(st, "DELETE FROM source_health WHERE source = ?1",
+                             [&](Query& q) { q.bind(1, source); });
+            !r)
+            return r.error();
+        return queued;
+    }
+    if (!row_value) {
+        if (auto r =
+                run_sql(st, "INSERT INTO source_health (source, failing_since) VALUES (?1, ?2)",
+                        [&](Query& q) { q.bind(1, source).bind(2, t); });
+            !r)
+            return r.error();
+        row_value = std::make_pair(t, false);
+    }
+    if (row_value->second || !can_mail || t - row_value->first < cfg.mail.health_after.count())
+        return false;
+    if (auto r = mail(fmt::format("[specwatch] source {} failing since {}", source,
+                                  format_iso_utc(row_value->first)),
+                      {fmt::format("Source \"{}\" has been failing since {}.", source,
+                                   format_iso_utc(row_value->first)),
+                       fmt::format("Last error: {}", error), "Check it with: specwatch sources"});
+        !r)
+        return r.error();
+    if (auto r = run_sql(st, "UPDATE source_health SET reported = 1 WHERE source = ?1",
+                         [&](Query& q) { q.bind(1, source); });
+        !r)
+        return r.error();
+    return true;
+}
+
+// ---- listings ----
+
+Result<std::vector<AlertRow>> list_alerts(StatementCache& st, const std::string& rule,
+                                          std::optional<std::int64_t> since, int limit) {
+    auto q = st.get(R"(
+SELECT a.id, a.rule, a.item_key, a.change, a.created, a.state, COALESCE(i.title, ''), s.name,
+       COALESCE(i.link, ''), COALESCE(o.state, ''), COALESCE(o.last_error, ''),
+       COALESCE(o.message_id, ''), COALESCE(o.attempts, 0)
+FROM alerts a JOIN items i ON i.key = a.item_key JOIN sources s ON s.id = i.source_id
+LEFT JOIN outbox o ON o.id = COALESCE(a.message,
+                                      (SELECT d.message FROM alerts d WHERE d.id = a.duplicate_of))
+WHERE a.created >= ?1 AND (?2 = '' OR a.rule = ?2)
+ORDER BY a.created DESC, a.id DESC LIMIT ?3)");
+    if (!q) return q.error();
+    q->bind(1, since.value_or(std::numeric_limits<std::int64_t>::min()))
+        .bind(2, rule)
+        .bind(3, std::clamp(limit, 0, 10000));
+    std::vector<AlertRow> out;
+    for (;;) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) return out;
+        AlertRow a;
+        a.id = q->int64(0);
+        a.rule = q->text(1);
+        a.item_key = q->int64(2);
+        a.change = static_cast<int>(q->int64(3));
+        a.created = q->int64(4);
+        a.state = q->text(5);
+        a.title = q->text(6);
+        a.source = q->text(7);
+        a.link = q->text(8);
+        a.mail_state = q->text(9);
+        a.mail_error = q->text(10);
+        a.message_id = q->text(11);
+        a.attempts = static_cast<int>(q->int64(12));
+        out.push_back(std::move(a));
+    }
+}
+
+Result<RuleCount> rule_count(StatementCache& st, const std::string& rule) {
+    auto q = st.get(
+        "SELECT COUNT(*), COALESCE(MAX(created), 0) FROM alerts WHERE rule = ?1 AND "
+        "state <> 'duplicate'");
+    if (!q) return q.error();
+    q->bind(1, rule);
+    auto row = q->step();
+    if (!row) return row.error();
+    RuleCount c;
+    if (*row) {
+        c.alerts = q->int64(0);
+        c.last = q->int64(1);
+    }
+    return c;
+}
+
+Result<std::vector<storage::StoredItem>> test_query(storage::Store& db, const std::string& query,
+                                                    std::optional<std::int64_t> since, int limit) {
+    // search() ranks the whole index; `since` then keeps the recent ones.
+    auto found = db.search(query, since ? 10000 : limit);
+    if (!found) return found.error();
+    std::vector<storage::StoredItem> out;
+    for (auto& s : *found) {
+        if (since && s.first_seen < *since) continue;
+        out.push_back(std::move(s));
+        if (static_cast<int>(out.size()) >= limit) break;
+    }
+    return out;
+}
+
+}  // namespace specwatch::alerts
