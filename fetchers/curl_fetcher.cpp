@@ -8,6 +8,8 @@
 // pull the Engine out from under the handler that invoked it.
 #include "fetchers/fetcher.h"
 
+#include "fetchers/address_guard.h"
+
 #include "common/log.h"
 #include "common/text.h"
 
@@ -18,8 +20,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -85,6 +94,16 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
+// The variables libcurl takes a proxy from when CURLOPT_PROXY is not set.
+bool env_proxy_set() {
+    for (const char* name :
+         {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
+        const char* v = std::getenv(name);
+        if (v != nullptr && *v != '\0') return true;
+    }
+    return false;
+}
+
 bool is_file_url(std::string_view url) {
     constexpr std::string_view scheme = "file://";
     return url.size() >= scheme.size() && iequals(url.substr(0, scheme.size()), scheme);
@@ -124,6 +143,17 @@ struct Socket {
 
 struct Transfer {
     std::uint64_t id = 0;
+    // The SSRF guard is on for this transfer (address_guard.h).
+    bool guarded = true;
+    // Why the guard refused a connection ("refusing to connect to …"); the
+    // transfer then fails with CURLE_COULDNT_CONNECT, and this is its message.
+    std::string refused;
+    // Following the redirect chain through the headers: the status and URL of
+    // the response being read, and whether every hop so far was permanent.
+    int hop_status = 0;
+    std::string hop_url;
+    bool permanent_chain = true;
+    std::string retry_after, date;  // raw header values of the final response
     Request request;
     Callback done;
     EasyPtr easy;
@@ -146,6 +176,7 @@ std::string describe_failure(const Transfer& t, CURLcode result) {
         return fmt::format("response body exceeds max_body ({} bytes)", t.request.max_body);
     }
     if (!t.callback_failure.empty()) return t.callback_failure;
+    if (result == CURLE_COULDNT_CONNECT && !t.refused.empty()) return t.refused;
 
     const std::string summary = curl_easy_strerror(result);
     std::string detail = trim(std::string_view(t.errbuf.data()));
@@ -302,7 +333,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
         auto* t = static_cast<Transfer*>(userp);
         const std::size_t n = size * count;
         try {
-            record_header(t->response, std::string_view(data, n));
+            record_header(*t, std::string_view(data, n));
         } catch (const std::exception& e) {
             t->callback_failure = fmt::format("cannot store a response header: {}", e.what());
             return 0;  // aborts the transfer
@@ -310,13 +341,22 @@ class Engine : public std::enable_shared_from_this<Engine> {
         return n;
     }
 
-    static void record_header(Response& r, std::string_view line) {
+    static void record_header(Transfer& t, std::string_view line) {
+        Response& r = t.response;
         // Each response of a redirect chain (and a proxy's CONNECT answer) has
         // its own header block; only the final one describes the body.
         if (line.starts_with("HTTP/")) {
+            const auto space = line.find(' ');
+            const int status = space == std::string_view::npos
+                                   ? 0
+                                   : std::atoi(std::string(line.substr(space + 1, 3)).c_str());
+            if (status >= 100 && status < 200) return;  // interim: the real answer follows
+            t.hop_status = status;
             r.etag.clear();
             r.last_modified.clear();
             r.content_type.clear();
+            t.retry_after.clear();
+            t.date.clear();
             return;
         }
         const auto colon = line.find(':');
@@ -329,7 +369,88 @@ class Engine : public std::enable_shared_from_this<Engine> {
             r.last_modified = std::move(value);
         } else if (iequals(name, "Content-Type")) {
             r.content_type = std::move(value);
+        } else if (iequals(name, "Retry-After")) {
+            t.retry_after = std::move(value);
+        } else if (iequals(name, "Date")) {
+            t.date = std::move(value);
+        } else if (iequals(name, "Location")) {
+            follow_location(t, value);
         }
+    }
+
+    // The hop after a redirect, as libcurl will follow it. A chain that starts
+    // with permanent redirects (301, 308) means the configured URL has moved
+    // to where the last of them points.
+    static void follow_location(Transfer& t, const std::string& location) {
+        const int s = t.hop_status;
+        if (location.empty() || !(s == 301 || s == 302 || s == 303 || s == 307 || s == 308)) return;
+        std::string next = resolve_url(t.hop_url, location);
+        if (next.empty()) return;
+        if (t.permanent_chain && (s == 301 || s == 308))
+            t.response.permanent_redirect = next;
+        else
+            t.permanent_chain = false;
+        t.hop_url = std::move(next);
+    }
+
+    // `ref` resolved against `base` with libcurl's URL parser (the one that
+    // follows the redirect); "" when either does not parse.
+    static std::string resolve_url(const std::string& base, const std::string& ref) {
+        struct UrlDeleter {
+            void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+        };
+        std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+        if (!u) return {};
+        if (curl_url_set(u.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) return {};
+        if (curl_url_set(u.get(), CURLUPART_URL, ref.c_str(), 0) != CURLUE_OK) return {};
+        char* out = nullptr;
+        if (curl_url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK || out == nullptr) return {};
+        std::string result = out;
+        curl_free(out);
+        return result;
+    }
+
+    // libcurl asks us for every socket it connects, on every hop and for every
+    // address it tries: the one place where the address actually connected is
+    // known, whatever DNS answered and wherever a redirect pointed.
+    static curl_socket_t on_open_socket(void* clientp, curlsocktype purpose,
+                                        curl_sockaddr* address) noexcept {
+        auto* t = static_cast<Transfer*>(clientp);
+        if (purpose == CURLSOCKTYPE_IPCXN && t->guarded) {
+            const bool v6 = address->family == AF_INET6;
+            const std::size_t need = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+            std::string_view kind = address->addrlen < need ? std::string_view("not an IP address")
+                                                            : blocked_address_kind(&address->addr);
+            if (!kind.empty()) {
+                try {
+                    t->refused = fmt::format(
+                        "refusing to connect to {} ({}): set allow_private = true for this "
+                        "source if that is intended",
+                        address_text(*address), kind);
+                } catch (...) {
+                    t->refused = "refusing to connect to a non-public address";
+                }
+                return CURL_SOCKET_BAD;
+            }
+        }
+        // Close-on-exec: a mail transport's child process must not inherit it.
+        return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    }
+
+    static std::string address_text(const curl_sockaddr& a) {
+        char buf[INET6_ADDRSTRLEN] = {};
+        if (a.family == AF_INET) {
+            sockaddr_in in{};
+            std::memcpy(&in, &a.addr, sizeof in);
+            ::inet_ntop(AF_INET, &in.sin_addr, buf, sizeof buf);
+        } else if (a.family == AF_INET6) {
+            sockaddr_in6 in6{};
+            std::memcpy(&in6, &a.addr, sizeof in6);
+            ::inet_ntop(AF_INET6, &in6.sin6_addr, buf, sizeof buf);
+        } else {
+            return fmt::format("an address of family {}", a.family);
+        }
+        return buf;
     }
 
     // ---- socket watching
@@ -462,6 +583,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
         r.effective_url = url != nullptr ? url : t->request.url;
         r.elapsed = duration_cast<milliseconds>(SteadyClock::now() - t->started);
         if (result != CURLE_OK) r.error = describe_failure(*t, result);
+        if (!t->retry_after.empty()) {
+            const time_t date = t->date.empty() ? -1 : curl_getdate(t->date.c_str(), nullptr);
+            r.retry_after = parse_retry_after(
+                t->retry_after, date >= 0 ? std::int64_t{date} : std::int64_t{time(nullptr)});
+        }
 
         curl_multi_remove_handle(multi_.get(), easy);
         t->easy.reset();
@@ -540,6 +666,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
         check(curl_easy_setopt(e, CURLOPT_WRITEDATA, &t));
         check(curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Engine::on_header));
         check(curl_easy_setopt(e, CURLOPT_HEADERDATA, &t));
+        t.hop_url = r.url;
+        // Through a proxy we connect to the proxy, which the administrator
+        // chose, and never see the feed's address: the guard cannot judge it.
+        t.guarded = !r.allow_private && r.proxy.empty() && !env_proxy_set();
+        check(curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Engine::on_open_socket));
+        check(curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &t));
 
         // Conditional GET: the validators go back verbatim, as the server sent them.
         curl_slist* headers = nullptr;
@@ -613,6 +745,22 @@ class CurlFetcher final : public Fetcher {
 };
 
 }  // namespace
+
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::int64_t date) {
+    const std::string v = trim(value);
+    if (v.empty()) return std::nullopt;
+    if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        // More than a year is no longer a delay anyone means; it also keeps
+        // the arithmetic far from overflow.
+        constexpr std::int64_t kYear = 366LL * 24 * 3600;
+        if (v.size() > 9) return std::chrono::seconds{kYear};
+        return std::chrono::seconds{std::min<std::int64_t>(std::stoll(v), kYear)};
+    }
+    // curl_getdate reads the three HTTP date forms (RFC 9110 5.6.7).
+    const time_t when = curl_getdate(v.c_str(), nullptr);
+    if (when < 0) return std::nullopt;
+    return std::chrono::seconds{std::max<std::int64_t>(0, std::int64_t{when} - date)};
+}
 
 std::unique_ptr<Fetcher> make_curl_fetcher(boost::asio::io_context& io, Limits limits) {
     return std::make_unique<CurlFetcher>(io, limits);

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace specwatch::fetch {
 
@@ -21,6 +23,9 @@ struct Request {
     std::chrono::seconds timeout{60};
     std::uint64_t max_body = 16 * 1024 * 1024;  // decoded bytes
     bool allow_file = false;  // the configured URL itself is file:// (never after a redirect)
+    // Loopback, private, link-local… addresses may be connected (address_guard.h).
+    // Off by default: a feed must not be able to reach the daemon's own network.
+    bool allow_private = false;
 };
 
 struct Response {
@@ -29,11 +34,24 @@ struct Response {
     std::string body;   // decoded (gzip/deflate/br undone)
     std::string etag, last_modified, content_type;
     std::string effective_url;  // after redirects
+    // Where the configured URL has moved: the target of the 301/308 redirects
+    // that the chain starts with ("" when it starts otherwise). The user should
+    // put it in the config.
+    std::string permanent_redirect;
+    // The final response's Retry-After, as a delay from when it was sent
+    // (an HTTP date is taken relative to the response's Date header).
+    std::optional<std::chrono::seconds> retry_after;
     std::chrono::milliseconds elapsed{0};
 
     [[nodiscard]] bool ok() const { return error.empty() && (status == 200 || status == 0); }
     [[nodiscard]] bool not_modified() const { return error.empty() && status == 304; }
 };
+
+// A Retry-After value: delay-seconds ("120") or an HTTP date, which counts
+// from `date` (the response's Date header, else now; Unix seconds). Nothing
+// for a value that is neither; a date in the past is a delay of 0.
+[[nodiscard]] std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
+                                                                    std::int64_t date);
 
 using Callback = std::function<void(Response)>;
 

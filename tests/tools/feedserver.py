@@ -11,7 +11,12 @@ and offers special paths that misbehave on purpose:
   /bomb?mb=N                 gzip of N MiB of zeros (Content-Encoding: gzip, always)
   /redirect?to=URL&code=301  redirects to URL (code defaults to 302)
   /loop                      redirects to itself
-  /status?code=N             answers N with a short body
+  /status?code=N[&retry_after=V]  answers N with a short body (and Retry-After: V)
+  /reset                     reads the request, then resets the connection (RST)
+  /truncated?file=F          promises F's length + 1000 in Content-Length, sends F, hangs up
+  /hang[?seconds=N]          reads the request and answers nothing (for N s, default 1 h)
+  /bighead?kb=N              a response whose headers are N KiB long (default 1024)
+  /charset?file=F&charset=C  serves F declaring Content-Type charset C (possibly wrong)
   /headers                   echoes the request headers as a JSON object
 
 Every request is logged to --log as one JSON line (flushed at once) with the
@@ -33,6 +38,8 @@ import http.server
 import json
 import os
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
@@ -174,6 +181,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "/loop": self._loop,
             "/status": self._status_code,
             "/headers": self._echo_headers,
+            "/reset": self._reset,
+            "/truncated": self._truncated,
+            "/hang": self._hang,
+            "/bighead": self._bighead,
+            "/charset": self._charset,
         }
         if path in special:
             special[path](arg, head_only)
@@ -232,7 +244,59 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _status_code(self, arg, head_only):
         code = int(arg("code", "200"))
-        self._reply(code, b"status %d\n" % code, head_only=head_only)
+        retry_after = arg("retry_after", "")
+        headers = [("Retry-After", retry_after)] if retry_after else []
+        self._reply(code, b"status %d\n" % code, headers=headers, head_only=head_only)
+
+    def _reset(self, arg, head_only):
+        # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                   struct.pack("ii", 1, 0))
+        self._status = -1
+        self.close_connection = True
+        self.connection.close()
+
+    def _truncated(self, arg, head_only):
+        content = self._read_root_file(arg("file", ""))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(content) + 1000))
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(content)
+            self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _hang(self, arg, head_only):
+        time.sleep(float(arg("seconds", "3600")))
+        self.close_connection = True
+
+    def _bighead(self, arg, head_only):
+        kb = int(arg("kb", "1024"))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        # Many ordinary-looking lines: what a misconfigured server or a cookie
+        # storm would send.
+        line = "x" * 1000
+        for i in range(kb):
+            self.send_header("X-Filler-%d" % i, line)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _charset(self, arg, head_only):
+        content = self._read_root_file(arg("file", ""))
+        charset = arg("charset", "utf-8")
+        self._reply(200, content, content_type="application/rss+xml; charset=" + charset,
+                    head_only=head_only)
+
+    def _read_root_file(self, name):
+        root = self.server.root
+        full = os.path.realpath(os.path.join(root, name.lstrip("/")))
+        if not full.startswith(root + os.sep) or not os.path.isfile(full):
+            return b""
+        with open(full, "rb") as f:
+            return f.read()
 
     def _echo_headers(self, arg, head_only):
         body = json.dumps({k: v for k, v in self.headers.items()}).encode()

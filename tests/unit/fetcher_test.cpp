@@ -3,6 +3,8 @@
 // every run bounded by a deadline so a bug fails a test instead of hanging it.
 #include "fetchers/fetcher.h"
 
+#include "fetchers/address_guard.h"
+
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -72,8 +74,16 @@ std::size_t open_fds() {
         std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{}));
 }
 
-Request get(std::string url) {
+// The feed server is on 127.0.0.1, which the SSRF guard refuses unless the
+// source allows private addresses; the guard's own tests turn it back on.
+Request loopback() {
     Request r;
+    r.allow_private = true;
+    return r;
+}
+
+Request get(std::string url) {
+    Request r = loopback();
     r.url = std::move(url);
     return r;
 }
@@ -195,7 +205,7 @@ class FetcherTest : public ::testing::Test {
     }
 
     Response fetch(std::string_view path) {
-        Request r;
+        Request r = loopback();
         r.url = url(path);
         return fetch(std::move(r));
     }
@@ -243,7 +253,7 @@ TEST_F(FetcherTest, ASecondFetchWithTheValidatorsGets304) {
     const Response first = fetch("/feed.xml");
     ASSERT_TRUE(first.ok()) << first.error;
 
-    Request by_etag;
+    Request by_etag = loopback();
     by_etag.url = url("/feed.xml");
     by_etag.etag = first.etag;
     const Response second = fetch(by_etag);
@@ -251,7 +261,7 @@ TEST_F(FetcherTest, ASecondFetchWithTheValidatorsGets304) {
     EXPECT_FALSE(second.ok());
     EXPECT_TRUE(second.body.empty());
 
-    Request by_date;
+    Request by_date = loopback();
     by_date.url = url("/feed.xml");
     by_date.last_modified = first.last_modified;
     EXPECT_TRUE(fetch(by_date).not_modified());
@@ -269,7 +279,7 @@ TEST_F(FetcherTest, AChangedDocumentIsSentAgainDespiteTheOldEtag) {
     ASSERT_TRUE(first.ok()) << first.error;
     write_file(root_ / "feed.xml", "<rss>changed</rss>");
 
-    Request again;
+    Request again = loopback();
     again.url = url("/feed.xml");
     again.etag = first.etag;
     const Response second = fetch(again);
@@ -294,7 +304,7 @@ TEST_F(FetcherTest, GzipIsAskedForAndDecoded) {
 }
 
 TEST_F(FetcherTest, SendsTheUserAgent) {
-    Request request;
+    Request request = loopback();
     request.url = url("/headers");
     request.user_agent = "specwatch-test/1.0 (+https://example.org)";
     const Response r = fetch(request);
@@ -312,7 +322,7 @@ TEST_F(FetcherTest, ANon2xxStatusIsAStatusNotAnError) {
 }
 
 TEST_F(FetcherTest, MaxBodyStopsAnEndlessBodyQuickly) {
-    Request request;
+    Request request = loopback();
     request.url = url("/endless");
     request.max_body = 1024 * 1024;
     const auto start = SteadyClock::now();
@@ -324,7 +334,7 @@ TEST_F(FetcherTest, MaxBodyStopsAnEndlessBodyQuickly) {
 }
 
 TEST_F(FetcherTest, MaxBodyCountsDecodedBytesAndStopsAGzipBomb) {
-    Request request;
+    Request request = loopback();
     request.url = url("/bomb?mb=64");
     request.max_body = 1024 * 1024;
     const auto start = SteadyClock::now();
@@ -336,7 +346,7 @@ TEST_F(FetcherTest, MaxBodyCountsDecodedBytesAndStopsAGzipBomb) {
 }
 
 TEST_F(FetcherTest, TimeoutStopsATricklingServer) {
-    Request request;
+    Request request = loopback();
     request.url = url("/trickle");
     request.timeout = 2s;
     const auto start = SteadyClock::now();
@@ -347,7 +357,7 @@ TEST_F(FetcherTest, TimeoutStopsATricklingServer) {
 }
 
 TEST_F(FetcherTest, TimeoutStopsASlowServer) {
-    Request request;
+    Request request = loopback();
     request.url = url("/slow?seconds=10");
     request.timeout = 1s;
     const auto start = SteadyClock::now();
@@ -389,7 +399,7 @@ TEST_F(FetcherTest, ARedirectLoopEndsWithAnError) {
 }
 
 TEST_F(FetcherTest, ResolvesHostNamesWithoutBlockingTheLoop) {
-    Request request;
+    Request request = loopback();
     request.url = fmt::format("http://localhost:{}/feed.xml", port_);
     const Response r = fetch(request);
     EXPECT_TRUE(r.ok()) << r.error;
@@ -404,7 +414,7 @@ TEST_F(FetcherTest, ResolvesHostNamesWithoutBlockingTheLoop) {
 
 TEST_F(FetcherTest, ConnectionRefusedGivesAnErrorNamingTheAddress) {
     const int port = closed_port();
-    Request request;
+    Request request = loopback();
     request.url = fmt::format("http://127.0.0.1:{}/feed.xml", port);
     const Response r = fetch(request);
     EXPECT_FALSE(r.ok());
@@ -416,7 +426,7 @@ TEST_F(FetcherTest, ConnectionRefusedGivesAnErrorNamingTheAddress) {
 TEST_F(FetcherTest, ARedirectToFileIsRefusedEvenWhenFileUrlsAreAllowed) {
     const fs::path secret = dir_ / "secret.txt";
     write_file(secret, "do not leak");
-    Request request;
+    Request request = loopback();
     request.url = url("/redirect?to=file://" + secret.string());
     request.allow_file = true;
     const Response r = fetch(request);
@@ -426,7 +436,7 @@ TEST_F(FetcherTest, ARedirectToFileIsRefusedEvenWhenFileUrlsAreAllowed) {
 }
 
 TEST_F(FetcherTest, FileUrlsAreFetchedOnlyWithAllowFile) {
-    Request request;
+    Request request = loopback();
     request.url = "file://" + (root_ / "feed.xml").string();
     const Response refused = fetch(request);
     EXPECT_FALSE(refused.ok());
@@ -445,7 +455,7 @@ TEST_F(FetcherTest, FileUrlsAreFetchedOnlyWithAllowFile) {
 }
 
 TEST_F(FetcherTest, UsesTheConfiguredProxy) {
-    Request request;
+    Request request = loopback();
     request.url = "http://feeds.invalid/feed.xml";
     request.proxy = url("");
     const Response r = fetch(request);
@@ -609,6 +619,136 @@ TEST_F(FetcherTest, LimitsBelowOneAreRefused) {
                  std::invalid_argument);
     EXPECT_THROW((void)make_curl_fetcher(io_, {.max_parallel = 2, .max_per_host = 0}),
                  std::invalid_argument);
+}
+
+// ---- the SSRF guard
+
+TEST(AddressGuard, RefusesEveryNonPublicRangeAndNamesIt) {
+    const std::pair<const char*, std::string_view> cases[] = {
+        {"127.0.0.1", "loopback"},
+        {"127.255.255.254", "loopback"},
+        {"10.1.2.3", "private"},
+        {"172.16.0.1", "private"},
+        {"172.31.255.255", "private"},
+        {"192.168.1.1", "private"},
+        {"100.64.0.1", "shared/CGNAT"},
+        {"100.127.255.255", "shared/CGNAT"},
+        {"169.254.169.254", "link-local"},
+        {"0.0.0.0", "unspecified"},
+        {"224.0.0.1", "multicast"},
+        {"255.255.255.255", "reserved"},
+        {"::", "unspecified"},
+        {"::1", "loopback"},
+        {"fc00::1", "private"},
+        {"fd12:3456::1", "private"},
+        {"fe80::1", "link-local"},
+        {"ff02::1", "multicast"},
+        {"::ffff:127.0.0.1", "loopback"},
+        {"::ffff:169.254.169.254", "link-local"},
+        {"::ffff:10.0.0.1", "private"},
+        {"::127.0.0.1", "loopback"},
+        {"64:ff9b::a00:1", "private"},    // NAT64 of 10.0.0.1
+        {"2002:7f00:1::", "loopback"},    // 6to4 of 127.0.0.1
+        {"2002:c0a8:101::1", "private"},  // 6to4 of 192.168.1.1
+    };
+    for (const auto& [address, kind] : cases)
+        EXPECT_EQ(blocked_address_kind(std::string_view(address)), kind) << address;
+}
+
+TEST(AddressGuard, LetsPublicAddressesThrough) {
+    for (const char* address :
+         {"93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "169.255.0.1",
+          "2606:2800:220:1:248:1893:25c8:1946", "::ffff:8.8.8.8", "2002:808:808::1", "2001:db9::1"})
+        EXPECT_EQ(blocked_address_kind(std::string_view(address)), "") << address;
+}
+
+TEST_F(FetcherTest, RefusesLoopbackUnlessAllowedWithAClearError) {
+    ::unsetenv("http_proxy");
+    ::unsetenv("all_proxy");
+    ::unsetenv("ALL_PROXY");
+    Request request;
+    request.url = url("/feed.xml");
+    const Response refused = fetch(request);
+    EXPECT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error,
+              "refusing to connect to 127.0.0.1 (loopback): set allow_private = true for this "
+              "source if that is intended");
+
+    request.allow_private = true;
+    const Response allowed = fetch(request);
+    EXPECT_TRUE(allowed.ok()) << allowed.error;
+    EXPECT_EQ(server_log().size(), 1u) << "the refused request never reached the server";
+}
+
+TEST_F(FetcherTest, TheGuardJudgesTheAddressNotTheName) {
+    ::unsetenv("http_proxy");
+    ::unsetenv("all_proxy");
+    ::unsetenv("ALL_PROXY");
+    // "localhost" is a name; what it resolves to is what counts.
+    for (const std::string host : {"localhost", "0.0.0.0", "[::ffff:127.0.0.1]", "[::1]"}) {
+        Request request;
+        request.url = fmt::format("http://{}:{}/feed.xml", host, port_);
+        const Response r = fetch(request);
+        EXPECT_FALSE(r.ok()) << host;
+        EXPECT_NE(r.error.find("refusing to connect to"), std::string::npos)
+            << host << ": " << r.error;
+    }
+}
+
+// ---- what the fetcher reports about the server
+
+TEST_F(FetcherTest, ReportsWhereAPermanentRedirectLeads) {
+    const std::string inner = "/redirect%3Fcode%3D308%26to%3D%2Ffeed.xml";
+    const Response r = fetch("/redirect?code=301&to=" + inner);
+    EXPECT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.permanent_redirect, url("/feed.xml"));
+}
+
+TEST_F(FetcherTest, ATemporaryRedirectFirstIsNotAMove) {
+    const std::string inner = "/redirect%3Fcode%3D301%26to%3D%2Ffeed.xml";
+    const Response r = fetch("/redirect?code=302&to=" + inner);
+    EXPECT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.permanent_redirect, "");
+    EXPECT_EQ(fetch("/feed.xml").permanent_redirect, "");
+}
+
+TEST_F(FetcherTest, ReadsRetryAfter) {
+    const Response r = fetch("/status?code=503&retry_after=120");
+    EXPECT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.status, 503);
+    ASSERT_TRUE(r.retry_after.has_value());
+    EXPECT_EQ(*r.retry_after, 120s);
+    EXPECT_FALSE(fetch("/status?code=503").retry_after.has_value());
+}
+
+TEST_F(FetcherTest, AConnectionResetIsAnError) {
+    const Response r = fetch("/reset");
+    EXPECT_FALSE(r.ok());
+    EXPECT_FALSE(r.error.empty());
+}
+
+TEST_F(FetcherTest, ATruncatedBodyIsAnErrorNotAShortDocument) {
+    write_file(root_ / "big.xml", std::string(50000, 'x'));
+    const Response r = fetch("/truncated?file=big.xml");
+    EXPECT_FALSE(r.ok());
+    EXPECT_NE(r.error.find("ransfer closed"), std::string::npos) << r.error;
+}
+
+TEST_F(FetcherTest, AnEnormousHeaderIsAnError) {
+    const Response r = fetch("/bighead?kb=2048");
+    EXPECT_FALSE(r.ok());
+    EXPECT_FALSE(r.error.empty());
+}
+
+TEST_F(FetcherTest, AServerThatNeverAnswersIsCutOffByTheTimeout) {
+    Request request = loopback();
+    request.url = url("/hang?seconds=30");
+    request.timeout = 2s;
+    const auto start = SteadyClock::now();
+    const Response r = fetch(request);
+    EXPECT_FALSE(r.ok());
+    EXPECT_LT(SteadyClock::now() - start, 10s);
+    EXPECT_NE(r.error.find("imed out"), std::string::npos) << r.error;
 }
 
 }  // namespace
