@@ -198,7 +198,15 @@ struct Printer {
                                       count(sources, "ok"), count(sources, "failing"));
         if (number(sources, "polling").value_or(0) > 0)
             src += fmt::format(", polling {}", count(sources, "polling"));
+        if (number(sources, "gone").value_or(0) > 0)
+            src += fmt::format(", gone {}", count(sources, "gone"));
         src += ')';
+        // The failing sources by name, with how long: what to look at first.
+        std::string failing;
+        for (const auto& f : member(r, "failing")) {
+            if (!failing.empty()) failing += ", ";
+            failing += fmt::format("{} ({} in a row)", text(f, "name"), count(f, "failures"));
+        }
         const Json& mail = member(r, "mail");
         std::string uptime;
         if (const auto s = number(r, "uptime")) uptime = format_duration(Seconds{*s});
@@ -209,6 +217,7 @@ struct Printer {
             {"version", text(r, "version")},
             {"uptime", uptime},
             {"sources", src},
+            {"failing", failing},
             {"items", count(r, "items")},
             {"alerts", count(r, "alerts")},
             {"mail",
@@ -223,6 +232,8 @@ struct Printer {
                  {"BODY", Align::left, kSourceWidth},
                  {"FORMAT"},
                  {"LAST POLL"},
+                 {"LAST OK"},
+                 {"FAILS", Align::right},
                  {"RESULT", Align::left, kResultWidth},
                  {"ITEMS", Align::right},
                  {"NEXT POLL"}}};
@@ -243,9 +254,17 @@ struct Printer {
                     if (next.empty()) next = local_time(next_iso);
                 }
                 const std::string last = text(s, "last_poll");
+                const std::string last_ok = text(s, "last_success");
+                std::string result = text(s, "result");
+                const Json& gone = member(s, "gone");
+                if (gone.is_boolean() && gone.get<bool>()) result = "GONE: " + result;
                 t.add_row({text(s, "name"), text(s, "body"), format,
-                           last.empty() ? "never" : local_time(last), text(s, "result"),
-                           count(s, "items"), next});
+                           last.empty() ? "never" : local_time(last),
+                           last_ok.empty() ? "never" : local_time(last_ok), count(s, "failures"),
+                           result, count(s, "items"), next});
+                // A permanent redirect: the config should name the new URL.
+                if (const std::string moved = text(s, "moved_to"); !moved.empty())
+                    t.add_detail("moved permanently to " + moved + " (update url in the config)");
             }
         }
         table(t);
@@ -334,6 +353,12 @@ struct Printer {
         }
         table(t);
         io.out << fmt::format("polled {}, failed {}\n", count(r, "polled"), count(r, "failed"));
+    }
+
+    // Already the exposition format: printed as it is (it holds no feed text).
+    void metrics(const Json& r) const {
+        const Json& body = member(r, "text");
+        if (body.is_string()) io.out << body.get<std::string>();
     }
 
     void reload(const Json& r) const {
@@ -618,6 +643,8 @@ int run(const std::vector<std::string>& args, const Io& io) {
     poll->add_option("SOURCE", poll_sources, "source names");
 
     CLI::App* reload = command("reload", "re-read the config (an invalid one is rejected)");
+    CLI::App* metrics =
+        command("metrics", "counters in the Prometheus text format (node_exporter textfile)");
 
     CLI::App* parse_cmd =
         command("parse", "parse a saved document locally (no daemon) and print its items");
@@ -696,6 +723,8 @@ int run(const std::vector<std::string>& args, const Io& io) {
             [](const Printer& p, const Json& r) { p.poll(r); }, kPollTimeout);
     if (reload->parsed())
         return daemon({{"cmd", "reload"}}, [](const Printer& p, const Json& r) { p.reload(r); });
+    if (metrics->parsed())
+        return daemon({{"cmd", "metrics"}}, [](const Printer& p, const Json& r) { p.metrics(r); });
     if (parse_cmd->parsed())
         return run_parse(io, json, pa, format_opt->count() > 0, base_opt->count() > 0);
 

@@ -74,7 +74,19 @@ Json source_json(const storage::SourceState& s, bool polling) {
                 {"items", s.items},
                 {"next_poll", s.enabled ? iso_or_null(s.next_poll) : Json(nullptr)},
                 {"feed_format", s.feed_format},
-                {"polling", polling}};
+                {"polling", polling},
+                {"gone", s.gone},
+                {"moved_to", s.moved_to},
+                {"failing_since", iso_or_null(s.failing_since)}};
+}
+
+// An error with its numbers taken out: "after 2001 ms" and "after 2003 ms"
+// are the same failure, logged once, not once per retry.
+std::string error_shape(std::string_view error) {
+    std::string out;
+    for (char c : error)
+        if (c < '0' || c > '9') out += c;
+    return out;
 }
 
 Json results_json(const std::vector<PollResult>& results) {
@@ -311,6 +323,7 @@ void Service::start_poll(const std::string& name) {
     const config::Source* src = config_->find_source(name);
     if (!src) return;
     it->second.polling = true;
+    it->second.started = std::chrono::steady_clock::now();
     const auto& st = it->second.state;
 
     fetch::Request req;
@@ -322,6 +335,7 @@ void Service::start_poll(const std::string& name) {
     req.timeout = config_->daemon.timeout;
     req.max_body = config_->daemon.max_body;
     req.allow_file = src->url.rfind("file://", 0) == 0;
+    req.allow_private = src->allow_private;
     log::debug("polling '{}' ({})", name, src->url);
 
     fetcher_->fetch(std::move(req), [this, cfg = config_, name, previous = st](fetch::Response r) {
@@ -338,6 +352,9 @@ void Service::start_poll(const std::string& name) {
                     res.status = p.outcome.http_status;
                     res.items = static_cast<int>(p.items.size());
                     res.error = p.outcome.error;
+                    res.error_kind = to_string(p.error_kind);
+                    res.not_modified = p.outcome.not_modified;
+                    res.bytes = p.bytes;
                     if (p.has_items) {
                         // Rules are matched in the transaction that stores the
                         // items (DESIGN.md invariant 1): an item, its alerts and
@@ -389,12 +406,29 @@ void Service::start_poll(const std::string& name) {
 
 void Service::finish_poll(PollResult result, std::optional<storage::SourceState> state) {
     auto it = runtime_.find(result.source);
+    // How the source stood before this poll: a failure is logged when it
+    // changes, not on every retry, and a recovery once.
+    std::string before;
+    int before_failures = 0;
+    if (it != runtime_.end()) {
+        before = it->second.state.last_error;
+        before_failures = it->second.state.failures;
+        if (it->second.polling)
+            result.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.started)
+                    .count();
+    }
+    metrics_.record_poll(result.ok, result.not_modified, result.error_kind, result.bytes,
+                         result.seconds, result.new_items, result.changed, 0);
     if (it != runtime_.end()) {
         it->second.polling = false;
         if (state) it->second.state = std::move(*state);
     }
     if (result.mail_queued && mailer_) mailer_->kick();
-    if (!result.ok)
+    if (!result.ok && before_failures > 0 && error_shape(before) == error_shape(result.error))
+        log::debug("source '{}': still failing ({} in a row): {}", result.source,
+                   before_failures + 1, result.error);
+    else if (!result.ok)
         log::warning("source '{}': {}", result.source, result.error);
     else if (result.new_items || result.changed)
         log::info("source '{}': {} items, {} new, {} changed", result.source, result.items,
@@ -402,6 +436,9 @@ void Service::finish_poll(PollResult result, std::optional<storage::SourceState>
     else
         log::debug("source '{}': {} ({} items, nothing new)", result.source,
                    result.status == 304 ? "not modified" : "ok", result.items);
+    if (result.ok && before_failures > 0)
+        log::notice("source '{}': recovered after {} failed poll(s)", result.source,
+                    before_failures);
 
     for (auto w = waiters_.begin(); w != waiters_.end();) {
         auto& waiter = **w;
@@ -504,11 +541,12 @@ void Service::reload(std::function<void(Json)> done) {
 void Service::handle(const Json& request, Reply reply) {
     using Command = void (Service::*)(const Json&, Reply);
     static const std::unordered_map<std::string, Command> commands = {
-        {"status", &Service::cmd_status}, {"sources", &Service::cmd_sources},
-        {"items", &Service::cmd_items},   {"search", &Service::cmd_search},
-        {"show", &Service::cmd_show},     {"poll", &Service::cmd_poll},
-        {"reload", &Service::cmd_reload}, {"help", &Service::cmd_help},
-        {"rules", &Service::cmd_rules},   {"alerts", &Service::cmd_alerts},
+        {"metrics", &Service::cmd_metrics}, {"status", &Service::cmd_status},
+        {"sources", &Service::cmd_sources}, {"items", &Service::cmd_items},
+        {"search", &Service::cmd_search},   {"show", &Service::cmd_show},
+        {"poll", &Service::cmd_poll},       {"reload", &Service::cmd_reload},
+        {"help", &Service::cmd_help},       {"rules", &Service::cmd_rules},
+        {"alerts", &Service::cmd_alerts},
     };
     const std::string cmd = request.value("cmd", "");
     const auto it = commands.find(cmd);
@@ -544,6 +582,19 @@ void Service::query(Reply reply, F f) {
 void Service::cmd_status(const Json&, Reply reply) {
     std::size_t polling = 0;
     std::int64_t next = 0;
+    // Source health at a glance: what fails, since when, and what is gone.
+    Json failing = Json::array();
+    std::size_t gone = 0;
+    for (const auto& [name, rt] : runtime_) {
+        if (rt.state.enabled && rt.state.gone) ++gone;
+        if (rt.state.enabled && rt.state.failures > 0)
+            failing.push_back(Json{{"name", name},
+                                   {"error", rt.state.last_error},
+                                   {"failures", rt.state.failures},
+                                   {"failing_since", iso_or_null(rt.state.failing_since)},
+                                   {"gone", rt.state.gone},
+                                   {"next_poll", iso_or_null(rt.state.next_poll)}});
+    }
     for (const auto& [name, rt] : runtime_) {
         if (rt.polling) ++polling;
         if (rt.state.enabled && !rt.polling && (next == 0 || rt.state.next_poll < next))
@@ -554,7 +605,8 @@ void Service::cmd_status(const Json&, Reply reply) {
               {"uptime", std::chrono::duration_cast<Seconds>(clock_.now() - started_).count()},
               {"config", config_->path},
               {"next_poll", iso_or_null(next)}};
-    query(std::move(reply), [base = std::move(base), polling](storage::Store& db) mutable {
+    base["failing"] = std::move(failing);
+    query(std::move(reply), [base = std::move(base), polling, gone](storage::Store& db) mutable {
         auto c = db.counts();
         if (!c) return protocol::error_reply(c.error().message);
         base["items"] = c->items;
@@ -568,7 +620,8 @@ void Service::cmd_status(const Json&, Reply reply) {
         base["sources"] = Json{{"total", c->sources},
                                {"ok", c->sources_ok},
                                {"failing", c->sources_failing},
-                               {"polling", polling}};
+                               {"polling", polling},
+                               {"gone", gone}};
         return protocol::ok_reply(std::move(base));
     });
 }
@@ -666,7 +719,7 @@ void Service::cmd_reload(const Json&, Reply reply) {
 void Service::cmd_help(const Json&, Reply reply) {
     reply(protocol::ok_reply(Json{{"commands",
                                    {"status", "sources", "items", "search", "show", "poll",
-                                    "reload", "rules", "alerts", "help"}}}));
+                                    "reload", "rules", "alerts", "metrics", "help"}}}));
 }
 
 namespace {
@@ -755,6 +808,24 @@ void Service::cmd_alerts(const Json& req, Reply reply) {
                                {"message_id", a.message_id}});
         }
         return protocol::ok_reply(std::move(out));
+    });
+}
+
+void Service::cmd_metrics(const Json&, Reply reply) {
+    Gauges g;
+    g.uptime = std::chrono::duration_cast<Seconds>(clock_.now() - started_).count();
+    for (const auto& [name, rt] : runtime_) {
+        if (rt.polling) ++g.sources_polling;
+        if (rt.state.enabled && rt.state.gone) ++g.sources_gone;
+    }
+    query(std::move(reply), [m = metrics_, g](storage::Store& db) mutable {
+        auto c = db.counts();
+        if (!c) return protocol::error_reply(c.error().message);
+        g.sources = c->sources;
+        g.sources_ok = c->sources_ok;
+        g.sources_failing = c->sources_failing;
+        g.items = c->items;
+        return protocol::ok_reply(Json{{"text", render_metrics(m, g, kVersion)}});
     });
 }
 

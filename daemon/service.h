@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "daemon/control_server.h"
 #include "daemon/mailer.h"
+#include "daemon/metrics.h"
 #include "fetchers/fetcher.h"
 #include "storage/store.h"
 #include "systemd/notify.h"
@@ -32,6 +33,10 @@ using ConfigPtr = std::shared_ptr<const config::Config>;
 struct PollResult {
     std::string source;
     bool ok = false;
+    bool not_modified = false;  // 304
+    std::string error_kind;     // poll_outcome.h ErrorKind; "" when ok
+    std::uint64_t bytes = 0;    // of the decoded body
+    double seconds = 0;         // fetch start to commit
     int status = 0;
     int new_items = 0;
     int changed = 0;
@@ -74,6 +79,7 @@ class Service {
     struct Runtime {
         storage::SourceState state;
         bool polling = false;
+        std::chrono::steady_clock::time_point started;  // of the poll in progress
     };
     struct Waiter {
         std::set<std::string> remaining;
@@ -95,6 +101,7 @@ class Service {
     void query(Reply reply, F f);
 
     void cmd_status(const protocol::Json& request, Reply reply);
+    void cmd_metrics(const protocol::Json& request, Reply reply);
     void cmd_sources(const protocol::Json& request, Reply reply);
     void cmd_items(const protocol::Json& request, Reply reply);
     void cmd_search(const protocol::Json& request, Reply reply);
@@ -133,6 +140,7 @@ class Service {
     std::unique_ptr<systemd::Watchdog> watchdog_;
     bool stopping_ = false;
     bool reloading_ = false;
+    Metrics metrics_;  // since start, for `metrics`
 };
 
 }  // namespace specwatch::daemon

@@ -172,13 +172,21 @@ TEST_F(ServiceTest, FailuresBackOffAndAreShownInSources) {
     EXPECT_FALSE(r["result"]["results"][0]["ok"]);
     Json s = call({{"cmd", "sources"}})["result"][0];
     EXPECT_EQ(s["failures"], 1);
-    EXPECT_EQ(s["error"], "HTTP 503");
-    EXPECT_EQ(s["next_poll"], format_iso_utc(clock_.now() + 1h));
+    EXPECT_EQ(s["error"], "HTTP 503 Service Unavailable");
+    EXPECT_EQ(s["failing_since"], format_iso_utc(clock_.now()));
+    // The backoff, plus up to five minutes of jitter (poll_outcome.h).
+    auto next_in = [&](const Json& source) {
+        auto t = parse_iso(source["next_poll"].get<std::string>());
+        return t ? std::chrono::duration_cast<Seconds>(*t - clock_.now()) : Seconds{-1};
+    };
+    EXPECT_GE(next_in(s), 1h);
+    EXPECT_LE(next_in(s), 1h + 5min);
 
     call({{"cmd", "poll"}}, {error});
     s = call({{"cmd", "sources"}})["result"][0];
     EXPECT_EQ(s["failures"], 2);
-    EXPECT_EQ(s["next_poll"], format_iso_utc(clock_.now() + 2h));
+    EXPECT_GE(next_in(s), 2h);
+    EXPECT_LE(next_in(s), 2h + 5min);
 }
 
 TEST_F(ServiceTest, ADocumentThatIsNotAFeedKeepsNoValidatorsAndNoItemsAreLost) {
