@@ -72,8 +72,12 @@ std::string render_snippet(std::string_view snippet, std::string_view open, std:
     bool in_match = false;
     const auto flush = [&] {
         if (piece.empty()) return;
-        // Keep the spaces around a match: header_safe trims only runs.
+        // The spaces around a match are kept: they separate it from its context.
         std::string clean = escape(sanitize_line(piece));
+        if (!clean.empty() && clean.front() != ' ' && (piece.front() == ' ' || piece.front() == '\n'))
+            clean.insert(clean.begin(), ' ');
+        if (!clean.empty() && clean.back() != ' ' && (piece.back() == ' ' || piece.back() == '\n'))
+            clean.push_back(' ');
         if (in_match) {
             out += open;
             out += clean;

@@ -285,6 +285,50 @@ struct Printer {
         table(t);
     }
 
+    void rules(const Json& r) const {
+        Table t{{{"RULE", Align::left, kSourceWidth},
+                 {"QUERY", Align::left, title_width()},
+                 {"DELIVERY"},
+                 {"ALERTS", Align::right},
+                 {"LAST ALERT"}}};
+        if (r.is_array()) {
+            for (const auto& rule : r) {
+                std::string delivery = text(rule, "delivery");
+                if (delivery == "digest") delivery += " " + text(rule, "digest_at");
+                const std::string last = text(rule, "last_alert");
+                t.add_row({text(rule, "name"), text(rule, "query"), delivery, count(rule, "alerts"),
+                           last.empty() ? "never" : local_time(last)});
+                std::string filters;
+                for (const char* key : {"bodies", "sources", "organizations", "on", "to"})
+                    if (const std::string v = joined(rule, key); !v.empty())
+                        filters += fmt::format("{}{}: {}", filters.empty() ? "" : "; ", key, v);
+                if (!filters.empty()) t.add_detail(filters);
+            }
+        }
+        table(t);
+    }
+
+    void alerts(const Json& r) const {
+        Table t{{{"WHEN"},
+                 {"RULE", Align::left, kSourceWidth},
+                 {"KEY", Align::right},
+                 {"SOURCE", Align::left, kSourceWidth},
+                 {"MAIL"},
+                 {"TITLE", Align::left, title_width()}}};
+        if (r.is_array()) {
+            for (const auto& a : r) {
+                std::string title = text(a, "title");
+                if (number(a, "change").value_or(0) > 0) title = "(changed) " + title;
+                t.add_row({local_time(text(a, "when")), text(a, "rule"), count(a, "key"),
+                           text(a, "source"), text(a, "mail"), title});
+                // Why a message is not delivered yet, or never will be.
+                if (const std::string error = text(a, "error"); !error.empty())
+                    t.add_detail(fmt::format("{} attempt(s): {}", count(a, "attempts"), error));
+            }
+        }
+        table(t);
+    }
+
     void show(const Json& r) const {
         std::string source = text(r, "source");
         std::string where = text(r, "body");
@@ -643,6 +687,26 @@ int run(const std::vector<std::string>& args, const Io& io) {
     poll->add_option("SOURCE", poll_sources, "source names");
 
     CLI::App* reload = command("reload", "re-read the config (an invalid one is rejected)");
+
+    CLI::App* rules = command("rules", "the configured rules, with their alert counts");
+    CLI::App* rules_test = rules->add_subcommand(
+        "test", "what a query (a rule's language) matches among stored items now, sending nothing");
+    rules_test->fallthrough();
+    std::vector<std::string> test_words;
+    std::string test_since;
+    int test_limit = 0;
+    rules_test->add_option("QUERY", test_words, "the query; several words are joined")->required();
+    CLI::Option* test_since_opt = rules_test->add_option(
+        "--since", test_since, "only items first seen since a duration ago (7d) or a date");
+    CLI::Option* test_limit_opt = limit_option(rules_test, test_limit);
+
+    CLI::App* alerts = command("alerts", "fired alerts with their mail's delivery state");
+    std::string alerts_rule, alerts_since;
+    int alerts_limit = 0;
+    CLI::Option* alerts_rule_opt = alerts->add_option("--rule", alerts_rule, "only this rule");
+    CLI::Option* alerts_since_opt = alerts->add_option(
+        "--since", alerts_since, "only alerts since a duration ago (7d) or a date (2026-03-01)");
+    CLI::Option* alerts_limit_opt = limit_option(alerts, alerts_limit);
     CLI::App* metrics =
         command("metrics", "counters in the Prometheus text format (node_exporter textfile)");
 
@@ -717,6 +781,30 @@ int run(const std::vector<std::string>& args, const Io& io) {
     if (show->parsed())
         return daemon({{"cmd", "show"}, {"key", show_key}},
                       [](const Printer& p, const Json& r) { p.show(r); });
+    for (const auto& [opt, value] :
+         {std::pair{test_since_opt, &test_since}, std::pair{alerts_since_opt, &alerts_since}})
+        if (opt->count() > 0 && !parse_since(*value, std::chrono::system_clock::now())) {
+            io.err << "specwatch: --since " << sanitize_line(*value)
+                   << ": expected a duration (7d, 12h) or a date (2026-03-01)\n";
+            return kExitUsage;
+        }
+    if (rules_test->parsed()) {
+        std::string query;
+        for (const auto& w : test_words) query += (query.empty() ? "" : " ") + w;
+        Json request{{"cmd", "rules"}, {"query", query}};
+        if (test_since_opt->count() > 0) request["since"] = test_since;
+        if (test_limit_opt->count() > 0) request["limit"] = test_limit;
+        return daemon(request, [](const Printer& p, const Json& r) { p.items(r, true); });
+    }
+    if (rules->parsed())
+        return daemon({{"cmd", "rules"}}, [](const Printer& p, const Json& r) { p.rules(r); });
+    if (alerts->parsed()) {
+        Json request{{"cmd", "alerts"}};
+        if (alerts_rule_opt->count() > 0) request["rule"] = alerts_rule;
+        if (alerts_since_opt->count() > 0) request["since"] = alerts_since;
+        if (alerts_limit_opt->count() > 0) request["limit"] = alerts_limit;
+        return daemon(request, [](const Printer& p, const Json& r) { p.alerts(r); });
+    }
     if (poll->parsed())
         return daemon(
             {{"cmd", "poll"}, {"sources", poll_sources}},

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -61,6 +62,11 @@ void Mailer::kick() {
     round([] {});
 }
 
+void Mailer::start() {
+    flush_ = true;
+    kick();
+}
+
 void Mailer::run_once(std::function<void()> done) {
     if (busy_) {
         // Wait for the round under way, then do one more.
@@ -85,9 +91,10 @@ void Mailer::arm(std::optional<SysTime> at) {
 void Mailer::round(std::function<void()> done) {
     busy_ = true;
     again_ = false;
+    const bool flush = std::exchange(flush_, false);
     auto cfg = config_();
     // 1. On the writer: queue due digests, read the due messages.
-    asio::post(writer_, [this, cfg, done = std::move(done),
+    asio::post(writer_, [this, cfg, flush, done = std::move(done),
                          work = asio::make_work_guard(io_)]() mutable {
         auto& db = store_();
         const SysTime now = clock_.now();
@@ -101,7 +108,7 @@ void Mailer::round(std::function<void()> done) {
             !r)
             log::error("digests: {}", r.error().message);
         if (cfg->mail.transport != config::Transport::none) {
-            auto d = alerts::due_messages(db.statements(), now, kPerRound);
+            auto d = alerts::due_messages(db.statements(), flush ? SysTime::max() : now, kPerRound);
             if (d)
                 due = std::move(*d);
             else

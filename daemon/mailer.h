@@ -37,6 +37,9 @@ class Mailer {
     // Runs a delivery round now (new mail was queued, or at start); rounds
     // then follow the earliest next attempt and the next digest.
     void kick();
+    // The first round after a start sends every queued message, due or not,
+    // like an MTA's queue run at boot: the server may be back by now.
+    void start();
     // One round, then `done` on the loop (--once: deliver what is due, exit).
     void run_once(std::function<void()> done);
     void stop();
@@ -55,6 +58,7 @@ class Mailer {
     boost::asio::steady_timer timer_;
     bool busy_ = false;
     bool again_ = false;
+    bool flush_ = false;
     std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
 };
 

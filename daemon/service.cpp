@@ -198,7 +198,7 @@ int Service::run() {
     wait_signals();
     schedule();
     // Mail queued before a restart, and digests due while the daemon was down.
-    mailer_->kick();
+    mailer_->start();
     systemd::notify("READY=1");
     log::notice("specwatchd {} started", kVersion);
     io_.run();

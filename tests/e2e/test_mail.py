@@ -1,0 +1,235 @@
+"""Issue 5 from outside: rules matched on a real poll, mail delivered to a
+real SMTP server on 127.0.0.1 (aiosmtpd, tests/tools/smtpserver.py) — plain,
+STARTTLS with AUTH, with the server down, answering 451 or 550, across a
+daemon restart — and hostile feed text checked with Python's email module
+(strict policy)."""
+import email
+import email.policy
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import PYTHON, TOOLS, Daemon, FeedServer, TempDirTest, wait_for  # noqa: E402
+
+HOSTILE = ("5G launch&#13;&#10;Bcc: x@evil&#13;&#10;&#13;&#10;body "
+           "&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt; réseau ✓ " + "long " * 300)
+
+
+def rss(items):
+    body = "".join(
+        f"<item><guid>{guid}</guid><title>{title}</title>"
+        f"<link>https://example.org/{guid}</link><description>{desc}</description></item>"
+        for guid, title, desc in items)
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>t</title><link>https://example.org/</link>{body}</channel></rss>")
+
+
+class SmtpServer:
+    def __init__(self, tmp, port=0, tls=None, auth=None):
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="specwatch-smtp-", dir=tmp))
+        self.out = self.dir / "mail"
+        self.port_file = self.dir / "port"
+        self.reply_file = self.dir / "reply"
+        args = [PYTHON, str(TOOLS / "smtpserver.py"), "--dir", str(self.out), "--port", str(port),
+                "--port-file", str(self.port_file), "--reply-file", str(self.reply_file)]
+        if tls:
+            args += ["--tls", *tls]
+        if auth:
+            args += ["--auth", auth]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.port_file.exists() and self.port_file.read_text().strip()
+                 or self.proc.poll() is not None, what="the SMTP server's port")
+        if self.proc.poll() is not None:
+            raise AssertionError("the SMTP server did not start")
+        self.port = int(self.port_file.read_text())
+
+    def reply(self, line):
+        self.reply_file.write_text(line + "\n")
+
+    def messages(self):
+        if not self.out.exists():
+            return []
+        out = []
+        for eml in sorted(self.out.glob("*.eml")):
+            env = json.loads(eml.with_suffix(".json").read_text())
+            out.append((env, eml.read_bytes()))
+        return out
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailTest(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.feeds = self.tmp / "feeds"
+        self.feeds.mkdir()
+        self.write_feed([("a1", "Workshop on networks", "nothing here")])
+        self.http = FeedServer(self.feeds)
+        self.addCleanup(self.http.stop)
+
+    def write_feed(self, items):
+        (self.feeds / "news.xml").write_text(rss(items), encoding="utf-8")
+
+    def config(self, port, mail_extra="", rule_extra=""):
+        return (f'first_poll = "baseline"\n\n[mail]\ntransport = "smtp"\n'
+                f'url = "smtp://127.0.0.1:{port}"\ntls = "none"\n'
+                f'from = "specwatch <specwatch@example.org>"\n{mail_extra}\n'
+                f'[[source]]\nname = "itu-news"\nbody = "ITU"\nurl = "{self.http.url("news.xml")}"\n'
+                f'allow_private = true\n\n'
+                f'[[rule]]\nname = "5g"\nquery = \'5G OR "IMT-2030"\'\n'
+                f'to = ["analyst@example.org", "boss@example.org"]\n{rule_extra}\n')
+
+    def daemon(self, text):
+        d = Daemon(self.tmp / "d", text) if (self.tmp / "d").exists() else None
+        if d is None:
+            (self.tmp / "d").mkdir()
+            d = Daemon(self.tmp / "d", text)
+        self.addCleanup(d.stop)
+        return d
+
+    def baseline_then_match(self, d, title=HOSTILE):
+        d.cli("poll")  # first poll: the baseline, no alert
+        self.assertEqual(d.json("status")["alerts"], 0)
+        self.write_feed([("a1", "Workshop on networks", "nothing here"),
+                         ("a2", title, "IMT-2030 &amp; 5G progress"),
+                         ("a3", "Unrelated 25G and 5GHz", "no words")])
+        d.cli("poll", check=False)
+
+    def test_immediate_mail_is_delivered_once_with_exact_headers_and_escaped_html(self):
+        smtp = SmtpServer(self.tmp)
+        self.addCleanup(smtp.stop)
+        d = self.daemon(self.config(smtp.port))
+        d.start()
+        self.baseline_then_match(d)
+        msgs = wait_for(lambda: smtp.messages(), what="the alert mail")
+        time.sleep(1)
+        self.assertEqual(len(smtp.messages()), 1)
+        env, raw = msgs[0]
+        self.assertEqual(sorted(env["rcpt_tos"]), ["analyst@example.org", "boss@example.org"])
+        self.assertEqual(env["mail_from"], "specwatch@example.org")
+        for line in raw.split(b"\r\n"):
+            self.assertLessEqual(len(line), 998)
+        msg = email.message_from_bytes(raw, policy=email.policy.strict)
+        self.assertEqual(sorted(k.lower() for k in msg.keys()),
+                         sorted(["from", "to", "subject", "date", "message-id",
+                                 "auto-submitted", "precedence", "x-specwatch-rule",
+                                 "mime-version", "content-type"]))
+        self.assertIsNone(msg["Bcc"])
+        self.assertEqual(msg["Auto-Submitted"], "auto-generated")
+        self.assertEqual(str(msg["Subject"]), "[specwatch] 5g: 1 new item \u2014 ITU")
+        self.assertEqual([a.addr_spec for a in msg["To"].addresses],
+                         ["analyst@example.org", "boss@example.org"])
+        self.assertEqual(msg.get_content_type(), "multipart/alternative")
+        parts = list(msg.iter_parts())
+        self.assertEqual([p.get_content_type() for p in parts], ["text/plain", "text/html"])
+        text, html = parts[0].get_content(), parts[1].get_content()
+        self.assertIn("5G launch Bcc: x@evil body <script>", text)
+        self.assertIn("réseau ✓", text)
+        self.assertNotIn("<script>", html)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", html)
+        self.assertNotIn("25G", text)  # a3 does not match 5G as a word
+        status = d.json("status")
+        self.assertEqual(status["alerts"], 1)
+        self.assertEqual(status["mail"]["sent"], 1)
+        alerts = d.json("alerts", "--rule", "5g")
+        self.assertEqual(len(alerts), 1)
+        self.assertEqual(alerts[0]["mail"], "sent")
+        self.assertEqual(alerts[0]["message_id"], msg["Message-ID"])
+        # Polling again alerts nothing more.
+        d.cli("poll")
+        time.sleep(1)
+        self.assertEqual(len(smtp.messages()), 1)
+
+    def test_mail_queued_while_the_server_is_down_is_delivered_after_a_restart_once(self):
+        port = free_port()
+        d = self.daemon(self.config(port))
+        d.start()
+        self.baseline_then_match(d, title="5G news")
+        wait_for(lambda: d.json("alerts")[0]["attempts"] >= 1, what="a failed attempt")
+        self.assertEqual(d.json("status")["mail"]["queued"], 1)
+        self.assertEqual(d.stop(), 0)
+        smtp = SmtpServer(self.tmp, port=port)
+        self.addCleanup(smtp.stop)
+        d.start()
+        wait_for(lambda: smtp.messages(), what="the queued mail after the restart")
+        wait_for(lambda: d.json("status")["mail"]["sent"] == 1, what="the mail marked sent")
+        self.assertEqual(d.stop(), 0)
+        d.start()
+        time.sleep(1.5)
+        self.assertEqual(len(smtp.messages()), 1)
+
+    def test_451_is_retried_later_and_550_fails_at_once(self):
+        smtp = SmtpServer(self.tmp)
+        self.addCleanup(smtp.stop)
+        smtp.reply("451 4.3.0 try again later")
+        d = self.daemon(self.config(smtp.port))
+        d.start()
+        self.baseline_then_match(d, title="5G news")
+        a = wait_for(lambda: [x for x in d.json("alerts") if x["attempts"] >= 1],
+                     what="the 451 attempt")[0]
+        self.assertEqual(a["mail"], "queued")
+        self.assertIn("451", a["error"])
+        self.assertEqual(d.json("status")["mail"]["queued"], 1)
+
+        smtp.reply("550 5.7.1 rejected")
+        self.write_feed([("a1", "Workshop", "x"), ("a4", "6G and 5G roadmap", "y")])
+        d.cli("poll")
+        wait_for(lambda: d.json("status")["mail"]["failed"] == 1, what="the 550 failure")
+        failed = [x for x in d.json("alerts") if x["mail"] == "failed"]
+        self.assertEqual(len(failed), 1)
+        self.assertIn("550", failed[0]["error"])
+        self.assertIn("failed", d.cli("status").stdout.decode())
+
+    def test_starttls_and_auth(self):
+        cert, key = self.tmp / "cert.pem", self.tmp / "key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(key), "-out", str(cert)],
+                       check=True, capture_output=True)
+        smtp = SmtpServer(self.tmp, tls=(str(cert), str(key)), auth="alice:s3cret")
+        self.addCleanup(smtp.stop)
+        pw = self.tmp / "password"
+        pw.write_text("s3cret\n")
+        text = self.config(smtp.port, mail_extra=f'user = "alice"\npassword_file = "{pw}"\n')
+        d = self.daemon(text.replace('tls = "none"', 'tls = "starttls"'))
+        os.environ["SPECWATCH_SMTP_CAINFO"] = str(cert)
+        self.addCleanup(os.environ.pop, "SPECWATCH_SMTP_CAINFO", None)
+        d.start()
+        self.baseline_then_match(d, title="5G over TLS")
+        msgs = wait_for(lambda: smtp.messages(), what="the mail over STARTTLS")
+        self.assertTrue(msgs[0][0]["authenticated"])
+        self.assertTrue(msgs[0][0]["tls"])
+
+    def test_rules_and_rules_test(self):
+        smtp = SmtpServer(self.tmp)
+        self.addCleanup(smtp.stop)
+        d = self.daemon(self.config(smtp.port))
+        d.start()
+        self.baseline_then_match(d, title="5G news")
+        rules = d.json("rules")
+        self.assertEqual(rules[0]["name"], "5g")
+        self.assertEqual(rules[0]["alerts"], 1)
+        found = d.json("rules", "test", "5G")
+        self.assertEqual([f["title"] for f in found], ["5G news"])
+        self.assertIn("5g", d.cli("rules").stdout.decode())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
