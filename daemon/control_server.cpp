@@ -82,7 +82,10 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
         if (!peer_allowed(socket_.native_handle(), who, uid_)) {
             log::warning("control socket: refused {} (not root, our user or the socket's group)",
                          who);
-            send_and_close(protocol::error_reply("permission denied", protocol::Exit::unreachable));
+            send_and_close(protocol::error_reply(
+                "permission denied: specwatchd answers only root, its own user and the "
+                "socket's group",
+                protocol::Exit::unreachable));
             return;
         }
         read();

@@ -162,6 +162,9 @@ Result<Json, ClientError> call(const std::string& socket_path, const Json& reque
         const ssize_t n = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
+            // The daemon may have answered and closed before reading all of
+            // the request (a refused peer): its answer is still to be read.
+            if (errno == EPIPE || errno == ECONNRESET) break;
             return lost(std::strerror(errno));
         }
         sent += static_cast<std::size_t>(n);
