@@ -12,6 +12,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-aiosmtpd clang-format
   systemd dpkg-dev
+  nginx-light time
 "
 
 missing=""
