@@ -74,7 +74,8 @@ std::string render_snippet(std::string_view snippet, std::string_view open, std:
         if (piece.empty()) return;
         // The spaces around a match are kept: they separate it from its context.
         std::string clean = escape(sanitize_line(piece));
-        if (!clean.empty() && clean.front() != ' ' && (piece.front() == ' ' || piece.front() == '\n'))
+        if (!clean.empty() && clean.front() != ' ' &&
+            (piece.front() == ' ' || piece.front() == '\n'))
             clean.insert(clean.begin(), ' ');
         if (!clean.empty() && clean.back() != ' ' && (piece.back() == ' ' || piece.back() == '\n'))
             clean.push_back(' ');
@@ -329,7 +330,7 @@ Rendered render(const MessageSpec& spec) {
     m += "Precedence: bulk\r\n";
     if (!spec.rule.empty()) m += "X-Specwatch-Rule: " + encode_header_text(spec.rule) + "\r\n";
     m += "MIME-Version: 1.0\r\n";
-    m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n";
+    m += "Content-Type: multipart/alternative;\r\n boundary=\"" + boundary + "\"\r\n";
     m += "\r\n";
     m += "This is a MIME message: a plain text and an HTML version.\r\n";
     m += "\r\n--" + boundary + "\r\n";

@@ -1,0 +1,462 @@
+#include "alerts/alerts.h"
+#include "alerts/message.h"
+#include "alerts/transport.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "storage/store.h"
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+using namespace specwatch;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+SysTime at(const char* iso) {
+    return parse_iso(iso).value();
+}
+
+Item make_item(std::string id, std::string title, std::string link = "") {
+    Item it;
+    it.id = id;
+    it.title = std::move(title);
+    it.link = link.empty() ? "https://example.org/" + id : link;
+    return it;
+}
+
+config::Source make_source(std::string name, std::string body) {
+    config::Source s;
+    s.name = std::move(name);
+    s.body = std::move(body);
+    s.url = "https://example.org/" + s.name;
+    return s;
+}
+
+config::Rule make_rule(std::string name, std::string query) {
+    config::Rule r;
+    r.name = std::move(name);
+    r.query = std::move(query);
+    r.to = {"analyst@example.org"};
+    return r;
+}
+
+storage::FetchOutcome ok(SysTime when) {
+    storage::FetchOutcome o;
+    o.when = to_unix(when);
+    o.http_status = 200;
+    o.next_poll = o.when + 3600;
+    return o;
+}
+
+// A store with sources, the config's rules, and a poll that matches them the
+// way the daemon does: inside store_poll's transaction.
+class AlertsTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("specwatch-alerts-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+        cfg_.mail.transport = config::Transport::smtp;
+        cfg_.mail.from = "specwatch <specwatch@example.org>";
+        cfg_.sources = {make_source("itu-a", "ITU"), make_source("itu-b", "ITU"),
+                        make_source("3gpp", "3GPP")};
+    }
+    void TearDown() override {
+        db_.reset();
+        fs::remove_all(dir_);
+    }
+
+    storage::Store& db() {
+        if (!db_) {
+            db_ = storage::Store::open((dir_ / "db").string(), clock_).value();
+            EXPECT_TRUE(db_->sync_sources(cfg_.sources));
+        }
+        return *db_;
+    }
+
+    storage::StoreResult poll(const std::string& source, const std::vector<Item>& items) {
+        auto r = db().store_poll(
+            source, items, ok(clock_.now()),
+            [&](storage::sql::StatementCache& st, storage::StoreResult& batch) -> Result<void> {
+                auto n = alerts::match_batch(st, cfg_, source, batch, clock_.now());
+                if (!n) return n.error();
+                batch.alerts = *n;
+                return {};
+            });
+        EXPECT_TRUE(r) << (r ? "" : r.error().message);
+        clock_.advance(60s);
+        return r ? *r : storage::StoreResult{};
+    }
+
+    std::vector<alerts::Outgoing> outbox() {
+        return alerts::due_messages(db().statements(), SysTime::max(), 100).value();
+    }
+
+    std::vector<alerts::AlertRow> alert_rows() {
+        return alerts::list_alerts(db().statements(), "", std::nullopt, 100).value();
+    }
+
+    fs::path dir_;
+    ManualClock clock_{at("2026-03-16T09:00:00Z")};
+    config::Config cfg_;
+    std::unique_ptr<storage::Store> db_;
+};
+
+TEST_F(AlertsTest, aFirstPollIsABaselineAndLaterNewItemsAlertOnce) {
+    cfg_.rules = {make_rule("5g", "5G")};
+    EXPECT_EQ(poll("itu-a", {make_item("1", "5G plans")}).alerts, 0);
+    EXPECT_TRUE(outbox().empty());
+    auto second = poll("itu-a", {make_item("1", "5G plans"), make_item("2", "More 5G"),
+                                 make_item("3", "25G and 5GHz")});
+    EXPECT_EQ(second.alerts, 1);
+    ASSERT_EQ(outbox().size(), 1u);
+    EXPECT_NE(outbox()[0].data.find("Subject: =?UTF-8?B?"), std::string::npos);
+    EXPECT_EQ(outbox()[0].recipients, std::vector<std::string>{"analyst@example.org"});
+    EXPECT_EQ(outbox()[0].sender, "specwatch@example.org");
+    // The same document again: nothing new.
+    EXPECT_EQ(poll("itu-a", {make_item("2", "More 5G")}).alerts, 0);
+    EXPECT_EQ(outbox().size(), 1u);
+}
+
+TEST_F(AlertsTest, firstPollAlertWhenConfigured) {
+    cfg_.daemon.first_poll_alerts = true;
+    cfg_.rules = {make_rule("5g", "5G")};
+    EXPECT_EQ(poll("itu-a", {make_item("1", "5G plans")}).alerts, 1);
+}
+
+TEST_F(AlertsTest, bodiesSourcesAndOrganizationsFilter) {
+    auto by_body = make_rule("body", "5G");
+    by_body.bodies = {"3gpp"};
+    auto by_source = make_rule("source", "5G");
+    by_source.sources = {"itu-*"};
+    auto by_org = make_rule("org", "5G");
+    by_org.organizations = {"ericsson"};
+    cfg_.rules = {by_body, by_source, by_org};
+    poll("itu-a", {});
+    poll("3gpp", {});
+    Item contributed = make_item("c", "5G contribution");
+    contributed.organizations = {"Ericsson", "Nokia"};
+    poll("itu-a", {make_item("x", "5G news"), contributed});
+    poll("3gpp", {make_item("y", "5G spec")});
+    std::multiset<std::string> fired;
+    for (const auto& a : alert_rows()) fired.insert(a.rule + ":" + a.title);
+    EXPECT_EQ(fired, (std::multiset<std::string>{"body:5G spec", "source:5G news",
+                                                 "source:5G contribution", "org:5G contribution"}));
+}
+
+TEST_F(AlertsTest, theSameLinkThroughTwoSourcesAlertsOnceListingBoth) {
+    auto rule = make_rule("5g", "5G");
+    rule.delivery = config::Delivery::digest;
+    cfg_.rules = {rule};
+    ASSERT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
+        return alerts::run_digests(st, cfg_, clock_.now()).has_value() ? Result<void>{}
+                                                                       : make_error("digest");
+    }));
+    poll("itu-a", {});
+    poll("itu-b", {});
+    poll("itu-a", {make_item("a", "5G doc", "https://www.Example.org/doc/?utm_source=x#top")});
+    poll("itu-b", {make_item("b", "5G doc", "http://example.org/doc")});
+    auto rows = alert_rows();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].state, "duplicate");
+    EXPECT_EQ(alerts::mail_counts(db().statements())->alerts, 1);
+    clock_.advance(48h);
+    ASSERT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
+        auto n = alerts::run_digests(st, cfg_, clock_.now());
+        if (!n) return n.error();
+        EXPECT_EQ(*n, 1);
+        return {};
+    }));
+    ASSERT_EQ(outbox().size(), 1u);
+    EXPECT_NE(outbox()[0].data.find("via itu-a, itu-b"), std::string::npos);
+}
+
+TEST_F(AlertsTest, aChangedItemAlertsPerChangeAndThreadsToTheFirstMail) {
+    auto rule = make_rule("5g", "5G");
+    rule.on_changed = true;
+    cfg_.rules = {rule};
+    poll("itu-a", {});
+    poll("itu-a", {make_item("1", "5G meeting")});
+    poll("itu-a", {make_item("1", "5G meeting moved")});
+    poll("itu-a", {make_item("1", "5G meeting moved again")});
+    auto mail = outbox();
+    ASSERT_EQ(mail.size(), 3u);
+    const std::string first = mail[0].message_id;
+    for (std::size_t i = 1; i < mail.size(); ++i) {
+        EXPECT_NE(mail[i].data.find("In-Reply-To: " + first + "\r\n"), std::string::npos);
+        EXPECT_NE(mail[i].data.find("References: " + first), std::string::npos);
+    }
+    EXPECT_EQ(mail[0].data.find("In-Reply-To"), std::string::npos);
+}
+
+TEST_F(AlertsTest, retriesBackOffFromAMinuteToAnHourThenExpire) {
+    EXPECT_EQ(alerts::backoff(1), 60s);
+    EXPECT_EQ(alerts::backoff(2), 120s);
+    EXPECT_EQ(alerts::backoff(3), 240s);
+    EXPECT_EQ(alerts::backoff(6), 1920s);
+    EXPECT_EQ(alerts::backoff(7), 3600s);
+    EXPECT_EQ(alerts::backoff(30), 3600s);
+
+    cfg_.mail.retry_for = Seconds{3 * 3600};
+    cfg_.rules = {make_rule("5g", "5G")};
+    poll("itu-a", {});
+    poll("itu-a", {make_item("1", "5G")});
+    const std::string id = outbox().at(0).message_id;
+    const alerts::SendResult busy{alerts::SendStatus::temporary, 451, "451 try later"};
+    std::vector<std::int64_t> waits;
+    for (int i = 0; i < 20; ++i) {
+        auto due = alerts::due_messages(db().statements(), clock_.now(), 10).value();
+        if (due.empty()) {
+            auto next = alerts::next_attempt(db().statements()).value();
+            if (!next) break;
+            waits.push_back(*next - to_unix(clock_.now()));
+            clock_.set(from_unix(*next));
+            continue;
+        }
+        EXPECT_EQ(due[0].message_id, id);  // a retry sends the same message
+        ASSERT_TRUE(db().transaction([&](storage::sql::StatementCache& st) {
+            return alerts::record_attempt(st, due[0], busy, clock_.now());
+        }));
+    }
+    EXPECT_EQ(waits, (std::vector<std::int64_t>{60, 120, 240, 480, 960, 1920, 3600, 3600}));
+    auto counts = alerts::mail_counts(db().statements()).value();
+    EXPECT_EQ(counts.expired, 1);
+    EXPECT_EQ(counts.queued, 0);
+}
+
+TEST_F(AlertsTest, a5xxFailsAtOnceAndA250IsSent) {
+    cfg_.rules = {make_rule("5g", "5G")};
+    poll("itu-a", {});
+    poll("itu-a", {make_item("1", "5G")});
+    poll("itu-a", {make_item("2", "5G again")});
+    auto due = outbox();
+    ASSERT_EQ(due.size(), 2u);
+    ASSERT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
+        if (auto r = alerts::record_attempt(
+                st, due[0], {alerts::SendStatus::permanent, 550, "550 rejected"}, clock_.now());
+            !r)
+            return r;
+        return alerts::record_attempt(st, due[1], {alerts::SendStatus::sent, 250, ""},
+                                      clock_.now());
+    }));
+    auto c = alerts::mail_counts(db().statements()).value();
+    EXPECT_EQ(c.failed, 1);
+    EXPECT_EQ(c.sent, 1);
+    EXPECT_TRUE(outbox().empty());
+    auto rows = alert_rows();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[1].mail_state, "failed");
+    EXPECT_EQ(rows[1].mail_error, "550 rejected");
+}
+
+TEST_F(AlertsTest, aSourceFailingLongerThanHealthAfterIsReportedOnceAndOnRecovery) {
+    cfg_.mail.health_to = {"admin@example.org"};
+    cfg_.mail.health_after = Seconds{3600};
+    const auto health = [&](bool is_ok) {
+        bool queued = false;
+        EXPECT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
+            auto r = alerts::record_health(st, cfg_, "itu-a", is_ok, "HTTP 500", clock_.now());
+            if (!r) return r.error();
+            queued = *r;
+            return {};
+        }));
+        return queued;
+    };
+    EXPECT_FALSE(health(false));
+    clock_.advance(1800s);
+    EXPECT_FALSE(health(false));
+    clock_.advance(1800s);
+    EXPECT_TRUE(health(false));
+    clock_.advance(3600s);
+    EXPECT_FALSE(health(false));  // once
+    EXPECT_TRUE(health(true));    // and the recovery
+    EXPECT_FALSE(health(true));
+    auto mail = outbox();
+    ASSERT_EQ(mail.size(), 2u);
+    EXPECT_EQ(mail[0].recipients, std::vector<std::string>{"admin@example.org"});
+    EXPECT_NE(mail[0].data.find("failing since 2026-03-16T09:00:00Z"), std::string::npos);
+    EXPECT_NE(mail[1].data.find("recovered"), std::string::npos);
+}
+
+class Tz {
+  public:
+    explicit Tz(const char* zone) {
+        if (const char* old = std::getenv("TZ")) old_ = old;
+        setenv("TZ", zone, 1);
+        tzset();
+    }
+    ~Tz() {
+        if (old_.empty())
+            unsetenv("TZ");
+        else
+            setenv("TZ", old_.c_str(), 1);
+        tzset();
+    }
+
+  private:
+    std::string old_;
+};
+
+TEST(DigestSlot, isTheLocalTimeOfDayAcrossDstChanges) {
+    Tz berlin("Europe/Berlin");
+    const int eight = 8 * 60;
+    // Before the spring change (UTC+1), the next day is UTC+2.
+    EXPECT_EQ(format_iso_utc(alerts::next_digest_slot(at("2026-03-28T07:00:00Z"), eight)),
+              "2026-03-29T06:00:00Z");
+    // Before the autumn change (UTC+2), the next day is UTC+1.
+    EXPECT_EQ(format_iso_utc(alerts::next_digest_slot(at("2026-10-24T06:00:00Z"), eight)),
+              "2026-10-25T07:00:00Z");
+    // Earlier the same day: today's slot.
+    EXPECT_EQ(format_iso_utc(alerts::next_digest_slot(at("2026-03-16T05:00:00Z"), eight)),
+              "2026-03-16T07:00:00Z");
+    // 02:30 happens twice on the autumn night: one digest, the next on the next day.
+    const int half_past_two = 2 * 60 + 30;
+    const SysTime first = alerts::next_digest_slot(at("2026-10-24T22:00:00Z"), half_past_two);
+    const SysTime second = alerts::next_digest_slot(first, half_past_two);
+    EXPECT_GE(second - first, 23h);
+    // 02:30 does not happen on the spring night: the slot still comes once.
+    const SysTime spring = alerts::next_digest_slot(at("2026-03-28T22:00:00Z"), half_past_two);
+    EXPECT_GT(spring, at("2026-03-28T22:00:00Z"));
+    EXPECT_LT(spring, at("2026-03-29T03:00:00Z"));
+    EXPECT_EQ(format_iso_utc(alerts::next_digest_slot(spring, half_past_two)),
+              "2026-03-30T00:30:00Z");
+}
+
+TEST_F(AlertsTest, aDigestDueWhileTheDaemonWasDownIsSentOnceWhenItIsBack) {
+    Tz utc("UTC");
+    auto rule = make_rule("daily", "5G");
+    rule.delivery = config::Delivery::digest;
+    rule.digest_minute = 8 * 60;
+    cfg_.rules = {rule};
+    const auto run = [&] {
+        int queued = -1;
+        EXPECT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
+            auto n = alerts::run_digests(st, cfg_, clock_.now());
+            if (!n) return n.error();
+            queued = *n;
+            return {};
+        }));
+        return queued;
+    };
+    EXPECT_EQ(run(), 0);  // 09:00: the first digest is tomorrow at 08:00
+    poll("itu-a", {});
+    poll("itu-a", {make_item("1", "5G one"), make_item("2", "5G two")});
+    EXPECT_TRUE(outbox().empty());
+    EXPECT_EQ(format_iso_utc(
+                  alerts::next_digest_due(db().statements(), cfg_, clock_.now()).value().value()),
+              "2026-03-17T08:00:00Z");
+    clock_.set(at("2026-03-20T12:00:00Z"));  // down for three slots
+    EXPECT_EQ(run(), 1);
+    EXPECT_EQ(run(), 0);
+    auto mail = outbox();
+    ASSERT_EQ(mail.size(), 1u);
+    EXPECT_NE(mail[0].data.find("2 new items"), std::string::npos);
+}
+
+TEST(Message, feedTextNeverAddsAHeaderAndTheHtmlIsEscaped) {
+    alerts::MessageSpec spec;
+    spec.from = "specwatch <specwatch@example.org>";
+    spec.to = {"analyst@example.org"};
+    spec.subject = "[specwatch] 5g: 1 new item \u2014 ITU";
+    spec.intro = "Rule matched";
+    spec.date = at("2026-03-16T09:00:00Z");
+    alerts::MessageItem it;
+    it.title =
+        std::string("5G\r\nBcc: x@evil\r\n\r\nbody <script>alert(1)</script> r\xc3\xa9seau ") +
+        std::string(1, '\0') + "\xc2\x85" + std::string(3000, 'x');
+    it.link = "javascript:alert(1)";
+    it.snippet =
+        "a \x02"
+        "5G\x03 <b>b</b>";
+    spec.items = {it};
+    const auto r = alerts::render(spec);
+    const std::string& m = r.data;
+    const auto end = m.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos);
+    const std::string headers = m.substr(0, end + 2);
+    EXPECT_EQ(headers.find("Bcc"), std::string::npos);
+    EXPECT_EQ(m.find('\0'), std::string::npos);
+    EXPECT_EQ(m.find("\nBcc"), std::string::npos);
+    const std::string html = m.substr(m.find("Content-Type: text/html"));
+    EXPECT_EQ(html.find("<script>"), std::string::npos);
+    EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);
+    EXPECT_NE(m.find("Auto-Submitted: auto-generated\r\n"), std::string::npos);
+    EXPECT_NE(m.find("Date: Mon, 16 Mar 2026 09:00:00 +0000\r\n"), std::string::npos);
+    EXPECT_NE(m.find("Message-ID: " + r.message_id + "\r\n"), std::string::npos);
+    EXPECT_EQ(m.find("href=\"javascript"), std::string::npos);
+    std::size_t start = 0;
+    while (start < m.size()) {
+        const auto eol = m.find("\r\n", start);
+        ASSERT_NE(eol, std::string::npos) << "every line ends with CRLF";
+        EXPECT_LE(eol - start, 78u);
+        const std::string line = m.substr(start, eol - start);
+        EXPECT_EQ(line.find('\r'), std::string::npos);
+        EXPECT_EQ(line.find('\n'), std::string::npos);
+        start = eol + 2;
+    }
+    for (std::size_t p = m.find("=?UTF-8?B?"); p != std::string::npos;
+         p = m.find("=?UTF-8?B?", p + 1))
+        EXPECT_LE(m.find("?=", p + 10) + 2 - p, 75u);
+}
+
+TEST(Message, encodedWordsNeverSplitACharacter) {
+    const std::string subject(40, 'x');
+    const std::string encoded = alerts::encode_header_text(subject + "\u00e9\u00e9\u00e9\u00e9");
+    EXPECT_EQ(encoded.find("=?UTF-8?B?"), 0u);
+    EXPECT_NE(encoded.find("\r\n =?UTF-8?B?"), std::string::npos);
+    EXPECT_EQ(alerts::encode_header_text("plain subject"), "plain subject");
+    EXPECT_EQ(alerts::encode_header_text("a\r\nBcc: b"), "a Bcc: b");
+}
+
+TEST(Links, normalizeForTheSameDocumentThroughTwoSources) {
+    EXPECT_EQ(alerts::normalize_link("https://www.Example.org:443/a/?utm_source=x&id=3#top"),
+              "example.org/a?id=3");
+    EXPECT_EQ(alerts::normalize_link("http://example.org/a?id=3"), "example.org/a?id=3");
+    EXPECT_EQ(alerts::normalize_link(""), "");
+}
+
+// The sendmail transport through a fake sendmail: a script that saves its
+// standard input and arguments, and one that exits with EX_TEMPFAIL.
+TEST(Sendmail, pipesTheMessageWithLfLineEndsAndReadsTheExitStatus) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("specwatch-sendmail-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    const fs::path script = dir / "sendmail";
+    {
+        std::FILE* f = std::fopen(script.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fprintf(f, "#!/bin/sh\necho \"$@\" > %s/args\ncat > %s/in\nexit ${EXIT:-0}\n",
+                     dir.c_str(), dir.c_str());
+        std::fclose(f);
+        fs::permissions(script, fs::perms::owner_all);
+    }
+    alerts::Outgoing m;
+    m.data = "To: a@example.org\r\nSubject: x\r\n\r\nbody\r\n";
+    auto t = alerts::make_sendmail_transport(script.string());
+    auto r = t->send(m);
+    EXPECT_EQ(r.status, alerts::SendStatus::sent) << r.detail;
+    std::FILE* in = std::fopen((dir / "in").c_str(), "r");
+    ASSERT_NE(in, nullptr);
+    char buf[256] = {};
+    const auto n = std::fread(buf, 1, sizeof buf - 1, in);
+    std::fclose(in);
+    EXPECT_EQ(std::string(buf, n), "To: a@example.org\nSubject: x\n\nbody\n");
+    setenv("EXIT", "75", 1);
+    EXPECT_EQ(t->send(m).status, alerts::SendStatus::temporary);
+    setenv("EXIT", "67", 1);
+    EXPECT_EQ(t->send(m).status, alerts::SendStatus::permanent);
+    unsetenv("EXIT");
+    fs::remove_all(dir);
+}
+
+}  // namespace
