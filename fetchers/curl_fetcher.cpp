@@ -153,6 +153,8 @@ struct Transfer {
     int hop_status = 0;
     std::string hop_url;
     bool permanent_chain = true;
+    // The configured URL's host (and port): what max_per_host counts.
+    std::string host;
     std::string retry_after, date;  // raw header values of the final response
     Request request;
     Callback done;
@@ -245,6 +247,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
         t->id = next_id_++;
         t->request = std::move(request);
         t->done = std::move(done);
+        t->host = host_key(t->request.url);
         queued_.push_back(std::move(t));
         start_queued();
     }
@@ -256,6 +259,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
         // our socket callback during removal, and the easy handles must outlive it.
         auto active = std::move(active_);
         active_.clear();
+        per_host_.clear();
         for (auto& [easy, transfer] : active) {
             if (multi_) curl_multi_remove_handle(multi_.get(), easy);
         }
@@ -573,6 +577,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
         }
         std::unique_ptr<Transfer> t = std::move(it->second);
         active_.erase(it);
+        release_host(t->host);
 
         Response& r = t->response;
         long status = 0;
@@ -595,13 +600,58 @@ class Engine : public std::enable_shared_from_this<Engine> {
         deliver(std::move(t));
     }
 
+    // Starts queued transfers, oldest first, while max_parallel allows, skipping
+    // those whose host already has max_per_host in flight: a slow host with
+    // many sources then holds max_per_host slots, not all of them, and the
+    // other hosts' sources are fetched on time. (libcurl's own
+    // CURLMOPT_MAX_HOST_CONNECTIONS would queue them inside the multi handle,
+    // each still holding one of our slots.)
     void start_queued() {
-        while (multi_ && !queued_.empty() &&
-               active_.size() < static_cast<std::size_t>(limits_.max_parallel)) {
-            std::unique_ptr<Transfer> t = std::move(queued_.front());
-            queued_.pop_front();
+        const auto max_parallel = static_cast<std::size_t>(limits_.max_parallel);
+        for (auto it = queued_.begin();
+             multi_ && it != queued_.end() && active_.size() < max_parallel;) {
+            auto& busy = per_host_[(*it)->host];
+            if (busy >= limits_.max_per_host) {
+                ++it;
+                continue;
+            }
+            ++busy;
+            std::unique_ptr<Transfer> t = std::move(*it);
+            it = queued_.erase(it);
             start(std::move(t));
+            // start() may deliver at once (a failed setup), which does not
+            // touch the queue; the iterator stays valid.
         }
+    }
+
+    void release_host(const std::string& host) {
+        const auto it = per_host_.find(host);
+        if (it == per_host_.end()) return;
+        if (--it->second <= 0) per_host_.erase(it);
+    }
+
+    // "host:port" of a URL as libcurl reads it; the URL itself when it does
+    // not parse (it then fails on its own, and counts as a host of its own).
+    static std::string host_key(const std::string& url) {
+        struct UrlDeleter {
+            void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+        };
+        std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+        if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return url;
+        std::string key;
+        char* part = nullptr;
+        if (curl_url_get(u.get(), CURLUPART_HOST, &part, 0) == CURLUE_OK && part != nullptr) {
+            key = part;
+            curl_free(part);
+        }
+        part = nullptr;
+        if (curl_url_get(u.get(), CURLUPART_PORT, &part, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+            part != nullptr) {
+            key += ':';
+            key += part;
+            curl_free(part);
+        }
+        return key.empty() ? url : key;
     }
 
     void start(std::unique_ptr<Transfer> t) {
@@ -616,6 +666,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
             active_.erase(it);
             error = fmt::format("cannot start the transfer: {}", curl_multi_strerror(rc));
         }
+        release_host(t->host);
         t->response.error = std::move(error);
         t->response.effective_url = t->request.url;
         t->easy.reset();
@@ -719,7 +770,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
     bool timeout_posted_ = false;
     std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
     std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;
-    std::deque<std::unique_ptr<Transfer>> queued_;  // FIFO: first asked, first started
+    std::deque<std::unique_ptr<Transfer>> queued_;   // FIFO: first asked, first started
+    std::unordered_map<std::string, int> per_host_;  // transfers in flight, by host_key
     std::unordered_map<std::uint64_t, Delivery> deliveries_;
     std::uint64_t next_id_ = 1;
 };

@@ -490,6 +490,25 @@ TEST_F(FetcherTest, NeverOpensMoreThanMaxPerHostConnectionsToOneHost) {
     EXPECT_EQ(max_concurrency(server_log(4)), 2);
 }
 
+TEST_F(FetcherTest, ASlowHostHoldsOnlyItsOwnSlotsAndOtherHostsAreFetchedOnTime) {
+    // Four slots, one per host: the slow host's three sources queue behind
+    // each other, not in front of the other host's source.
+    auto& fetcher = make({.max_parallel = 4, .max_per_host = 1});
+    int slow_done = 0;
+    std::optional<SteadyClock::duration> other_took;
+    const auto start = SteadyClock::now();
+    for (int i = 0; i < 3; ++i)
+        fetcher.fetch(get(url(fmt::format("/slow?seconds=1&n={}", i))),
+                      [&](Response) { ++slow_done; });
+    fetcher.fetch(get(fmt::format("http://localhost:{}/feed.xml", port_)), [&](Response r) {
+        EXPECT_TRUE(r.ok()) << r.error;
+        other_took = SteadyClock::now() - start;
+    });
+    ASSERT_TRUE(run_until([&] { return slow_done == 3 && other_took.has_value(); }));
+    EXPECT_LT(*other_took, 900ms) << "the other host waited for the slow one";
+    EXPECT_GE(SteadyClock::now() - start, 3s) << "the slow host got more than one slot";
+}
+
 TEST_F(FetcherTest, QueuedTransfersStartInTheOrderAsked) {
     auto& fetcher = make({.max_parallel = 1, .max_per_host = 1});
     std::vector<int> order;
