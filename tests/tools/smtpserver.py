@@ -1,16 +1,15 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """A loopback SMTP server for specwatch's mail tests (aiosmtpd, Debian's
 python3-aiosmtpd). Each accepted message is saved as N.eml with N.json beside
-it (the envelope: mail_from, rcpt_tos). Options add what the plain
-`python3 -m aiosmtpd` cannot: AUTH with an authenticator, STARTTLS required,
-and a reply file whose first line (e.g. "451 4.3.0 try later") answers DATA
-instead of 250 while it exists.
+it (the envelope: mail_from, rcpt_tos; whether the session authenticated and
+used TLS). Options add what the plain `python3 -m aiosmtpd` cannot: AUTH with
+an authenticator, STARTTLS required, and a reply file whose first line
+(e.g. "451 4.3.0 try later") answers DATA instead of 250 while it exists.
 
     smtpserver.py --dir OUT --port-file F [--port N] [--tls CERT KEY]
                   [--auth USER:PASSWORD] [--reply-file PATH]
 """
 import argparse
-import asyncio
 import json
 import os
 import pathlib
@@ -71,24 +70,30 @@ def main():
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
 
-    kwargs = {
-} if args.tls
-    : ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-                ctx.load_cert_chain(args.tls[0], args.tls[1]) kwargs["tls_context"] =
-    ctx kwargs["require_starttls"] = True if args.auth : user,
-      password = args.auth.split(":", 1) kwargs["authenticator"] = authenticator_for(user, password)
-          kwargs["auth_required"] = True kwargs["auth_require_tls"] =
-              bool(args.tls)
+    kwargs = {}
+    if args.tls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        kwargs["tls_context"] = ctx
+        kwargs["require_starttls"] = True
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+        kwargs["authenticator"] = authenticator_for(user, password)
+        kwargs["auth_required"] = True
+        kwargs["auth_require_tls"] = bool(args.tls)
 
-                  os.makedirs(args.dir, exist_ok = True)
-                      controller = Controller(Handler(args.dir, args.reply_file),
-                                              hostname = "127.0.0.1", port = port, **kwargs)
-                                       controller.start() pathlib.Path(args.port_file)
-                                           .write_text(str(port)) stop =
-                  [] signal.signal(signal.SIGTERM, lambda* _
-                                   : stop.append(1))
-                      signal.signal(signal.SIGINT, lambda* _
-                                    : stop.append(1)) while not stop
-    : time.sleep(0.1) controller.stop()
+    os.makedirs(args.dir, exist_ok=True)
+    controller = Controller(Handler(args.dir, args.reply_file), hostname="127.0.0.1", port=port,
+                            **kwargs)
+    controller.start()
+    pathlib.Path(args.port_file).write_text(str(port))
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    while not stop:
+        time.sleep(0.1)
+    controller.stop()
 
-          if __name__ == "__main__" : sys.exit(main())
+
+if __name__ == "__main__":
+    sys.exit(main())
