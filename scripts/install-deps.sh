@@ -10,7 +10,7 @@ PACKAGES="
   libboost1.81-dev libtomlplusplus-dev libical-dev libgumbo-dev
   nlohmann-json3-dev libsystemd-dev libcli11-dev libfmt-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-aiosmtpd clang-format
+  python3 python3-aiosmtpd openssl clang-format
   systemd dpkg-dev
   nginx-light time
 "
