@@ -58,7 +58,7 @@ struct Gauges {
     std::int64_t sources_polling = 0;
     std::int64_t items = 0;
     bool mail_known = false;  // the outbox counts below were read
-    std::int64_t mail_queued = 0, mail_sent = 0, mail_failed = 0;
+    std::int64_t mail_queued = 0, mail_sent = 0, mail_failed = 0, mail_expired = 0;
 };
 
 [[nodiscard]] inline std::string render_metrics(const Metrics& m, const Gauges& g,
@@ -115,6 +115,7 @@ struct Gauges {
         out += fmt::format("specwatch_mail_messages{{state=\"queued\"}} {}\n", g.mail_queued);
         out += fmt::format("specwatch_mail_messages{{state=\"sent\"}} {}\n", g.mail_sent);
         out += fmt::format("specwatch_mail_messages{{state=\"failed\"}} {}\n", g.mail_failed);
+        out += fmt::format("specwatch_mail_messages{{state=\"expired\"}} {}\n", g.mail_expired);
     }
     return out;
 }

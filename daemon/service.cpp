@@ -419,7 +419,7 @@ void Service::finish_poll(PollResult result, std::optional<storage::SourceState>
                     .count();
     }
     metrics_.record_poll(result.ok, result.not_modified, result.error_kind, result.bytes,
-                         result.seconds, result.new_items, result.changed, 0);
+                         result.seconds, result.new_items, result.changed, result.alerts);
     if (it != runtime_.end()) {
         it->second.polling = false;
         if (state) it->second.state = std::move(*state);
@@ -825,6 +825,13 @@ void Service::cmd_metrics(const Json&, Reply reply) {
         g.sources_ok = c->sources_ok;
         g.sources_failing = c->sources_failing;
         g.items = c->items;
+        if (auto mail = alerts::mail_counts(db.statements())) {
+            g.mail_known = true;
+            g.mail_queued = mail->queued;
+            g.mail_sent = mail->sent;
+            g.mail_failed = mail->failed;
+            g.mail_expired = mail->expired;
+        }
         return protocol::ok_reply(Json{{"text", render_metrics(m, g, kVersion)}});
     });
 }

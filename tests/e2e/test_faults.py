@@ -192,6 +192,8 @@ class Faults(TempDirTest):
                          sum(values[f'specwatch_polls_total{{result="{r}"}}']
                              for r in ("ok", "not_modified", "error")))
         self.assertEqual(values['specwatch_sources{state="gone"}'], 1)
+        self.assertIn('specwatch_mail_messages{state="queued"}', values)
+        self.assertIn("specwatch_alerts_total", values)
 
     def test_the_daemon_stops_cleanly_with_a_fetch_hanging(self):
         self.wait_first_polls()
