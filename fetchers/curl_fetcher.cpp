@@ -178,7 +178,9 @@ std::string describe_failure(const Transfer& t, CURLcode result) {
         return fmt::format("response body exceeds max_body ({} bytes)", t.request.max_body);
     }
     if (!t.callback_failure.empty()) return t.callback_failure;
-    if (result == CURLE_COULDNT_CONNECT && !t.refused.empty()) return t.refused;
+    if ((result == CURLE_COULDNT_CONNECT || result == CURLE_ABORTED_BY_CALLBACK) &&
+        !t.refused.empty())
+        return t.refused;
 
     const std::string summary = curl_easy_strerror(result);
     std::string detail = trim(std::string_view(t.errbuf.data()));
@@ -439,6 +441,27 @@ class Engine : public std::enable_shared_from_this<Engine> {
         }
         // Close-on-exec: a mail transport's child process must not inherit it.
         return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    }
+
+    // Called before each request is sent, on a new or a reused connection, on
+    // every hop. The open-socket check never sees a reused connection: one
+    // opened by a source that allows private addresses must not serve a
+    // source that does not.
+    static int on_prereq(void* clientp, char* primary_ip, char*, int, int) noexcept {
+        auto* t = static_cast<Transfer*>(clientp);
+        if (!t->guarded) return CURL_PREREQFUNC_OK;
+        const std::string_view ip = primary_ip != nullptr ? primary_ip : "";
+        const std::string_view kind = blocked_address_kind(ip);
+        if (kind.empty()) return CURL_PREREQFUNC_OK;
+        try {
+            t->refused = fmt::format(
+                "refusing to connect to {} ({}): set allow_private = true for this source if "
+                "that is intended",
+                ip, kind);
+        } catch (...) {
+            t->refused = "refusing to connect to a non-public address";
+        }
+        return CURL_PREREQFUNC_ABORT;
     }
 
     static std::string address_text(const curl_sockaddr& a) {
@@ -723,6 +746,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
         t.guarded = !r.allow_private && r.proxy.empty() && !env_proxy_set();
         check(curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Engine::on_open_socket));
         check(curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &t));
+        check(curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Engine::on_prereq));
+        check(curl_easy_setopt(e, CURLOPT_PREREQDATA, &t));
 
         // Conditional GET: the validators go back verbatim, as the server sent them.
         curl_slist* headers = nullptr;

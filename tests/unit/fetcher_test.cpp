@@ -699,6 +699,29 @@ TEST_F(FetcherTest, RefusesLoopbackUnlessAllowedWithAClearError) {
     EXPECT_EQ(server_log().size(), 1u) << "the refused request never reached the server";
 }
 
+TEST_F(FetcherTest, AConnectionKeptForAnAllowedSourceDoesNotServeAGuardedOne) {
+    ::unsetenv("http_proxy");
+    ::unsetenv("all_proxy");
+    ::unsetenv("ALL_PROXY");
+    auto& fetcher = make({.max_parallel = 4, .max_per_host = 4});
+    for (bool allow : {true, false}) {
+        Request request;
+        request.url = url("/feed.xml");
+        request.allow_private = allow;
+        std::optional<Response> out;
+        fetcher.fetch(request, [&](Response r) { out = std::move(r); });
+        ASSERT_TRUE(run_until([&] { return out.has_value(); }));
+        if (allow) {
+            EXPECT_TRUE(out->ok()) << out->error;
+        } else {
+            EXPECT_FALSE(out->ok());
+            EXPECT_NE(out->error.find("refusing to connect to 127.0.0.1"), std::string::npos)
+                << out->error;
+        }
+    }
+    EXPECT_EQ(server_log().size(), 1u);
+}
+
 TEST_F(FetcherTest, TheGuardJudgesTheAddressNotTheName) {
     ::unsetenv("http_proxy");
     ::unsetenv("all_proxy");
