@@ -529,6 +529,8 @@ void Service::reload(std::function<void(Json)> done) {
                     log::notice("reloaded {}: {} sources, {} rules", config_->path,
                                 config_->sources.size(), config_->rules.size());
                     schedule();
+                    // New digest rules or [mail] settings: a round re-arms the mailer.
+                    if (mailer_) mailer_->kick();
                     done(protocol::ok_reply(Json{{"config", config_->path},
                                                  {"sources", config_->sources.size()},
                                                  {"rules", config_->rules.size()}}));

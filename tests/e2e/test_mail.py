@@ -217,6 +217,65 @@ class MailTest(TempDirTest):
         self.assertTrue(msgs[0][0]["authenticated"])
         self.assertTrue(msgs[0][0]["tls"])
 
+    def test_a_wrong_password_is_refused_and_reported(self):
+        cert, key = self.tmp / "cert.pem", self.tmp / "key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(key), "-out", str(cert)],
+                       check=True, capture_output=True)
+        smtp = SmtpServer(self.tmp, tls=(str(cert), str(key)), auth="alice:s3cret")
+        self.addCleanup(smtp.stop)
+        pw = self.tmp / "password"
+        pw.write_text("wrong\n")
+        text = self.config(smtp.port, mail_extra=f'user = "alice"\npassword_file = "{pw}"\n')
+        d = self.daemon(text.replace('tls = "none"', 'tls = "starttls"'))
+        os.environ["SPECWATCH_SMTP_CAINFO"] = str(cert)
+        self.addCleanup(os.environ.pop, "SPECWATCH_SMTP_CAINFO", None)
+        d.start()
+        self.baseline_then_match(d, title="5G over TLS")
+        a = wait_for(lambda: [x for x in d.json("alerts") if x["error"]], what="the refusal")[0]
+        self.assertIn("535", a["error"])
+        self.assertEqual(smtp.messages(), [])
+
+    def test_once_delivers_the_mail_of_its_poll_before_exiting(self):
+        smtp = SmtpServer(self.tmp)
+        self.addCleanup(smtp.stop)
+        d = self.daemon(self.config(smtp.port))
+        once = [os.environ.get("SPECWATCHD", "specwatchd"), "--once", "--config", str(d.config)]
+        self.assertEqual(subprocess.run(once, capture_output=True, timeout=60).returncode, 0)
+        self.write_feed([("a1", "Workshop", "x"), ("a2", "5G news", "y")])
+        out = subprocess.run(once, capture_output=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(len(smtp.messages()), 1)
+
+    def test_a_digest_due_while_the_daemon_was_down_is_sent_when_it_is_back(self):
+        import sqlite3
+        smtp = SmtpServer(self.tmp)
+        self.addCleanup(smtp.stop)
+        d = self.daemon(self.config(smtp.port, rule_extra='delivery = "digest"\n'
+                                                         'digest_at = "08:00"\n'))
+        d.start()
+        self.baseline_then_match(d, title="5G news")
+        self.write_feed([("a1", "Workshop", "x"), ("a2", "5G news", "y"),
+                         ("a5", "IMT-2030 timeline", "z")])
+        d.cli("poll")
+        self.assertEqual([a["mail"] for a in d.json("alerts")], ["digest", "digest"])
+        time.sleep(1)
+        self.assertEqual(smtp.messages(), [])
+        self.assertEqual(d.stop(), 0)
+        # Down over a digest_at: the last digest was two days ago.
+        with sqlite3.connect(d.database) as db:
+            db.execute("UPDATE digests SET last_sent = last_sent - 2 * 86400")
+        d.start()
+        msgs = wait_for(lambda: smtp.messages(), what="the catch-up digest")
+        msg = email.message_from_bytes(msgs[0][1], policy=email.policy.strict)
+        self.assertEqual(str(msg["Subject"]), "[specwatch] 5g digest: 2 new items \u2014 ITU")
+        wait_for(lambda: all(a["mail"] == "sent" for a in d.json("alerts")), what="sent")
+        self.assertEqual(d.stop(), 0)
+        d.start()
+        time.sleep(1.5)
+        self.assertEqual(len(smtp.messages()), 1)
+
     def test_rules_and_rules_test(self):
         smtp = SmtpServer(self.tmp)
         self.addCleanup(smtp.stop)
