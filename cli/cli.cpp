@@ -221,7 +221,11 @@ struct Printer {
             {"items", count(r, "items")},
             {"alerts", count(r, "alerts")},
             {"mail",
-             fmt::format("{} queued, {} failed", count(mail, "queued"), count(mail, "failed"))},
+             fmt::format(
+                 "{} queued, {} failed{}", count(mail, "queued"), count(mail, "failed"),
+                 number(mail, "expired").value_or(0) > 0
+                     ? fmt::format(", {} expired (retry_for ran out)", count(mail, "expired"))
+                     : "")},
             {"next poll", next.empty() ? "none scheduled" : local_and_relative(next, "due")},
             {"config", text(r, "config")},
         });
