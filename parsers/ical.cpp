@@ -99,6 +99,35 @@ std::string compact_utc(const When& w) {
     return s;
 }
 
+// libical reads a physical line in 1 KiB chunks, scanning to the line's end
+// for each: a line of n bytes costs n²/1024. Long lines are folded here
+// (RFC 5545 3.1: CRLF + space, removed again when libical unfolds), which
+// changes nothing in the values and keeps the cost linear.
+constexpr std::size_t kFoldAt = 512;
+
+std::string fold_long_lines(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + s.size() / 64);
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t eol = s.find('\n', i);
+        if (eol == std::string_view::npos) eol = s.size();
+        std::size_t pos = i;
+        while (eol - pos > kFoldAt) {
+            std::size_t cut = pos + kFoldAt;
+            // Not inside a UTF-8 sequence.
+            while (cut > pos + 1 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+            out.append(s.substr(pos, cut - pos));
+            out += "\r\n ";
+            pos = cut;
+        }
+        out.append(s.substr(pos, eol - pos));
+        if (eol < s.size()) out += '\n';
+        i = eol + 1;
+    }
+    return out;
+}
+
 class Calendar {
   public:
     explicit Calendar(icalcomponent* root) : root_(root) {}
@@ -361,7 +390,7 @@ Result<Feed> parse_icalendar(std::string_view utf8, const IcalWindow& window) {
     // libical needs a NUL-terminated string, and reads LF-only lines and
     // folded lines alike. A cut-off document loses its unfinished component
     // and gets its END:VCALENDAR back: the items before the damage are read.
-    std::string text = valid_utf8(shape.cut ? body.substr(0, *shape.cut) : body);
+    std::string text = fold_long_lines(valid_utf8(shape.cut ? body.substr(0, *shape.cut) : body));
     if (!shape.closed) text += "\r\nEND:VCALENDAR\r\n";
     icalerror_set_errors_are_fatal(0);
     Component root{icalparser_parse_string(text.c_str())};

@@ -1494,3 +1494,98 @@ TEST(Items, ItemsInAnAtomFeedAreEntries) {
     ASSERT_EQ(f.items.size(), 1U);
     EXPECT_EQ(f.items[0].title, "t");
 }
+
+// --- Hostile fixtures: an error or the items before the damage, never a crash ------
+
+#include <sys/resource.h>
+
+namespace {
+
+long max_rss_kib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+}  // namespace
+
+TEST(Hostile, FixturesGiveErrorsOrItems) {
+    const Feed laughs = parse_fixture("hostile/billion-laughs.rss");
+    ASSERT_EQ(laughs.items.size(), 1U);
+    EXPECT_LT(laughs.items[0].title.size(), 200U);  // one level expanded, no more
+
+    const Feed bad = parse_fixture("hostile/invalid-utf8.rss");
+    ASSERT_EQ(bad.items.size(), 2U);
+    EXPECT_EQ(bad.items[0].title,
+              "Caf\uFFFD in Latin-1 \uFFFD( overlong \uFFFD\uFFFD surrogate \uFFFD\uFFFD\uFFFD");
+    EXPECT_EQ(bad.items[1].title, "Fine \u2014 item");
+
+    EXPECT_EQ(parse_error(fixture("hostile/html-error-page.rss")),
+              "not a feed: root element is <html> (a web page, not RSS or Atom)");
+    // A cut-off feed is an error, not a shorter feed: the daemon then keeps
+    // no validators for it and fetches it whole again next time.
+    EXPECT_EQ(parse_error(fixture("hostile/truncated-atom.xml")),
+              "XML error at line 6, column 33: the document ends before its elements are closed "
+              "(truncated?)");
+}
+
+TEST(Hostile, EveryParserSurvivesEveryHostileInput) {
+    std::string deep_xml;
+    for (int i = 0; i < 100000; ++i) deep_xml += "<a>";
+    std::string deep_json(100000, '[');
+    std::string deep_html = "<!DOCTYPE html><html><body>";
+    for (int i = 0; i < 100000; ++i) deep_html += "<span><i>";
+    const Strings inputs{fixture("hostile/billion-laughs.rss"),
+                         fixture("hostile/invalid-utf8.rss"),
+                         fixture("hostile/html-error-page.rss"),
+                         fixture("hostile/truncated-atom.xml"),
+                         fixture("truncated.xml"),
+                         fixture_in("ics", "ietf-agenda.ics").substr(0, 900),
+                         fixture_in("json", "jsonfeed-1.1.json").substr(0, 300),
+                         fixture_in("html", "3gpp-meetings-r1.html").substr(0, 1500),
+                         "<rss>" + deep_xml,
+                         deep_json,
+                         deep_html,
+                         "BEGIN:VCALENDAR\r\n" + std::string(100000, '\\'),
+                         std::string("\xff\xfe\x00\x00", 4)};
+    config::Source src;
+    src.html.item = "//tr[td]";
+    src.html.title = "td[1]";
+    src.json.items = "items";
+    for (const std::string format : {"auto", "rss", "atom", "ics", "html", "json"}) {
+        for (const auto& in : inputs) {
+            parse::Options o;
+            o.format = format;
+            o.source = &src;
+            o.now = utc(2026, 1, 1);
+            auto r = parse::parse(in, o);
+            if (!r) {
+                EXPECT_FALSE(r.error().message.empty());
+                continue;
+            }
+            for (const auto& it : r->items) EXPECT_FALSE(it.id.empty());
+        }
+    }
+}
+
+TEST(Hostile, AFiftyMegabyteTextNodeStaysLinear) {
+    const std::string big(50u << 20, 'x');
+    const auto before = max_rss_kib();
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+        const Item it = only_item(rss_item("<description>" + big + "</description>"));
+        EXPECT_EQ(it.summary.size(), big.size());
+    }
+    {
+        parse::Options o;
+        o.now = utc(2026, 1, 1);
+        const Item it = only_item(
+            ics("BEGIN:VEVENT\r\nUID:u\r\nDTSTART:20260101T000000Z\r\nDESCRIPTION:" + big +
+                "\r\nEND:VEVENT\r\n"),
+            o);
+        EXPECT_EQ(it.summary.size(), big.size());
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+    // A few copies of the text at a time, not one per byte.
+    EXPECT_LT(max_rss_kib() - before, 20L * 50 * 1024);
+}
