@@ -276,6 +276,29 @@ class MailTest(TempDirTest):
         time.sleep(1.5)
         self.assertEqual(len(smtp.messages()), 1)
 
+    def test_a_failing_source_is_reported_once_and_again_when_it_recovers(self):
+        smtp = SmtpServer(self.tmp)
+        self.addCleanup(smtp.stop)
+        d = self.daemon(self.config(smtp.port, mail_extra='health_to = ["admin@example.org"]\n'
+                                                          'health_after = "1s"\n'))
+        (self.feeds / "news.xml").unlink()  # 404 from now on
+        d.start()
+        d.cli("poll", check=False)
+        time.sleep(1.2)
+        d.cli("poll", check=False)
+        d.cli("poll", check=False)
+        msgs = wait_for(lambda: smtp.messages(), what="the health mail")
+        time.sleep(0.5)
+        self.assertEqual(len(smtp.messages()), 1)
+        self.assertEqual(msgs[0][0]["rcpt_tos"], ["admin@example.org"])
+        msg = email.message_from_bytes(msgs[0][1], policy=email.policy.strict)
+        self.assertIn("source itu-news failing since", str(msg["Subject"]))
+        self.write_feed([("a1", "Workshop", "x")])
+        d.cli("poll")
+        wait_for(lambda: len(smtp.messages()) == 2, what="the recovery mail")
+        msg = email.message_from_bytes(smtp.messages()[1][1], policy=email.policy.strict)
+        self.assertEqual(str(msg["Subject"]), "[specwatch] source itu-news recovered")
+
     def test_rules_and_rules_test(self):
         smtp = SmtpServer(self.tmp)
         self.addCleanup(smtp.stop)
