@@ -427,7 +427,7 @@ Result<Feed> parse_html_page(std::string_view utf8, std::string_view base_url,
             }
         }
         it.id = id_q.text(row);
-        if (it.id.empty()) it.id = it.link;
+        if (it.id.empty()) it.id = link_identity(it.link);
         if (it.id.empty())
             it.id = "hash:" + hash_hex(it.title + '\x1f' + it.start + '\x1f' + it.published);
         feed.items.push_back(std::move(it));

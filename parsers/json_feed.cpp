@@ -161,7 +161,7 @@ Feed json_feed(const json& doc, std::string_view base_url) {
         it.published = normalize_date(scalar(at_path(e, "date_published")));
         it.updated = normalize_date(scalar(at_path(e, "date_modified")));
         it.id = trim(scalar(at_path(e, "id")));
-        if (it.id.empty()) it.id = it.link;
+        if (it.id.empty()) it.id = link_identity(it.link);
         if (it.id.empty()) it.id = hash_id(it);
         feed.items.push_back(std::move(it));
     }
@@ -212,7 +212,7 @@ Result<Feed> mapped(const json& doc, std::string_view base_url, const config::Js
             else if (std::string id = trim(scalar(at_path(e, "id"))); !id.empty())
                 it.id = id;
         }
-        if (it.id.empty()) it.id = it.link;
+        if (it.id.empty()) it.id = link_identity(it.link);
         if (it.id.empty()) it.id = hash_id(it);
         feed.items.push_back(std::move(it));
     }

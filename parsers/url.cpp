@@ -65,6 +65,56 @@ bool has_scheme(std::string_view s) {
     return false;
 }
 
+std::string link_identity(std::string_view link_in) {
+    const std::string_view link = trim_ws(link_in);
+    std::string lower;
+    for (char c : link.substr(0, 8)) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    std::size_t rest_at = 0;
+    if (lower.starts_with("https://"))
+        rest_at = 8;
+    else if (lower.starts_with("http://"))
+        rest_at = 7;
+    else
+        return std::string(link);
+    const bool was_https = rest_at == 8;
+    std::string_view rest = link.substr(rest_at);
+    // Fragment: dropped unless it is a hash route.
+    std::string fragment;
+    if (const auto hash = rest.find('#'); hash != std::string_view::npos) {
+        const std::string_view f = rest.substr(hash + 1);
+        if (!f.empty() && (f.front() == '/' || f.front() == '!')) fragment = "#" + std::string(f);
+        rest = rest.substr(0, hash);
+    }
+    const auto path_at = rest.find_first_of("/?");
+    std::string host(rest.substr(0, path_at));
+    std::string_view tail = path_at == std::string_view::npos ? "" : rest.substr(path_at);
+    for (char& c : host)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (host.ends_with(was_https ? ":443" : ":80")) host.resize(host.size() - (was_https ? 4 : 3));
+    std::string path(tail.substr(0, tail.find('?')));
+    if (path.empty()) path = "/";
+    std::string query;
+    if (const auto q = tail.find('?'); q != std::string_view::npos) {
+        static constexpr std::string_view kTracking[] = {"fbclid",  "gclid",  "dclid",  "msclkid",
+                                                         "mc_cid",  "mc_eid", "_hsenc", "_hsmi",
+                                                         "mkt_tok", "yclid",  "igshid"};
+        std::string_view params = tail.substr(q + 1);
+        while (!params.empty()) {
+            const auto amp = params.find('&');
+            const std::string_view param = params.substr(0, amp);
+            params = amp == std::string_view::npos ? "" : params.substr(amp + 1);
+            if (param.empty()) continue;
+            const std::string_view name = param.substr(0, param.find('='));
+            bool tracking = name.starts_with("utm_");
+            for (const auto t : kTracking) tracking = tracking || name == t;
+            if (tracking) continue;
+            query += query.empty() ? "?" : "&";
+            query += param;
+        }
+    }
+    return "https://" + host + path + query + fragment;
+}
+
 std::string resolve_url(std::string_view base_in, std::string_view ref_in) {
     const std::string_view ref = trim_ws(ref_in);
     const std::string_view base = trim_ws(base_in);

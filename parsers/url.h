@@ -14,4 +14,12 @@ namespace specwatch::parse {
 // True when `s` starts with a URI scheme ("http:", "urn:").
 [[nodiscard]] bool has_scheme(std::string_view s);
 
+// The identity of an item known only by its link: the same article whatever
+// the feed's mood. http and https are one (feeds flip between them), scheme
+// and host case, a default port, an empty path, a fragment (except a hash
+// route such as "#/meeting?MtgId=1", which is the page) and tracking
+// parameters (utm_*, fbclid, gclid, ...) make no difference. Anything that is
+// not an http(s) URL is returned trimmed.
+[[nodiscard]] std::string link_identity(std::string_view link);
+
 }  // namespace specwatch::parse

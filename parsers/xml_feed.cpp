@@ -795,7 +795,7 @@ Item Reader::finish(Draft& d, const std::vector<std::string>& inherited) const {
     it.published = std::move(d.published.value);
     it.updated = std::move(d.updated.value);
     it.id = std::move(d.id.value);
-    if (it.id.empty()) it.id = it.link;
+    if (it.id.empty()) it.id = link_identity(it.link);
     if (it.id.empty()) {
         // Neither id nor link: what identifies the item to a reader is its
         // title and date (its text when it has neither); unit separators keep

@@ -686,7 +686,18 @@ TEST(Ids, IdsComeFromGuidOrIdThenLinkThenAHash) {
         "abc-123");
     EXPECT_EQ(only_item(atom_entry("<id>tag:example.org,2026:1</id><link href=\"http://l/\"/>")).id,
               "tag:example.org,2026:1");
-    EXPECT_EQ(only_item(rss_item("<link>http://l/1</link><title>x</title>")).id, "http://l/1");
+    // A link as id is normalized: http and https, host case, default ports,
+    // fragments and tracking parameters do not make a new item.
+    EXPECT_EQ(only_item(rss_item("<link>http://l/1</link><title>x</title>")).id, "https://l/1");
+    for (const std::string link :
+         {"https://Example.ORG:443/a?id=7&utm_source=rss&utm_medium=feed#comments",
+          "http://example.org:80/a?id=7", "HTTP://example.org/a?fbclid=x&id=7"})
+        EXPECT_EQ(only_item(rss_item("<link>" + link + "</link>")).id, "https://example.org/a?id=7")
+            << link;
+    EXPECT_EQ(parse::link_identity("https://portal.3gpp.org/Home.aspx#/meeting?MtgId=60950"),
+              "https://portal.3gpp.org/Home.aspx#/meeting?MtgId=60950");  // a hash route stays
+    EXPECT_EQ(parse::link_identity("http://example.org"), "https://example.org/");
+    EXPECT_EQ(parse::link_identity("ftp://Example.org/x#y"), "ftp://Example.org/x#y");
     const Item a = only_item(
         rss_item("<title>Same title</title><pubDate>Mon, 16 Mar 2026 08:00:00 GMT</pubDate>"));
     const Item b = only_item(
@@ -1469,7 +1480,7 @@ TEST(Formats, CdfChannelsAreRead) {
     ASSERT_EQ(f.items.size(), 2U);
     EXPECT_EQ(f.items[0].title, "Example item");
     EXPECT_EQ(f.items[0].link, "http://base.example.org/item/1");
-    EXPECT_EQ(f.items[0].id, "http://base.example.org/item/1");
+    EXPECT_EQ(f.items[0].id, "https://base.example.org/item/1");
     EXPECT_EQ(f.items[0].summary, "Example & description");
     EXPECT_EQ(f.items[0].updated, "2004-04-07T04:05:43Z");
     EXPECT_EQ(f.items[1].link, "http://base.example.org/2");
