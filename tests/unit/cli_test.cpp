@@ -421,3 +421,27 @@ format = "rss"
         << err_.str();
     EXPECT_EQ(Json::parse(out_.str())["items"][0]["link"], "https://www.itu.int/news/1");
 }
+
+TEST_F(CliTest, ParseWithASourceAppliesItsHtmlRulesAndUrl) {
+    const std::string dir = SPECWATCH_FIXTURES;
+    const std::string config = dir + "/html/sources.toml";
+    ASSERT_EQ(run_raw({"--json", "parse", "--config", config, "--source", "3gpp-r1-meetings",
+                       dir + "/html/3gpp-meetings-r1.html"}),
+              0)
+        << err_.str();
+    const Json doc = Json::parse(out_.str());
+    EXPECT_EQ(doc["format"], "html");
+    ASSERT_EQ(doc["items"].size(), 4u);
+    EXPECT_EQ(doc["items"][0]["title"], "3GPPRAN1#123");
+    EXPECT_EQ(doc["items"][0]["start"], "2025-11-17");
+    EXPECT_EQ(doc["items"][0]["link"], "https://portal.3gpp.org/Home.aspx#/meeting?MtgId=60950");
+    // The JSON mapping, with the source's URL as the base of resource_uri.
+    ASSERT_EQ(run_raw({"--json", "parse", "--config", config, "--source", "ietf-meetings-api",
+                       dir + "/json/ietf-meetings-tastypie.json"}),
+              0)
+        << err_.str();
+    const Json api = Json::parse(out_.str());
+    ASSERT_EQ(api["items"].size(), 3u);
+    EXPECT_EQ(api["items"][0]["id"], "https://datatracker.ietf.org/api/v1/meeting/meeting/126/");
+    EXPECT_EQ(api["items"][0]["start"], "2026-07-18");
+}
