@@ -722,6 +722,16 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
                 d.summary.offer(4, media_text(el));
             } else if (q.local == "category") {
                 d.add_category(plain(el));
+            } else if (q.local == "keywords") {
+                // "post-quantum, hybrid, terminology" (the datatracker's RFC feed)
+                const std::string all = plain(el);
+                std::size_t i = 0;
+                while (i <= all.size()) {
+                    auto comma = all.find(',', i);
+                    if (comma == std::string::npos) comma = all.size();
+                    d.add_category(trim(std::string_view(all).substr(i, comma - i)));
+                    i = comma + 1;
+                }
             } else if (q.local == "group" && !nested) {
                 for (pugi::xml_node c = el.first_child(); c; c = c.next_sibling())
                     if (c.type() == pugi::node_element) item_child(enter(own, c), d, true);

@@ -1600,3 +1600,59 @@ TEST(Hostile, AFiftyMegabyteTextNodeStaysLinear) {
     // A few copies of the text at a time, not one per byte.
     EXPECT_LT(max_rss_kib() - before, 20L * 50 * 1024);
 }
+
+// --- More publishers' feeds ------------------------------------------------------------
+
+TEST(Feeds, RfcEditorAtomReadsEveryField) {
+    const Feed f = parse_fixture("rfc-editor.atom");
+    EXPECT_EQ(f.format, "atom1.0");
+    EXPECT_EQ(f.title, "Recent RFCs");
+    EXPECT_EQ(f.link, "https://www.rfc-editor.org/");
+    EXPECT_EQ(f.updated, "2025-06-10T00:00:00Z");
+    ASSERT_EQ(f.items.size(), 2U);
+    const Item& a = f.items[0];
+    EXPECT_EQ(a.id, "https://www.rfc-editor.org/info/rfc9794");
+    EXPECT_EQ(a.link, "https://www.rfc-editor.org/info/rfc9794/");
+    EXPECT_EQ(a.title, "RFC 9794: Terminology for Post-Quantum Traditional Hybrid Schemes");
+    EXPECT_EQ(a.author, "F. Driscoll, M. Parsons");  // names, not e-mail addresses
+    EXPECT_EQ(a.summary,
+              "One aspect of the transition to post-quantum algorithms in cryptographic "
+              "protocols is the development of hybrid schemes.");
+    EXPECT_EQ(a.updated, "2025-06-10T00:00:00Z");
+    EXPECT_EQ(f.items[1].link, "https://www.rfc-editor.org/info/rfc9750");
+    EXPECT_EQ(f.items[1].title, "RFC 9750: The Messaging Layer Security (MLS) Architecture");
+}
+
+TEST(Feeds, DatatrackerRfcRssWithDctermsAndMedia) {
+    const Feed f = parse_fixture("datatracker-rfc.rss");
+    EXPECT_EQ(f.format, "rss2.0");
+    EXPECT_EQ(f.title, "RFCs from the IETF Datatracker");
+    EXPECT_EQ(f.updated, "2025-06-10T21:05:10Z");
+    ASSERT_EQ(f.items.size(), 2U);
+    const Item& a = f.items[0];
+    EXPECT_EQ(a.id, "https://datatracker.ietf.org/doc/html/rfc9794");
+    EXPECT_EQ(a.link, "https://datatracker.ietf.org/doc/html/rfc9794");
+    EXPECT_EQ(a.title, "rfc9794 : Terminology for Post-Quantum Traditional Hybrid Schemes");
+    EXPECT_EQ(a.published, "2025-06-10T00:00:00Z");  // pubDate; dcterms:issued is a month
+    EXPECT_EQ(a.categories, (Strings{"post-quantum", "hybrid", "terminology"}));
+    EXPECT_EQ(f.items[1].published, "2025-06-09T00:00:00Z");
+}
+
+TEST(Feeds, EtsiJoomlaRssWithAnIndianOffset) {
+    const Feed f = parse_fixture("etsi-news.rss");
+    EXPECT_EQ(f.title, "ETSI - Newsroom");
+    EXPECT_EQ(f.updated, "2026-03-12T05:00:00Z");
+    ASSERT_EQ(f.items.size(), 2U);
+    const Item& a = f.items[0];
+    EXPECT_EQ(a.title, "ETSI releases first Quantum-Safe Cryptography standard for 5G & 6G");
+    EXPECT_EQ(a.published, "2026-03-12T05:00:00Z");  // 10:30 +0530
+    EXPECT_EQ(a.author, "ETSI Press Office");        // "email (Name)"
+    EXPECT_EQ(a.categories, Strings{"Press Releases"});
+    EXPECT_EQ(a.summary,
+              "Sophia Antipolis, 12 March 2026 \u2013 ETSI\u2019s Quantum-Safe Cryptography group "
+              "has released its first standard.");
+    EXPECT_EQ(f.items[1].published, "2026-03-11T03:30:00Z");
+    EXPECT_EQ(f.items[1].link,
+              "https://www.etsi.org/newsroom/news/2602-security-conference"
+              "?utm_source=rss&utm_medium=feed");
+}
