@@ -69,9 +69,9 @@ void Mailer::start() {
 
 void Mailer::run_once(std::function<void()> done) {
     if (busy_) {
-        // Wait for the round under way, then do one more.
-        timer_.cancel();
-        asio::post(io_, [this, done = std::move(done)]() mutable { run_once(std::move(done)); });
+        // The round under way may have read the outbox before this caller's
+        // mail was queued: one more round after it.
+        after_ = std::move(done);
         return;
     }
     round(std::move(done));
@@ -168,7 +168,10 @@ void Mailer::round(std::function<void()> done) {
                                busy_ = false;
                                arm(next);
                                done();
-                               if (again_) kick();
+                               if (after_)
+                                   round(std::exchange(after_, nullptr));
+                               else if (again_)
+                                   kick();
                            });
             });
         });

@@ -59,6 +59,7 @@ class Mailer {
     bool busy_ = false;
     bool again_ = false;
     bool flush_ = false;
+    std::function<void()> after_;  // run_once's callback, waiting for the round under way
     std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
 };
 
