@@ -1656,3 +1656,15 @@ TEST(Feeds, EtsiJoomlaRssWithAnIndianOffset) {
               "https://www.etsi.org/newsroom/news/2602-security-conference"
               "?utm_source=rss&utm_medium=feed");
 }
+
+TEST(Icalendar, AZoneOnlyTheDocumentDefinesIsReadWithSecondPrecision) {
+    const std::string doc =
+        "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VTIMEZONE\nTZID:Old Vzic/Madrid\nBEGIN:STANDARD\n"
+        "TZOFFSETFROM:+013408\nTZOFFSETTO:+013408\nTZNAME:LMT\nDTSTART:19700101T000000\n"
+        "END:STANDARD\nEND:VTIMEZONE\nBEGIN:VEVENT\nUID:z\nSUMMARY:s\n"
+        "DTSTART;TZID=\"Old Vzic/Madrid\":20250110T120000\n"
+        "DTEND;TZID=Nowhere/Unknown:20250110T130000\nEND:VEVENT\nEND:VCALENDAR\n";
+    const Item it = only_item(doc, at(utc(2025, 1, 1)));
+    EXPECT_EQ(it.start, "2025-01-10T10:25:52Z");  // 12:00 at +01:34:08
+    EXPECT_EQ(it.end, "2025-01-10T13:00:00Z");    // a zone nobody defines: as UTC
+}
