@@ -1596,9 +1596,14 @@ TEST(Hostile, AFiftyMegabyteTextNodeStaysLinear) {
             o);
         EXPECT_EQ(it.summary.size(), big.size());
     }
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
-    // A few copies of the text at a time, not one per byte.
+    EXPECT_FAST(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+    // A few copies of the text at a time, not one per byte (ASan's shadow
+    // memory and quarantine make the figure meaningless there).
+#if !defined(__SANITIZE_ADDRESS__)
     EXPECT_LT(max_rss_kib() - before, 20L * 50 * 1024);
+#else
+    static_cast<void>(before);
+#endif
 }
 
 // --- More publishers' feeds ------------------------------------------------------------
