@@ -11,7 +11,7 @@ PACKAGES="
   nlohmann-json3-dev libsystemd-dev libcli11-dev libfmt-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-aiosmtpd openssl clang-format
-  systemd dpkg-dev
+  systemd dpkg-dev file
   nginx-light time
 "
 
