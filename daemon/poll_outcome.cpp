@@ -172,6 +172,7 @@ PollOutcome decide(const config::Config& config, const std::string& name, const 
         opts.base_url = r.effective_url.empty() ? (source ? source->url : "") : r.effective_url;
         opts.content_type = r.content_type;
         opts.source = source;
+        opts.now = std::chrono::floor<std::chrono::seconds>(now);
         auto feed = parse::parse(r.body, opts);
         if (!feed) {
             // The validators of a document we could not read are not kept:
@@ -182,6 +183,7 @@ PollOutcome decide(const config::Config& config, const std::string& name, const 
             wait = with_jitter(backoff(interval, failures), cap);
         } else {
             p.items = std::move(feed->items);
+            p.next = std::move(feed->next);
             p.has_items = true;
             o.etag = r.etag;
             o.last_modified = r.last_modified;

@@ -33,6 +33,7 @@ enum class ErrorKind { none, network, refused, http_4xx, http_5xx, parse };
 [[nodiscard]] const char* to_string(ErrorKind kind);
 
 struct PollOutcome {
+    std::string next;  // the next page of a paged document, to fetch and add
     std::string source;
     std::vector<Item> items;
     storage::FetchOutcome outcome;

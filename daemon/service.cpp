@@ -8,6 +8,7 @@
 #include "common/text.h"
 #include "common/units.h"
 #include "common/version.h"
+#include "parsers/parse.h"
 #include "systemd/notify.h"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -344,64 +345,124 @@ void Service::start_poll(const std::string& name) {
         asio::post(parse_pool_, [this, cfg, name, previous, r = std::move(r),
                                  work = asio::make_work_guard(io_)]() mutable {
             PollOutcome p = decide(*cfg, name, r, previous, clock_.now());
-
-            asio::post(
-                writer_pool_, [this, cfg, p = std::move(p), work = std::move(work)]() mutable {
-                    PollResult res;
-                    res.source = p.source;
-                    res.status = p.outcome.http_status;
-                    res.items = static_cast<int>(p.items.size());
-                    res.error = p.outcome.error;
-                    res.error_kind = to_string(p.error_kind);
-                    res.not_modified = p.outcome.not_modified;
-                    res.bytes = p.bytes;
-                    if (p.has_items) {
-                        // Rules are matched in the transaction that stores the
-                        // items (DESIGN.md invariant 1): an item, its alerts and
-                        // their mail are committed together or not at all.
-                        const SysTime now = clock_.now();
-                        auto stored = writer_->store_poll(
-                            p.source, p.items, p.outcome,
-                            [&](storage::sql::StatementCache& sql,
-                                storage::StoreResult& batch) -> Result<void> {
-                                auto n = alerts::match_batch(sql, *cfg, p.source, batch, now);
-                                if (!n) return n.error();
-                                batch.alerts = *n;
-                                return {};
-                            });
-                        if (stored) {
-                            res.new_items = stored->new_items;
-                            res.changed = stored->changed;
-                            res.alerts = stored->alerts;
-                            res.mail_queued = stored->alerts > 0;
-                        } else {
-                            res.error = fmt::format("cannot store: {}", stored.error().message);
-                        }
-                    } else if (auto r2 = writer_->record_fetch(p.source, p.outcome); !r2) {
-                        if (res.error.empty()) res.error = r2.error().message;
-                        log::error("source '{}': cannot record the fetch: {}", p.source,
-                                   r2.error().message);
-                    }
-                    res.ok = res.error.empty();
-                    if (auto h = writer_->transaction(
-                            [&](storage::sql::StatementCache& sql) -> Result<void> {
-                                auto queued = alerts::record_health(sql, *cfg, p.source, res.ok,
-                                                                    res.error, clock_.now());
-                                if (!queued) return queued.error();
-                                res.mail_queued = res.mail_queued || *queued;
-                                return {};
-                            });
-                        !h)
-                        log::error("source '{}': health: {}", p.source, h.error().message);
-                    std::optional<storage::SourceState> state;
-                    if (auto s = writer_->source(p.source); s && *s) state = std::move(**s);
-                    asio::post(io_, [this, res = std::move(res), state = std::move(state),
-                                     work = std::move(work)]() mutable {
-                        finish_poll(std::move(res), std::move(state));
-                    });
-                });
+            auto shared = std::make_shared<Work>(std::move(work));
+            continue_poll(cfg, std::move(p), 1, {r.effective_url}, shared);
         });
     });
+}
+
+void Service::continue_poll(ConfigPtr cfg, PollOutcome p, int pages,
+                            std::vector<std::string> visited, std::shared_ptr<Work> work) {
+    // A paged document (a JSON API's meta.next, JSON Feed's next_url): the
+    // pages are fetched one after the other and stored as one poll. Bounded,
+    // and a page seen before ends it, so a server cannot keep us paging.
+    constexpr int kMaxPages = 20;
+    const bool more = p.has_items && !p.next.empty() && pages < kMaxPages &&
+                      std::find(visited.begin(), visited.end(), p.next) == visited.end();
+    if (!more) {
+        if (p.has_items && !p.next.empty())
+            log::warning("source '{}': stopped paging after {} pages at {}", p.source, pages,
+                         p.next);
+        asio::post(writer_pool_, [this, cfg, p = std::move(p), work]() mutable {
+            store_outcome(cfg, std::move(p), std::move(work));
+        });
+        return;
+    }
+    asio::post(io_, [this, cfg, outcome = std::move(p), pages, visited = std::move(visited),
+                     work]() mutable {
+        const config::Source* src = cfg->find_source(outcome.source);
+        if (stopping_ || !src) return;
+        fetch::Request req;
+        req.url = outcome.next;
+        req.user_agent = cfg->daemon.user_agent;
+        req.proxy = cfg->daemon.proxy;
+        req.timeout = cfg->daemon.timeout;
+        req.max_body = cfg->daemon.max_body;
+        req.allow_private = src->allow_private;
+        visited.push_back(outcome.next);
+        auto state = std::make_shared<PollOutcome>(std::move(outcome));
+        fetcher_->fetch(
+            std::move(req), [this, cfg, state, pages, visited, work](fetch::Response r) mutable {
+                asio::post(parse_pool_, [this, cfg, state, pages, visited = std::move(visited),
+                                         r = std::move(r), work]() mutable {
+                    PollOutcome acc = std::move(*state);
+                    const config::Source* source = cfg->find_source(acc.source);
+                    acc.next.clear();
+                    if (!r.error.empty() || (r.status != 200 && r.status != 0)) {
+                        log::warning("source '{}': page {} ({}): {}", acc.source, pages + 1,
+                                     r.effective_url,
+                                     r.error.empty() ? fmt::format("HTTP {}", r.status) : r.error);
+                    } else {
+                        parse::Options opts;
+                        opts.format = source ? source->format : "auto";
+                        opts.base_url = r.effective_url;
+                        opts.content_type = r.content_type;
+                        opts.source = source;
+                        opts.now = std::chrono::floor<std::chrono::seconds>(clock_.now());
+                        if (auto feed = parse::parse(r.body, opts)) {
+                            for (auto& item : feed->items) acc.items.push_back(std::move(item));
+                            acc.next = feed->next;
+                            acc.bytes += r.body.size();
+                        } else {
+                            log::warning("source '{}': page {}: {}", acc.source, pages + 1,
+                                         feed.error().message);
+                        }
+                    }
+                    continue_poll(cfg, std::move(acc), pages + 1, std::move(visited), work);
+                });
+            });
+    });
+}
+
+void Service::store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> work) {
+    PollResult res;
+    res.source = p.source;
+    res.status = p.outcome.http_status;
+    res.items = static_cast<int>(p.items.size());
+    res.error = p.outcome.error;
+    res.error_kind = to_string(p.error_kind);
+    res.not_modified = p.outcome.not_modified;
+    res.bytes = p.bytes;
+    if (p.has_items) {
+        // Rules are matched in the transaction that stores the
+        // items (DESIGN.md invariant 1): an item, its alerts and
+        // their mail are committed together or not at all.
+        const SysTime now = clock_.now();
+        auto stored = writer_->store_poll(
+            p.source, p.items, p.outcome,
+            [&](storage::sql::StatementCache& sql, storage::StoreResult& batch) -> Result<void> {
+                auto n = alerts::match_batch(sql, *cfg, p.source, batch, now);
+                if (!n) return n.error();
+                batch.alerts = *n;
+                return {};
+            });
+        if (stored) {
+            res.new_items = stored->new_items;
+            res.changed = stored->changed;
+            res.alerts = stored->alerts;
+            res.mail_queued = stored->alerts > 0;
+        } else {
+            res.error = fmt::format("cannot store: {}", stored.error().message);
+        }
+    } else if (auto r2 = writer_->record_fetch(p.source, p.outcome); !r2) {
+        if (res.error.empty()) res.error = r2.error().message;
+        log::error("source '{}': cannot record the fetch: {}", p.source, r2.error().message);
+    }
+    res.ok = res.error.empty();
+    if (auto h = writer_->transaction([&](storage::sql::StatementCache& sql) -> Result<void> {
+            auto queued =
+                alerts::record_health(sql, *cfg, p.source, res.ok, res.error, clock_.now());
+            if (!queued) return queued.error();
+            res.mail_queued = res.mail_queued || *queued;
+            return {};
+        });
+        !h)
+        log::error("source '{}': health: {}", p.source, h.error().message);
+    std::optional<storage::SourceState> state;
+    if (auto s = writer_->source(p.source); s && *s) state = std::move(**s);
+    asio::post(
+        io_, [this, res = std::move(res), state = std::move(state),
+              work = std::move(work)]() mutable { finish_poll(std::move(res), std::move(state)); });
 }
 
 void Service::finish_poll(PollResult result, std::optional<storage::SourceState> state) {

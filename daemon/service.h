@@ -8,10 +8,12 @@
 #include "daemon/control_server.h"
 #include "daemon/mailer.h"
 #include "daemon/metrics.h"
+#include "daemon/poll_outcome.h"
 #include "fetchers/fetcher.h"
 #include "storage/store.h"
 #include "systemd/notify.h"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -90,6 +92,10 @@ class Service {
     void load_states(const std::vector<storage::SourceState>& states);
     void schedule();
     void start_poll(const std::string& name);
+    using Work = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+    void continue_poll(ConfigPtr cfg, PollOutcome p, int pages, std::vector<std::string> visited,
+                       std::shared_ptr<Work> work);
+    void store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> work);
     void finish_poll(PollResult result, std::optional<storage::SourceState> state);
     void poll_sources(std::vector<std::string> names,
                       std::function<void(std::vector<PollResult>)> done);

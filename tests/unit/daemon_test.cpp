@@ -227,3 +227,49 @@ TEST_F(ServiceTest, StatusCountsSourcesAndItems) {
     EXPECT_EQ(s["sources"]["failing"], 0);
     EXPECT_EQ(s["uptime"], 0);
 }
+
+// A paged JSON API (the datatracker's Tastypie: meta.next): every page is
+// fetched and stored as one poll, and a page that points back ends it.
+TEST_F(ServiceTest, APagedJsonSourceIsFollowedPageByPageAndBounded) {
+    config::Config c;
+    c.path = (dir_ / "paged.toml").string();
+    c.daemon.database = (dir_ / "paged.db").string();
+    config::Source s;
+    s.name = "meetings";
+    s.body = "IETF";
+    s.url = "https://api.example.org/meeting/?format=json";
+    s.format = "json";
+    s.json.items = "objects";
+    s.json.next = "meta.next";
+    s.json.fields = {{"id", "id"}, {"title", "title"}};
+    c.sources.push_back(s);
+    service_.reset();
+    service_ =
+        std::make_unique<daemon::Service>(io_, std::make_shared<const config::Config>(c), clock_,
+                                          [this](boost::asio::io_context& io, fetch::Limits) {
+                                              auto f = std::make_unique<ScriptedFetcher>(io);
+                                              fetcher_ = f.get();
+                                              return f;
+                                          });
+    service_->open();
+
+    const auto page = [](std::string body, std::string url) {
+        fetch::Response r;
+        r.status = 200;
+        r.body = std::move(body);
+        r.effective_url = std::move(url);
+        return r;
+    };
+    Json r =
+        call({{"cmd", "poll"}}, {page(R"({"meta":{"next":"/meeting/?format=json&offset=1"},
+                            "objects":[{"id":1,"title":"IETF 125"}]})",
+                                      s.url),
+                                 page(R"({"meta":{"next":"/meeting/?format=json&offset=1"},
+                            "objects":[{"id":2,"title":"IETF 126"}]})",
+                                      "https://api.example.org/meeting/?format=json&offset=1")});
+    ASSERT_TRUE(r["ok"]) << r.dump();
+    ASSERT_EQ(fetcher_->requests.size(), 2u);  // the repeated next link was not followed
+    EXPECT_EQ(fetcher_->requests[1].url, "https://api.example.org/meeting/?format=json&offset=1");
+    EXPECT_EQ(r["result"]["results"][0]["new"], 2);
+    EXPECT_EQ(call({{"cmd", "items"}})["result"].size(), 2u);
+}
