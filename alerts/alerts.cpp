@@ -8,6 +8,7 @@
 #include <ctime>
 #include <limits>
 #include <set>
+#include <tuple>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -552,6 +553,229 @@ Result<std::optional<SysTime>> next_digest_due(StatementCache& st, const config:
         // A rule without a row yet gets one at the next run: due now.
         const SysTime due = *last ? next_digest_slot(from_unix(**last), rule.digest_minute) : now;
         if (!next || due < *next) next = due;
+    }
+    return next;
+}
+
+// ---- meeting reminders ----
+
+namespace {
+
+// How far past a rule's longest offset next_reminder_due looks: the mailer's
+// timer re-checks at least hourly, so a day is plenty.
+constexpr std::chrono::hours kReminderLookahead{24};
+
+struct Meeting {
+    std::int64_t key = 0;
+    std::string start;  // as stored: the reminder's identity
+    SysTime start_at;
+    std::string link_key;
+    MessageItem item;
+};
+
+// The stored meetings `rule` matches (its FTS5 query restricted to the
+// meetings' rows, then its sources, bodies and organizations) whose start
+// lies in (now, until], soonest first. A source disabled or removed from the
+// config reminds nothing.
+Result<std::vector<Meeting>> rule_meetings(StatementCache& st, const config::Rule& rule,
+                                           SysTime now, SysTime until) {
+    std::vector<std::int64_t> keys;
+    {
+        // Dates sort as strings (schema v1); from the day of `now`, so an
+        // all-day start is kept here and compared exactly below.
+        auto q =
+            st.get("SELECT key FROM items WHERE start IS NOT NULL AND start >= ?1 AND start <= ?2");
+        if (!q) return q.error();
+        q->bind(1, format_iso_utc(now).substr(0, 10)).bind(2, format_iso_utc(until));
+        for (;;) {
+            auto row = q->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            keys.push_back(q->int64(0));
+        }
+    }
+    std::vector<Meeting> out;
+    if (keys.empty()) return out;
+    std::vector<std::pair<std::int64_t, std::string>> hits;
+    {
+        auto q = st.get(kMatch);
+        if (!q) return q.error();
+        q->bind(1, rule.query).bind(2, keys_json(keys));
+        for (;;) {
+            auto row = q->step();
+            if (!row)
+                return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
+            if (!*row) break;
+            hits.emplace_back(q->int64(0), q->text(1));
+        }
+    }
+    for (auto& [key, snippet] : hits) {
+        auto q = st.get(R"(
+SELECT i.start, COALESCE(i."end", ''), COALESCE(i.location, ''), COALESCE(i.title, ''),
+       COALESCE(i.link, ''), i.organizations, s.name, s.body, s.grp
+FROM items i JOIN sources s ON s.id = i.source_id WHERE i.key = ?1 AND s.enabled)");
+        if (!q) return q.error();
+        q->bind(1, key);
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) continue;
+        Meeting m;
+        m.key = key;
+        m.start = q->text(0);
+        auto start_at = parse_iso(m.start);
+        if (!start_at || *start_at <= now || *start_at > until) continue;
+        m.start_at = *start_at;
+        const std::string source = q->text(6);
+        m.item.body = q->text(7);
+        if (!rule.sources.empty() && !glob_any(rule.sources, source)) continue;
+        if (!rule.bodies.empty() && !contains_icase(rule.bodies, m.item.body)) continue;
+        if (!rule.organizations.empty()) {
+            bool any = false;
+            const auto j = nlohmann::json::parse(q->text(5), nullptr, false);
+            if (j.is_array())
+                for (const auto& e : j)
+                    if (e.is_string() && contains_icase(rule.organizations, e.get<std::string>()))
+                        any = true;
+            if (!any) continue;
+        }
+        const std::string end = q->text(1);
+        m.item.date = end.empty() || end == m.start ? m.start : m.start + " \u2013 " + end;
+        m.item.location = q->text(2);
+        m.item.title = q->text(3);
+        m.item.link = q->text(4);
+        m.item.group = q->text(8);
+        m.item.sources.push_back(source);
+        m.item.snippet = std::move(snippet);
+        m.link_key = normalize_link(m.item.link);
+        out.push_back(std::move(m));
+    }
+    std::sort(out.begin(), out.end(), [](const Meeting& a, const Meeting& b) {
+        return std::tie(a.start_at, a.key) < std::tie(b.start_at, b.key);
+    });
+    return out;
+}
+
+// "7 days", "1 day", "12 hours", "90 minutes", "45 seconds".
+std::string describe_offset(std::int64_t s) {
+    if (s % 86400 == 0) return plural(static_cast<std::size_t>(s / 86400), "day", "days");
+    if (s % 3600 == 0) return plural(static_cast<std::size_t>(s / 3600), "hour", "hours");
+    if (s % 60 == 0) return plural(static_cast<std::size_t>(s / 60), "minute", "minutes");
+    return plural(static_cast<std::size_t>(s), "second", "seconds");
+}
+
+}  // namespace
+
+Result<int> run_reminders(StatementCache& st, const config::Config& cfg, SysTime now) {
+    int queued = 0;
+    const std::int64_t t = to_unix(now);
+    for (const auto& rule : cfg.rules) {
+        if (rule.remind_before.empty()) continue;
+        const auto longest =
+            *std::max_element(rule.remind_before.begin(), rule.remind_before.end());
+        auto meetings = rule_meetings(st, rule, now, now + longest);
+        if (!meetings) return meetings.error();
+        struct Due {
+            Meeting* meeting;
+            std::int64_t offset;
+        };
+        std::vector<Due> due;
+        for (auto& m : *meetings) {
+            // The nearest reminder time that has come: the farther ones it
+            // overtook (a meeting first seen late, a daemon that was down)
+            // are never sent.
+            std::optional<std::int64_t> offset;
+            for (const auto off : rule.remind_before)
+                if (m.start_at - off <= now && (!offset || off.count() < *offset))
+                    offset = off.count();
+            if (!offset) continue;
+            // Reminded already for this start, at this offset or a nearer one?
+            auto q = st.get(
+                "SELECT 1 FROM reminders WHERE rule = ?1 AND item_key = ?2 AND start = ?3 "
+                "AND offset_s <= ?4 LIMIT 1");
+            if (!q) return q.error();
+            q->bind(1, rule.name).bind(2, m.key).bind(3, m.start).bind(4, *offset);
+            auto row = q->step();
+            if (!row) return row.error();
+            if (*row) continue;
+            due.push_back(Due{&m, *offset});
+        }
+        if (due.empty()) continue;
+        for (const auto& d : due)
+            if (auto r = run_sql(st,
+                                 "INSERT INTO reminders (rule, item_key, offset_s, start, created) "
+                                 "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                 [&](Query& q) {
+                                     q.bind(1, rule.name).bind(2, d.meeting->key).bind(3, d.offset);
+                                     q.bind(4, d.meeting->start).bind(5, t);
+                                 });
+                !r)
+                return r.error();
+        if (!mail_enabled(cfg)) continue;
+
+        MessageSpec spec;
+        spec.from = cfg.mail.from;
+        spec.to = rule.to;
+        spec.rule = rule.name;
+        spec.date = now;
+        // The same meeting through two sources (the same normalized link and
+        // start) is listed once, naming both.
+        std::vector<std::pair<std::string, std::size_t>> listed;
+        std::int64_t first_offset = due.front().offset, widest = 0;
+        bool one_offset = true;
+        for (const auto& d : due) {
+            one_offset = one_offset && d.offset == first_offset;
+            widest = std::max(widest, d.offset);
+            const Meeting& m = *d.meeting;
+            const std::string same = m.link_key.empty() ? "" : m.link_key + "\n" + m.start;
+            auto it = std::find_if(listed.begin(), listed.end(),
+                                   [&](const auto& l) { return !same.empty() && l.first == same; });
+            if (it != listed.end()) {
+                auto& sources = spec.items[it->second].sources;
+                for (const auto& s : m.item.sources)
+                    if (std::find(sources.begin(), sources.end(), s) == sources.end())
+                        sources.push_back(s);
+                std::sort(sources.begin(), sources.end());
+                continue;
+            }
+            listed.emplace_back(same, spec.items.size());
+            spec.items.push_back(m.item);
+        }
+        const std::string count = plural(spec.items.size(), "meeting", "meetings");
+        const std::string when = one_offset ? "in " + describe_offset(first_offset)
+                                            : "within " + describe_offset(widest);
+        spec.subject = fmt::format("[specwatch] {}: reminder \u2014 {} {}", rule.name, count, when);
+        spec.intro = fmt::format("Rule \"{}\": {} starting {}.", rule.name, count, when);
+        const Rendered msg = render(spec);
+        auto out = enqueue(st, cfg, "reminder", rule.name, rule.to, spec.subject, msg, now);
+        if (!out) return out.error();
+        for (const auto& d : due)
+            if (auto r = run_sql(st,
+                                 "UPDATE reminders SET message = ?5 WHERE rule = ?1 AND "
+                                 "item_key = ?2 AND offset_s = ?3 AND start = ?4",
+                                 [&](Query& q) {
+                                     q.bind(1, rule.name).bind(2, d.meeting->key).bind(3, d.offset);
+                                     q.bind(4, d.meeting->start).bind(5, *out);
+                                 });
+                !r)
+                return r.error();
+        ++queued;
+    }
+    return queued;
+}
+
+Result<std::optional<SysTime>> next_reminder_due(StatementCache& st, const config::Config& cfg,
+                                                 SysTime now) {
+    std::optional<SysTime> next;
+    for (const auto& rule : cfg.rules) {
+        if (rule.remind_before.empty()) continue;
+        const auto longest =
+            *std::max_element(rule.remind_before.begin(), rule.remind_before.end());
+        auto meetings = rule_meetings(st, rule, now, now + longest + kReminderLookahead);
+        if (!meetings) return meetings.error();
+        for (const auto& m : *meetings)
+            for (const auto off : rule.remind_before)
+                if (const SysTime at = m.start_at - off; at > now && (!next || at < *next))
+                    next = at;
     }
     return next;
 }

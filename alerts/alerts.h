@@ -86,6 +86,25 @@ struct MailCounts {
                                                              const config::Config& cfg,
                                                              SysTime now);
 
+// ---- meeting reminders ----
+
+// For each rule with remind_before: the stored meetings it matches (the
+// rule's query, bodies, sources and organizations, whatever its `on` and
+// `delivery`) whose start is still ahead and whose reminder time (start minus
+// an offset) has come, each reminded once per (rule, item, offset, start):
+// one message per rule listing them, queued with the reminder rows. A meeting
+// that moves gets a new reminder. When several of a meeting's reminder times
+// have passed unsent (it was first seen late, or the daemon was down) only the
+// nearest one is sent, once. An all-day start is midnight UTC; meetings of
+// disabled sources are left out. Returns how many messages were queued.
+// Writes: inside a transaction.
+[[nodiscard]] Result<int> run_reminders(StatementCache& st, const config::Config& cfg, SysTime now);
+// When the next reminder falls due, looking a day past each rule's longest
+// offset (the mailer re-checks at least hourly anyway).
+[[nodiscard]] Result<std::optional<SysTime>> next_reminder_due(StatementCache& st,
+                                                               const config::Config& cfg,
+                                                               SysTime now);
+
 // ---- source health ----
 
 // After each poll: a source failing for longer than [mail] health_after is

@@ -109,10 +109,10 @@ bool is_web_link(std::string_view link) {
     return lower.starts_with("http://") || lower.starts_with("https://");
 }
 
-// "ITU · ITU-T SG17 · 2026-03-16" from the fields present, cleaned.
+// "ITU · ITU-T SG17 · 2026-03-16 · Geneva" from the fields present, cleaned.
 std::string item_meta(const MessageItem& it) {
     std::string meta;
-    for (const std::string* f : {&it.body, &it.group, &it.date}) {
+    for (const std::string* f : {&it.body, &it.group, &it.date, &it.location}) {
         const std::string clean = header_safe(*f);
         if (clean.empty()) continue;
         if (!meta.empty()) meta += " \u00b7 ";

@@ -21,7 +21,8 @@ inline constexpr char kMatchClose = '\x03';
 struct MessageItem {
     std::string title;
     std::string body, group;
-    std::string date;  // normalized item date (common/item.h)
+    std::string date;      // normalized item date (common/item.h)
+    std::string location;  // a meeting's place (reminders)
     std::string link;
     std::string snippet;  // with kMatchOpen/kMatchClose around matched words
     std::vector<std::string> sources;

@@ -93,7 +93,7 @@ void Mailer::round(std::function<void()> done) {
     again_ = false;
     const bool flush = std::exchange(flush_, false);
     auto cfg = config_();
-    // 1. On the writer: queue due digests, read the due messages.
+    // 1. On the writer: queue due digests and reminders, read the due messages.
     asio::post(writer_, [this, cfg, flush, done = std::move(done),
                          work = asio::make_work_guard(io_)]() mutable {
         auto& db = store_();
@@ -107,6 +107,15 @@ void Mailer::round(std::function<void()> done) {
             });
             !r)
             log::error("digests: {}", r.error().message);
+        // Meeting reminders whose time has come, queued with their rows.
+        if (auto r = db.transaction([&](alerts::StatementCache& st) -> Result<void> {
+                auto n = alerts::run_reminders(st, *cfg, now);
+                if (!n) return n.error();
+                if (*n) log::info("queued {} reminder(s)", *n);
+                return {};
+            });
+            !r)
+            log::error("reminders: {}", r.error().message);
         if (cfg->mail.transport != config::Transport::none) {
             auto d = alerts::due_messages(db.statements(), flush ? SysTime::max() : now, kPerRound);
             if (d)
@@ -160,6 +169,8 @@ void Mailer::round(std::function<void()> done) {
                     if (auto n = alerts::next_attempt(store.statements()); n && *n)
                         next = from_unix(**n);
                 if (auto d = alerts::next_digest_due(store.statements(), *cfg, done_at); d && *d)
+                    if (!next || **d < *next) next = **d;
+                if (auto d = alerts::next_reminder_due(store.statements(), *cfg, done_at); d && *d)
                     if (!next || **d < *next) next = **d;
                 if (more) next = done_at;
                 // 4. Back on the loop: wait for the next due time.

@@ -35,7 +35,8 @@ class Mailer {
     ~Mailer();
 
     // Runs a delivery round now (new mail was queued, or at start); rounds
-    // then follow the earliest next attempt and the next digest.
+    // then follow the earliest next attempt, the next digest and the next
+    // meeting reminder.
     void kick();
     // The first round after a start sends every queued message, due or not,
     // like an MTA's queue run at boot: the server may be back by now.

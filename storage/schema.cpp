@@ -189,10 +189,28 @@ ALTER TABLE sources ADD COLUMN failing_since INTEGER NOT NULL DEFAULT 0;
 )sql";
 }
 
+// Version 4: meeting reminders (a rule's remind_before). One row per
+// reminder decided: (rule, item, offset in seconds, the item's start as
+// stored), so each is sent once and a meeting that moves (a new start) gets a
+// new one. `message` is the outbox row that carries it, NULL when mail is off.
+std::string v4() {
+    return R"sql(
+CREATE TABLE reminders (
+    rule     TEXT NOT NULL,
+    item_key INTEGER NOT NULL REFERENCES items(key),
+    offset_s INTEGER NOT NULL,
+    start    TEXT NOT NULL,
+    created  INTEGER NOT NULL,
+    message  INTEGER REFERENCES outbox(id),
+    PRIMARY KEY (rule, item_key, offset_s, start)
+);
+)sql";
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-    static const std::vector<std::string> list = {v1(), v2(), v3()};
+    static const std::vector<std::string> list = {v1(), v2(), v3(), v4()};
     return list;
 }
 

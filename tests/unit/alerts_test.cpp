@@ -460,3 +460,157 @@ TEST(Sendmail, pipesTheMessageWithLfLineEndsAndReadsTheExitStatus) {
 }
 
 }  // namespace
+
+// ---- meeting reminders ----
+
+Item make_meeting(std::string id, std::string title, std::string start,
+                  std::string location = "Geneva") {
+    Item it = make_item(std::move(id), std::move(title));
+    it.start = std::move(start);
+    it.location = std::move(location);
+    return it;
+}
+
+class RemindersTest : public AlertsTest {
+  protected:
+    int remind() {
+        int queued = -1;
+        EXPECT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
+            auto n = alerts::run_reminders(st, cfg_, clock_.now());
+            if (!n) return n.error();
+            queued = *n;
+            return {};
+        }));
+        return queued;
+    }
+    std::string next_due() {
+        auto d = alerts::next_reminder_due(db().statements(), cfg_, clock_.now());
+        EXPECT_TRUE(d);
+        return d && *d ? format_iso_utc(**d) : "none";
+    }
+};
+
+TEST_F(RemindersTest, aReminderIsSentOnceWhenItsTimeHasCome) {
+    auto rule = make_rule("5g", "5G");
+    rule.remind_before = {7 * 24h};
+    cfg_.rules = {rule};
+    // A source's first poll is a baseline for alerts, not for reminders.
+    poll("itu-a", {make_meeting("m1", "5G workshop", "2026-04-01T10:00:00Z")});
+    EXPECT_EQ(remind(), 0);
+    // Looked for a day ahead (the mailer re-checks hourly anyway).
+    EXPECT_EQ(next_due(), "none");
+    clock_.set(at("2026-03-24T12:00:00Z"));
+    EXPECT_EQ(next_due(), "2026-03-25T10:00:00Z");
+    clock_.set(at("2026-03-25T09:59:59Z"));
+    EXPECT_EQ(remind(), 0);
+    clock_.set(at("2026-03-25T10:00:00Z"));
+    EXPECT_EQ(remind(), 1);
+    EXPECT_EQ(remind(), 0);
+    clock_.advance(24h);
+    EXPECT_EQ(remind(), 0);
+    auto mail = outbox();
+    ASSERT_EQ(mail.size(), 1u);
+    const std::string& m = mail[0].data;
+    EXPECT_NE(m.find("Subject: =?UTF-8?B?"), std::string::npos);
+    EXPECT_NE(m.find("1 meeting starting in 7 days"), std::string::npos) << m;
+    EXPECT_NE(m.find("5G workshop"), std::string::npos);
+    EXPECT_NE(m.find("2026-04-01T10:00:00Z"), std::string::npos);
+    EXPECT_NE(m.find("Geneva"), std::string::npos);
+    EXPECT_NE(m.find("https://example.org/m1"), std::string::npos);
+    EXPECT_EQ(mail[0].recipients, std::vector<std::string>{"analyst@example.org"});
+}
+
+TEST_F(RemindersTest, twoOffsetsSendTwoRemindersAndALateMeetingOnlyTheNearest) {
+    auto rule = make_rule("5g", "5G");
+    rule.remind_before = {30 * 24h, 7 * 24h};
+    cfg_.rules = {rule};
+    poll("itu-a", {make_meeting("m1", "5G plenary", "2026-05-01T08:00:00Z")});
+    clock_.set(at("2026-03-31T12:00:00Z"));
+    EXPECT_EQ(next_due(), "2026-04-01T08:00:00Z");
+    clock_.set(at("2026-04-01T08:00:00Z"));
+    EXPECT_EQ(remind(), 1);
+    clock_.set(at("2026-04-23T12:00:00Z"));
+    EXPECT_EQ(remind(), 0);
+    EXPECT_EQ(next_due(), "2026-04-24T08:00:00Z");
+    clock_.set(at("2026-04-24T08:00:00Z"));
+    EXPECT_EQ(remind(), 1);
+    EXPECT_EQ(remind(), 0);
+    auto mail = outbox();
+    ASSERT_EQ(mail.size(), 2u);
+    EXPECT_NE(mail[0].data.find("in 30 days"), std::string::npos);
+    EXPECT_NE(mail[1].data.find("in 7 days"), std::string::npos);
+
+    // First seen three days before it starts: both reminder times have
+    // passed; the 7-day one is sent at once, once, and the 30-day one never
+    // (the poll's own mail is the alert about a new item).
+    poll("itu-a", {make_meeting("m1", "5G plenary", "2026-05-01T08:00:00Z"),
+                   make_meeting("m2", "5G rapporteurs", "2026-04-27T08:00:00Z")});
+    EXPECT_EQ(remind(), 1);
+    EXPECT_EQ(remind(), 0);
+    clock_.advance(48h);
+    EXPECT_EQ(remind(), 0);
+    mail = outbox();
+    ASSERT_EQ(mail.size(), 4u);
+    EXPECT_NE(mail[2].data.find("1 new item"), std::string::npos);
+    EXPECT_NE(mail[3].data.find("1 meeting starting in 7 days"), std::string::npos);
+    EXPECT_NE(mail[3].data.find("5G rapporteurs"), std::string::npos);
+    EXPECT_EQ(mail[3].data.find("5G plenary"), std::string::npos);
+}
+
+TEST_F(RemindersTest, aMeetingThatMovesGetsANewReminder) {
+    auto rule = make_rule("5g", "5G");
+    rule.remind_before = {7 * 24h};
+    cfg_.rules = {rule};
+    poll("itu-a", {make_meeting("m1", "5G workshop", "2026-04-01T10:00:00Z")});
+    clock_.set(at("2026-03-25T10:00:00Z"));
+    EXPECT_EQ(remind(), 1);
+    // Moved two days later: reminded again seven days before the new start.
+    poll("itu-a", {make_meeting("m1", "5G workshop", "2026-04-03T10:00:00Z")});
+    EXPECT_EQ(remind(), 0);
+    clock_.set(at("2026-03-26T12:00:00Z"));
+    EXPECT_EQ(remind(), 0);
+    EXPECT_EQ(next_due(), "2026-03-27T10:00:00Z");
+    clock_.set(at("2026-03-27T10:00:00Z"));
+    EXPECT_EQ(remind(), 1);
+    EXPECT_EQ(remind(), 0);
+    // Moved earlier, inside the window: a new reminder at once.
+    poll("itu-a", {make_meeting("m1", "5G workshop", "2026-03-30")});
+    EXPECT_EQ(remind(), 1);
+    auto mail = outbox();
+    ASSERT_EQ(mail.size(), 3u);
+    EXPECT_NE(mail[1].data.find("2026-04-03T10:00:00Z"), std::string::npos);
+    EXPECT_NE(mail[2].data.find("2026-03-30"), std::string::npos);
+}
+
+TEST_F(RemindersTest, nonMatchingFilteredAndPastMeetingsAreIgnored) {
+    auto rule = make_rule("5g", "5G");
+    rule.remind_before = {7 * 24h};
+    rule.bodies = {"ITU"};
+    auto quiet = make_rule("quiet", "5G");  // no remind_before: no reminders
+    cfg_.rules = {rule, quiet};
+    poll("itu-a", {make_meeting("a", "5G workshop", "2026-03-18T10:00:00Z"),
+                   make_meeting("b", "LTE workshop", "2026-03-18T10:00:00Z"),
+                   make_meeting("c", "5G yesterday", "2026-03-15T10:00:00Z"),
+                   make_meeting("d", "5G earlier today", "2026-03-16T08:00:00Z"),
+                   make_meeting("e", "5G next month", "2026-04-20T10:00:00Z"),
+                   make_meeting("f", "5G all day", "2026-03-20", ""), make_item("g", "5G news")});
+    poll("3gpp", {make_meeting("h", "5G other body", "2026-03-18T10:00:00Z")});
+    EXPECT_EQ(remind(), 1);
+    EXPECT_EQ(remind(), 0);
+    auto mail = outbox();
+    ASSERT_EQ(mail.size(), 1u);
+    const std::string& m = mail[0].data;
+    EXPECT_NE(m.find("2 meetings starting in 7 days"), std::string::npos) << m;
+    EXPECT_NE(m.find("5G workshop"), std::string::npos);
+    EXPECT_NE(m.find("5G all day"), std::string::npos);
+    for (const char* absent :
+         {"LTE", "5G yesterday", "5G earlier today", "5G next month", "5G news", "other body"})
+        EXPECT_EQ(m.find(absent), std::string::npos) << absent;
+    // Past the start: nothing more; next month's meeting comes into view a
+    // day before its reminder time (the mailer re-checks hourly).
+    clock_.set(at("2026-03-21T00:00:00Z"));
+    EXPECT_EQ(remind(), 0);
+    EXPECT_EQ(next_due(), "none");
+    clock_.set(at("2026-04-12T12:00:00Z"));
+    EXPECT_EQ(next_due(), "2026-04-13T10:00:00Z");
+}
