@@ -440,7 +440,9 @@ void Service::store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> 
             res.new_items = stored->new_items;
             res.changed = stored->changed;
             res.alerts = stored->alerts;
-            res.mail_queued = stored->alerts > 0;
+            // New or moved meetings may be due for a reminder now: wake the
+            // mailer, which checks reminders before reading the outbox.
+            res.mail_queued = stored->alerts > 0 || stored->new_items > 0 || stored->changed > 0;
         } else {
             res.error = fmt::format("cannot store: {}", stored.error().message);
         }
