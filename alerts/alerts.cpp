@@ -503,8 +503,34 @@ Result<std::optional<std::int64_t>> last_digest(StatementCache& st, const std::s
 Result<int> run_digests(StatementCache& st, const config::Config& cfg, SysTime now) {
     int queued = 0;
     const std::int64_t t = to_unix(now);
+    // The alerts of `rule` still waiting for a digest.
+    const auto pending = [&](const std::string& rule) -> Result<std::vector<std::int64_t>> {
+        std::vector<std::int64_t> ids;
+        auto q = st.get(
+            "SELECT id FROM alerts WHERE rule = ?1 AND message IS NULL AND "
+            "state = 'pending' ORDER BY id");
+        if (!q) return q.error();
+        q->bind(1, rule);
+        for (;;) {
+            auto row = q->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            ids.push_back(q->int64(0));
+        }
+        return ids;
+    };
     for (const auto& rule : cfg.rules) {
-        if (rule.delivery != config::Delivery::digest) continue;
+        if (rule.delivery != config::Delivery::digest) {
+            // A rule changed from digest to immediate: what waited for its
+            // digest is not lost, it goes now, as one last digest.
+            auto ids = pending(rule.name);
+            if (!ids) return ids.error();
+            if (!ids->empty()) {
+                if (auto r = mail_alerts(st, cfg, rule, *ids, true, now); !r) return r.error();
+                if (mail_enabled(cfg)) ++queued;
+            }
+            continue;
+        }
         auto last = last_digest(st, rule.name);
         if (!last) return last.error();
         if (!*last) {
@@ -516,20 +542,9 @@ Result<int> run_digests(StatementCache& st, const config::Config& cfg, SysTime n
             continue;
         }
         if (now < next_digest_slot(from_unix(**last), rule.digest_minute)) continue;
-        std::vector<std::int64_t> ids;
-        {
-            auto q = st.get(
-                "SELECT id FROM alerts WHERE rule = ?1 AND message IS NULL AND "
-                "state = 'pending' ORDER BY id");
-            if (!q) return q.error();
-            q->bind(1, rule.name);
-            for (;;) {
-                auto row = q->step();
-                if (!row) return row.error();
-                if (!*row) break;
-                ids.push_back(q->int64(0));
-            }
-        }
+        auto found = pending(rule.name);
+        if (!found) return found.error();
+        const std::vector<std::int64_t>& ids = *found;
         if (!ids.empty()) {
             if (auto r = mail_alerts(st, cfg, rule, ids, true, now); !r) return r.error();
             if (mail_enabled(cfg)) ++queued;

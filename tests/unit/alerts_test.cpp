@@ -363,6 +363,32 @@ TEST_F(AlertsTest, aDigestDueWhileTheDaemonWasDownIsSentOnceWhenItIsBack) {
     EXPECT_NE(mail[0].data.find("2 new items"), std::string::npos);
 }
 
+TEST_F(AlertsTest, aRuleChangedFromDigestToImmediateSendsWhatWaitedForItsDigest) {
+    auto rule = make_rule("daily", "5G");
+    rule.delivery = config::Delivery::digest;
+    cfg_.rules = {rule};
+    const auto run = [&] {
+        int queued = -1;
+        EXPECT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
+            auto n = alerts::run_digests(st, cfg_, clock_.now());
+            if (!n) return n.error();
+            queued = *n;
+            return {};
+        }));
+        return queued;
+    };
+    EXPECT_EQ(run(), 0);
+    poll("itu-a", {});
+    poll("itu-a", {make_item("1", "5G one")});
+    EXPECT_TRUE(outbox().empty());                         // waiting for tomorrow's digest
+    cfg_.rules[0].delivery = config::Delivery::immediate;  // a reload changed the rule
+    EXPECT_EQ(run(), 1);
+    EXPECT_EQ(run(), 0);
+    auto mail = outbox();
+    ASSERT_EQ(mail.size(), 1u);
+    EXPECT_NE(mail[0].data.find("5G one"), std::string::npos);
+}
+
 TEST(Message, feedTextNeverAddsAHeaderAndTheHtmlIsEscaped) {
     alerts::MessageSpec spec;
     spec.from = "specwatch <specwatch@example.org>";
