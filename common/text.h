@@ -16,6 +16,10 @@ namespace specwatch {
 // one space: for one-line output such as table cells and log lines.
 [[nodiscard]] std::string sanitize_line(std::string_view s);
 
+// Decodes the UTF-8 sequence at s[i] into `cp`; returns its length, or 0 when
+// it is invalid (truncated, overlong, a surrogate, past U+10FFFF).
+[[nodiscard]] std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp);
+
 // Number of terminal columns `s` (valid UTF-8) takes, counting one per code
 // point (wide CJK characters count two).
 [[nodiscard]] std::size_t display_width(std::string_view s);
