@@ -46,6 +46,23 @@ std::string keys_json(const std::vector<std::int64_t>& keys) {
     return nlohmann::json(keys).dump();
 }
 
+// Which of `keys` the rule's query matches, with a snippet each: the one
+// place a rule meets the index (new items, changes and reminders alike).
+Result<std::vector<std::pair<std::int64_t, std::string>>> match_keys(
+    StatementCache& st, const config::Rule& rule, const std::vector<std::int64_t>& keys) {
+    std::vector<std::pair<std::int64_t, std::string>> hits;
+    auto q = st.get(kMatch);
+    if (!q) return q.error();
+    q->bind(1, rule.query).bind(2, keys_json(keys));
+    for (;;) {
+        auto row = q->step();
+        if (!row) return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
+        if (!*row) break;
+        hits.emplace_back(q->int64(0), q->text(1));
+    }
+    return hits;
+}
+
 bool glob_any(const std::vector<std::string>& patterns, const std::string& name) {
     return std::any_of(patterns.begin(), patterns.end(),
                        [&](const std::string& p) { return glob_match(p, name); });
@@ -276,19 +293,9 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
             keys.insert(keys.end(), batch.changed_keys.begin(), batch.changed_keys.end());
         if (keys.empty()) continue;
 
-        std::vector<std::pair<std::int64_t, std::string>> hits;
-        {
-            auto q = st.get(kMatch);
-            if (!q) return q.error();
-            q->bind(1, rule.query).bind(2, keys_json(keys));
-            for (;;) {
-                auto row = q->step();
-                if (!row)
-                    return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
-                if (!*row) break;
-                hits.emplace_back(q->int64(0), q->text(1));
-            }
-        }
+        auto matched = match_keys(st, rule, keys);
+        if (!matched) return matched.error();
+        auto& hits = *matched;
         std::sort(hits.begin(), hits.end());
         std::vector<std::int64_t> to_mail;
         for (auto& [key, snippet] : hits) {
@@ -611,19 +618,9 @@ Result<std::vector<Meeting>> rule_meetings(StatementCache& st, const config::Rul
     }
     std::vector<Meeting> out;
     if (keys.empty()) return out;
-    std::vector<std::pair<std::int64_t, std::string>> hits;
-    {
-        auto q = st.get(kMatch);
-        if (!q) return q.error();
-        q->bind(1, rule.query).bind(2, keys_json(keys));
-        for (;;) {
-            auto row = q->step();
-            if (!row)
-                return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
-            if (!*row) break;
-            hits.emplace_back(q->int64(0), q->text(1));
-        }
-    }
+    auto matched = match_keys(st, rule, keys);
+    if (!matched) return matched.error();
+    auto& hits = *matched;
     for (auto& [key, snippet] : hits) {
         auto q = st.get(R"(
 SELECT i.start, COALESCE(i."end", ''), COALESCE(i.location, ''), COALESCE(i.title, ''),
