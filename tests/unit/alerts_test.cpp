@@ -106,6 +106,19 @@ class AlertsTest : public ::testing::Test {
         return alerts::list_alerts(db().statements(), "", std::nullopt, 100).value();
     }
 
+    // Runs the digest step the way the mailer does, in one transaction;
+    // returns how many digests it queued (-1 on failure).
+    int run_digests() {
+        int queued = -1;
+        EXPECT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
+            auto n = alerts::run_digests(st, cfg_, clock_.now());
+            if (!n) return n.error();
+            queued = *n;
+            return {};
+        }));
+        return queued;
+    }
+
     fs::path dir_;
     ManualClock clock_{at("2026-03-16T09:00:00Z")};
     config::Config cfg_;
@@ -338,16 +351,7 @@ TEST_F(AlertsTest, aDigestDueWhileTheDaemonWasDownIsSentOnceWhenItIsBack) {
     rule.delivery = config::Delivery::digest;
     rule.digest_minute = 8 * 60;
     cfg_.rules = {rule};
-    const auto run = [&] {
-        int queued = -1;
-        EXPECT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
-            auto n = alerts::run_digests(st, cfg_, clock_.now());
-            if (!n) return n.error();
-            queued = *n;
-            return {};
-        }));
-        return queued;
-    };
+    const auto run = [&] { return run_digests(); };
     EXPECT_EQ(run(), 0);  // 09:00: the first digest is tomorrow at 08:00
     poll("itu-a", {});
     poll("itu-a", {make_item("1", "5G one"), make_item("2", "5G two")});
@@ -367,16 +371,7 @@ TEST_F(AlertsTest, aRuleChangedFromDigestToImmediateSendsWhatWaitedForItsDigest)
     auto rule = make_rule("daily", "5G");
     rule.delivery = config::Delivery::digest;
     cfg_.rules = {rule};
-    const auto run = [&] {
-        int queued = -1;
-        EXPECT_TRUE(db().transaction([&](storage::sql::StatementCache& st) -> Result<void> {
-            auto n = alerts::run_digests(st, cfg_, clock_.now());
-            if (!n) return n.error();
-            queued = *n;
-            return {};
-        }));
-        return queued;
-    };
+    const auto run = [&] { return run_digests(); };
     EXPECT_EQ(run(), 0);
     poll("itu-a", {});
     poll("itu-a", {make_item("1", "5G one")});
