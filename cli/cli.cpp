@@ -9,6 +9,7 @@
 #include "parsers/parse.h"
 #include "protocol/protocol.h"
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <iterator>
@@ -43,6 +45,8 @@ constexpr std::chrono::milliseconds kTimeout = 30s;
 // A poll waits for every source's fetch (each bounded by [daemon] timeout,
 // 60 s by default, queued max_parallel at a time): generous, but not forever.
 constexpr std::chrono::milliseconds kPollTimeout = 30min;
+// A backup copies the whole database; a large one on a slow disk takes a while.
+constexpr std::chrono::milliseconds kBackupTimeout = 2h;
 // Without a terminal to measure (a pipe, a file), titles are cut here so a
 // runaway title cannot make a line of kilobytes.
 constexpr std::size_t kTitleWidthNoTerminal = 80;
@@ -409,6 +413,13 @@ struct Printer {
         if (body.is_string()) io.out << body.get<std::string>();
     }
 
+    void backup(const Json& r) const {
+        const double mib = static_cast<double>(number(r, "bytes").value_or(0)) / (1024.0 * 1024.0);
+        io.out << fmt::format("backup of {} items ({:.1f} MiB) written to {} in {} s\n",
+                              count(r, "items"), mib, sanitize_line(text(r, "path")),
+                              text(r, "seconds"));
+    }
+
     void reload(const Json& r) const {
         io.out << fmt::format("config reloaded: {} sources, {} rules", count(r, "sources"),
                               count(r, "rules"));
@@ -468,15 +479,25 @@ int exit_code(const Json& reply, int fallback) {
 
 using HumanPrinter = std::function<void(const Printer&, const Json&)>;
 
-int call_daemon(const Io& io, bool json, const std::string& socket, const Json& request,
-                std::chrono::milliseconds timeout, const HumanPrinter& print) {
-    auto reply = protocol::call(socket, request, timeout);
-    if (!reply) return fail(io, json, reply.error().message, static_cast<int>(reply.error().exit));
+// Sends a request and returns the reply's result, or, when the daemon cannot
+// be reached or reports an error, prints that (as JSON with --json) and
+// returns the exit code to use.
+struct Answer {
+    Json result;
+    int exit = kExitOk;  // from the reply when ok; else the failure's
+    bool ok = false;
+};
+Answer ask(const Io& io, bool json, const std::string& socket, const Json& request,
+           std::chrono::milliseconds timeout, int pass_fd = -1) {
+    auto reply = protocol::call(socket, request, timeout, pass_fd);
+    if (!reply)
+        return {{}, fail(io, json, reply.error().message, static_cast<int>(reply.error().exit))};
     const Json& r = *reply;
     const Json& ok = member(r, "ok");
     if (!ok.is_boolean())
-        return fail(io, json, fmt::format("malformed reply from specwatchd at {}", socket),
-                    kExitFailure);
+        return {{},
+                fail(io, json, fmt::format("malformed reply from specwatchd at {}", socket),
+                     kExitFailure)};
     if (!ok.get<bool>()) {
         std::string error = text(r, "error");
         if (error.empty()) error = "specwatchd reported an error without a message";
@@ -485,15 +506,67 @@ int call_daemon(const Io& io, bool json, const std::string& socket, const Json& 
             if (p.is_string()) problems.push_back(p.get<std::string>());
         int exit = exit_code(r, kExitFailure);
         if (exit == kExitOk) exit = kExitFailure;  // an error is never success
-        return fail(io, json, error, exit, problems);
+        return {{}, fail(io, json, error, exit, problems)};
     }
-    const Json& result = member(r, "result");
+    return {member(r, "result"), exit_code(r, kExitOk), true};
+}
+
+void print_result(const Io& io, bool json, const Json& result, const HumanPrinter& print) {
     if (json) {
         io.out << dump(result);
     } else {
         print(Printer{io}, result);
     }
-    return exit_code(r, kExitOk);
+}
+
+int call_daemon(const Io& io, bool json, const std::string& socket, const Json& request,
+                std::chrono::milliseconds timeout, const HumanPrinter& print) {
+    Answer a = ask(io, json, socket, request, timeout);
+    if (a.ok) print_result(io, json, a.result, print);
+    return a.exit;
+}
+
+// --- backup: the daemon writes into a file we open -------------------------------
+
+// The copy is written into PATH.partial, which this process creates (so the
+// daemon, sandboxed and running as its own user, needs no access to PATH) and
+// passes over the socket; only a complete, checked, synced copy is renamed to
+// PATH. An existing PATH is kept unless --force.
+int run_backup(const Io& io, bool json, const std::string& socket, const std::string& path,
+               bool force, const HumanPrinter& print) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!force && fs::exists(path, ec)) {
+        return fail(
+            io, json,
+            fmt::format("{} exists; choose another name or use --force to replace it", path),
+            kExitUsage);
+    }
+    const std::string partial = path + ".partial";
+    const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        return fail(io, json,
+                    fmt::format("cannot create {}: {}{}", partial, std::strerror(errno),
+                                errno == EEXIST ? " (a backup in progress, or left by one that "
+                                                  "failed: remove it)"
+                                                : ""),
+                    kExitFailure);
+    }
+    Answer a = ask(io, json, socket, Json{{"cmd", "backup"}}, kBackupTimeout, fd);
+    int err = 0;
+    if (a.ok && ::fsync(fd) != 0) err = errno;
+    ::close(fd);
+    if (a.ok && err == 0 && std::rename(partial.c_str(), path.c_str()) != 0) err = errno;
+    if (!a.ok || err != 0) {
+        ::unlink(partial.c_str());
+        if (err != 0)
+            return fail(io, json, fmt::format("writing {}: {}", path, std::strerror(err)),
+                        kExitFailure);
+        return a.exit;
+    }
+    a.result["path"] = path;
+    print_result(io, json, a.result, print);
+    return a.exit;
 }
 
 // --- parse: local, no daemon ----------------------------------------------------------
@@ -714,6 +787,13 @@ int run(const std::vector<std::string>& args, const Io& io) {
     CLI::App* metrics =
         command("metrics", "counters in the Prometheus text format (node_exporter textfile)");
 
+    CLI::App* backup =
+        command("backup", "write a consistent copy of the database while the daemon runs");
+    std::string backup_path;
+    bool backup_force = false;
+    backup->add_option("PATH", backup_path, "the copy to write (a new file)")->required();
+    backup->add_flag("--force", backup_force, "replace PATH if it exists");
+
     CLI::App* parse_cmd =
         command("parse", "parse a saved document locally (no daemon) and print its items");
     ParseArgs pa;
@@ -817,6 +897,9 @@ int run(const std::vector<std::string>& args, const Io& io) {
         return daemon({{"cmd", "reload"}}, [](const Printer& p, const Json& r) { p.reload(r); });
     if (metrics->parsed())
         return daemon({{"cmd", "metrics"}}, [](const Printer& p, const Json& r) { p.metrics(r); });
+    if (backup->parsed())
+        return run_backup(io, json, socket, backup_path, backup_force,
+                          [](const Printer& p, const Json& r) { p.backup(r); });
     if (parse_cmd->parsed())
         return run_parse(io, json, pa, format_opt->count() > 0, base_opt->count() > 0);
 

@@ -116,13 +116,44 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
                 protocol::Exit::usage));
         }
         arm_idle_timer();
-        socket_.async_read_some(
-            asio::buffer(buf_),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                if (ec) return self->close();
-                self->in_.append(std::string_view{self->buf_.data(), n});
-                self->read();
-            });
+        // recvmsg rather than a plain read: a request may carry a file
+        // descriptor (SCM_RIGHTS) — `backup` writes into a file the client opened.
+        socket_.async_wait(local::socket::wait_read,
+                           [self = shared_from_this()](boost::system::error_code ec) {
+                               if (ec) return self->close();
+                               self->receive();
+                           });
+    }
+
+    void receive() {
+        iovec iov{buf_.data(), buf_.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        const ssize_t n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return read();
+            return close();
+        }
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (std::size_t i = 0; i < count; ++i) {
+                int fd = -1;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                // Kept until a request takes it; a client cannot pile them up.
+                if (passed_.size() < kMaxPassedFds)
+                    passed_.push_back(std::make_shared<PassedFd>(fd));
+                else
+                    ::close(fd);
+            }
+        }
+        if (n == 0) return close();
+        in_.append(std::string_view{buf_.data(), static_cast<std::size_t>(n)});
+        read();
     }
 
     void dispatch(std::string line) {
@@ -143,10 +174,19 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
             log::info("control: '{}' from uid {}", cmd, uid_);
         else
             log::debug("control: '{}' from uid {}", cmd, uid_);
+        // A descriptor sent with this request goes to it (as "_fd", a key
+        // only the server sets) and is closed once the reply is out.
+        request.erase("_fd");
+        std::shared_ptr<PassedFd> fd;
+        if (!passed_.empty()) {
+            fd = std::move(passed_.front());
+            passed_.pop_front();
+            request["_fd"] = fd->fd;
+        }
         auto self = shared_from_this();
         bool replied = false;
         try {
-            handler_(request, [self, replied](Json reply) mutable {
+            handler_(request, [self, replied, fd](Json reply) mutable {
                 if (replied) return;  // a handler bug must not corrupt the stream
                 replied = true;
                 self->busy_ = false;
@@ -186,6 +226,15 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     const ControlOptions& options_;
     std::shared_ptr<std::size_t> connections_;
     std::shared_ptr<bool> stopped_;
+    struct PassedFd {
+        explicit PassedFd(int f) : fd(f) {}
+        ~PassedFd() { ::close(fd); }
+        PassedFd(const PassedFd&) = delete;
+        PassedFd& operator=(const PassedFd&) = delete;
+        int fd;
+    };
+    static constexpr std::size_t kMaxPassedFds = 4;
+    std::deque<std::shared_ptr<PassedFd>> passed_;
     protocol::LineBuffer in_{protocol::kMaxRequestBytes};
     std::array<char, 16384> buf_{};
     bool busy_ = false;

@@ -9,12 +9,21 @@
 #include "common/units.h"
 #include "common/version.h"
 #include "parsers/parse.h"
+#include "storage/backup.h"
 #include "systemd/notify.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <unordered_map>
 
@@ -156,6 +165,22 @@ void Service::open() {
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     auto w = storage::Store::open(path, clock_);
     if (!w) throw std::runtime_error(w.error().message);
+    db_path_ = path;
+    // A backup cut short by a crash leaves its temporary copy behind
+    // (DB.backup-PID); one whose process is gone is removed.
+    {
+        const auto dir = parent.empty() ? std::filesystem::path(".") : parent;
+        const auto prefix = std::filesystem::path(path).filename().string() + ".backup-";
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+            const auto name = e.path().filename().string();
+            if (!name.starts_with(prefix)) continue;
+            const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+            if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+                log::info("removing {} left by an interrupted backup", e.path().string());
+                std::filesystem::remove(e.path(), ec);
+            }
+        }
+    }
     writer_ = std::move(*w);
     if (auto r = writer_->sync_sources(config_->sources); !r)
         throw std::runtime_error(r.error().message);
@@ -611,7 +636,7 @@ void Service::handle(const Json& request, Reply reply) {
         {"search", &Service::cmd_search},   {"show", &Service::cmd_show},
         {"poll", &Service::cmd_poll},       {"reload", &Service::cmd_reload},
         {"help", &Service::cmd_help},       {"rules", &Service::cmd_rules},
-        {"alerts", &Service::cmd_alerts},
+        {"alerts", &Service::cmd_alerts},   {"backup", &Service::cmd_backup},
     };
     const std::string cmd = request.value("cmd", "");
     const auto it = commands.find(cmd);
@@ -627,6 +652,88 @@ void Service::handle(const Json& request, Reply reply) {
     } catch (const BadArgument& e) {
         reply(protocol::error_reply(fmt::format("{}: {}", cmd, e.what()), protocol::Exit::usage));
     }
+}
+
+namespace {
+
+// Copies the finished backup file into the descriptor the client passed.
+Result<void> copy_into(const std::string& from, int fd) {
+    const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) return make_error(fmt::format("cannot read {}: {}", from, std::strerror(errno)));
+    std::vector<char> buf(1 << 20);
+    Result<void> out;
+    for (;;) {
+        const ssize_t n = ::read(in, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            out = make_error(fmt::format("cannot read {}: {}", from, std::strerror(errno)));
+            break;
+        }
+        if (n == 0) break;
+        for (ssize_t done = 0; done < n;) {
+            const ssize_t w = ::write(fd, buf.data() + done, static_cast<std::size_t>(n - done));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) {
+                ::close(in);
+                return make_error(
+                    fmt::format("cannot write the backup file: {}", std::strerror(errno)));
+            }
+            done += w;
+        }
+    }
+    ::close(in);
+    return out;
+}
+
+}  // namespace
+
+void Service::cmd_backup(const Json& req, Reply reply) {
+    // "_fd" is set by the control server only: the file the client opened
+    // and passed with the request (SCM_RIGHTS).
+    const auto it = req.find("_fd");
+    if (it == req.end() || !it->is_number_integer())
+        throw BadArgument(
+            "the file to write is passed with the request; run 'specwatch backup PATH'");
+    const int fd = it->get<int>();
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        throw BadArgument("the descriptor passed is not a regular file");
+    if (backing_up_) {
+        reply(protocol::error_reply("a backup is already running; try again when it is done"));
+        return;
+    }
+    backing_up_ = true;
+    const std::string temp = fmt::format("{}.backup-{}", db_path_, ::getpid());
+    log::info("backup: copying {}", db_path_);
+    asio::post(backup_pool_, [this, fd, temp, reply = std::move(reply),
+                              work = asio::make_work_guard(io_)]() mutable {
+        const auto began = std::chrono::steady_clock::now();
+        Json out;
+        auto stats = storage::backup_database(db_path_, temp);
+        if (!stats) {
+            out = protocol::error_reply(stats.error().message);
+        } else if (auto c = copy_into(temp, fd); !c) {
+            out = protocol::error_reply(c.error().message);
+        } else {
+            const std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+            out = protocol::ok_reply(Json{{"items", stats->items},
+                                          {"pages", stats->pages},
+                                          {"bytes", stats->bytes},
+                                          {"seconds", std::round(took.count() * 100) / 100}});
+        }
+        std::error_code ec;
+        std::filesystem::remove(temp, ec);
+        asio::post(io_, [this, reply = std::move(reply), out = std::move(out)]() mutable {
+            backing_up_ = false;
+            if (out.value("ok", false))
+                log::notice("backup: {} items, {} bytes",
+                            out["result"]["items"].get<std::int64_t>(),
+                            out["result"]["bytes"].get<std::int64_t>());
+            else
+                log::error("backup: {}", out.value("error", ""));
+            reply(std::move(out));
+        });
+    });
 }
 
 template <class F>

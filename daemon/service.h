@@ -117,6 +117,7 @@ class Service {
     void cmd_help(const protocol::Json& request, Reply reply);
     void cmd_rules(const protocol::Json& request, Reply reply);
     void cmd_alerts(const protocol::Json& request, Reply reply);
+    void cmd_backup(const protocol::Json& request, Reply reply);
 
     boost::asio::io_context& io_;
     ConfigPtr config_;
@@ -136,6 +137,11 @@ class Service {
     // The outbox's delivery (daemon/mailer.h); after the pools in
     // declaration order, so it is destroyed first.
     std::unique_ptr<Mailer> mailer_;
+    // `backup`: its own thread and connection, so a long copy holds up
+    // neither the queries nor the writer. After the path it reads.
+    std::string db_path_;
+    bool backing_up_ = false;
+    boost::asio::thread_pool backup_pool_{1};
 
     std::unique_ptr<fetch::Fetcher> fetcher_;
     std::map<std::string, Runtime> runtime_;

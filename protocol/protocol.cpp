@@ -125,7 +125,7 @@ std::string default_socket_path() {
 }
 
 Result<Json, ClientError> call(const std::string& socket_path, const Json& request,
-                               std::chrono::milliseconds timeout) {
+                               std::chrono::milliseconds timeout, int pass_fd) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (socket_path.size() >= sizeof addr.sun_path)
@@ -159,7 +159,25 @@ Result<Json, ClientError> call(const std::string& socket_path, const Json& reque
     std::size_t sent = 0;
     while (sent < out.size()) {
         if (!wait(POLLOUT)) return lost("timed out sending the request");
-        const ssize_t n = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+        ssize_t n = 0;
+        if (pass_fd >= 0 && sent == 0) {
+            // The descriptor rides with the first byte of the request.
+            iovec iov{const_cast<char*>(out.data()), out.size()};
+            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+            msghdr msg{};
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            cmsghdr* c = CMSG_FIRSTHDR(&msg);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+            n = ::sendmsg(fd.get(), &msg, MSG_NOSIGNAL);
+        } else {
+            n = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+        }
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
             // The daemon may have answered and closed before reading all of

@@ -64,8 +64,10 @@ struct ClientError {
 
 // Sends one request and waits for its reply (blocking: this is the CLI side).
 // Connection problems are ClientErrors with Exit::unreachable and a message
-// that names the socket and says what to check.
+// that names the socket and says what to check. `pass_fd`, when not -1, goes
+// with the request as SCM_RIGHTS ancillary data: `backup` writes into a file
+// the CLI opened, so the daemon needs no access to the user's path.
 [[nodiscard]] Result<Json, ClientError> call(const std::string& socket_path, const Json& request,
-                                             std::chrono::milliseconds timeout);
+                                             std::chrono::milliseconds timeout, int pass_fd = -1);
 
 }  // namespace specwatch::protocol

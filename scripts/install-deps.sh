@@ -13,6 +13,7 @@ PACKAGES="
   python3 python3-aiosmtpd openssl clang-format
   systemd dpkg-dev file
   nginx-light time
+  clang libclang-rt-14-dev
 "
 
 missing=""

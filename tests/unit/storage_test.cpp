@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "storage/backup.h"
 #include "storage/schema.h"
 
 #include <sqlite3.h>
@@ -655,3 +656,73 @@ TEST_F(StorageTest, CountsSummariseItemsAndSourceHealth) {
 }
 
 }  // namespace
+
+// ---- online backup (specwatch backup) ----
+
+TEST_F(StorageTest, ABackupIsACheckedSelfContainedCopyWithEveryCommittedItem) {
+    auto s = open_with_sources();
+    store(*s, "itu-news", {make_item("a", "5G core"), make_item("b", "IMT-2030 workshop")});
+    store(*s, "3gpp-ran1", {make_item("c", "NR positioning")});
+    const std::string copy = (dir_ / "copy.db").string();
+
+    auto r = backup_database(path_, copy);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->items, 3);
+    EXPECT_GT(r->pages, 0);
+    EXPECT_EQ(r->bytes, static_cast<std::int64_t>(fs::file_size(copy)));
+    // One file: no WAL to lose when it is moved.
+    EXPECT_FALSE(fs::exists(copy + "-wal"));
+
+    // The copy opens as a database of this schema and finds what was stored.
+    auto restored = Store::open(copy, clock_);
+    ASSERT_TRUE(restored) << restored.error().message;
+    auto found = (*restored)->search("5G", 10);
+    ASSERT_TRUE(found);
+    ASSERT_EQ(found->size(), 1u);
+    EXPECT_EQ((*found)[0].item.id, "a");
+}
+
+TEST_F(StorageTest, ABackupWhileTheWriterHoldsATransactionIsTheLastCommittedState) {
+    auto s = open_with_sources();
+    store(*s, "itu-news", {make_item("a", "committed")});
+    // An open write transaction on another connection: its rows are not yet
+    // committed and must not be in the copy, and the copy must not wait for it.
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw,
+                           "BEGIN IMMEDIATE; UPDATE items SET title = 'uncommitted' "
+                           "WHERE id = 'a';",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    const std::string copy = (dir_ / "copy.db").string();
+    auto r = backup_database(path_, copy);
+    sqlite3_exec(raw, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    ASSERT_TRUE(r) << r.error().message;
+    auto restored = Store::open(copy, clock_);
+    ASSERT_TRUE(restored);
+    auto items = (*restored)->items(by_source("itu-news"));
+    ASSERT_TRUE(items);
+    EXPECT_EQ(titles(*items), std::vector<std::string>{"committed"});
+}
+
+TEST_F(StorageTest, ABackupNeverOverwritesAndFailsClearlyWithoutLeftovers) {
+    auto s = open_with_sources();
+    const std::string existing = (dir_ / "existing.db").string();
+    std::ofstream(existing) << "keep me";
+    auto r = backup_database(path_, existing);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("already exists"), std::string::npos) << r.error().message;
+    EXPECT_EQ(fs::file_size(existing), 7u);
+
+    const std::string nowhere = (dir_ / "missing" / "copy.db").string();
+    r = backup_database(path_, nowhere);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find(nowhere), std::string::npos) << r.error().message;
+    EXPECT_FALSE(fs::exists(nowhere));
+
+    r = backup_database((dir_ / "no-such.db").string(), (dir_ / "c.db").string());
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("no-such.db"), std::string::npos) << r.error().message;
+    EXPECT_FALSE(fs::exists(dir_ / "c.db"));
+}
