@@ -78,6 +78,11 @@ bool mail_enabled(const config::Config& cfg) {
     return cfg.mail.transport != config::Transport::none;
 }
 
+// A rule without `to` is a watch list: its alerts are recorded, never mailed.
+bool mails(const config::Config& cfg, const config::Rule& rule) {
+    return mail_enabled(cfg) && !rule.to.empty();
+}
+
 std::string plural(std::size_t n, std::string_view one, std::string_view many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }
@@ -120,7 +125,7 @@ struct AlertForMail {
 Result<void> mail_alerts(StatementCache& st, const config::Config& cfg, const config::Rule& rule,
                          const std::vector<std::int64_t>& ids, bool digest, SysTime now) {
     if (ids.empty()) return {};
-    if (!mail_enabled(cfg)) {
+    if (!mails(cfg, rule)) {
         for (auto id : ids)
             if (auto r = run_sql(st, "UPDATE alerts SET state = 'nomail' WHERE id = ?1",
                                  [&](Query& q) { q.bind(1, id); });
@@ -534,7 +539,7 @@ Result<int> run_digests(StatementCache& st, const config::Config& cfg, SysTime n
             if (!ids) return ids.error();
             if (!ids->empty()) {
                 if (auto r = mail_alerts(st, cfg, rule, *ids, true, now); !r) return r.error();
-                if (mail_enabled(cfg)) ++queued;
+                if (mails(cfg, rule)) ++queued;
             }
             continue;
         }
@@ -554,7 +559,7 @@ Result<int> run_digests(StatementCache& st, const config::Config& cfg, SysTime n
         const std::vector<std::int64_t>& ids = *found;
         if (!ids.empty()) {
             if (auto r = mail_alerts(st, cfg, rule, ids, true, now); !r) return r.error();
-            if (mail_enabled(cfg)) ++queued;
+            if (mails(cfg, rule)) ++queued;
         }
         // However many slots passed while the daemon was down: one digest.
         if (auto r = run_sql(st, "UPDATE digests SET last_sent = ?2 WHERE rule = ?1",
@@ -595,6 +600,37 @@ struct Meeting {
     MessageItem item;
 };
 
+bool is_cancelled(const std::string& categories_json) {
+    const auto j = nlohmann::json::parse(categories_json, nullptr, false);
+    if (!j.is_array()) return false;
+    return std::any_of(j.begin(), j.end(), [](const nlohmann::json& e) {
+        return e.is_string() && to_lower_ascii(e.get<std::string>()) == "cancelled";
+    });
+}
+
+// The "Agenda: URL" lines that HTML sources write into a meeting's content
+// ([source.html] agenda, documents, invitation), in that order.
+std::vector<std::pair<std::string, std::string>> related_links(std::string_view content) {
+    static constexpr std::string_view kLabels[] = {"Agenda", "Documents", "Invitation"};
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto label : kLabels) {
+        const std::string prefix = std::string(label) + ": ";
+        std::size_t pos = 0;
+        while (pos < content.size()) {
+            const std::size_t eol = std::min(content.find('\n', pos), content.size());
+            const std::string_view line = content.substr(pos, eol - pos);
+            pos = eol + 1;
+            if (!line.starts_with(prefix)) continue;
+            const std::string url = trim(line.substr(prefix.size()));
+            if (url.starts_with("http://") || url.starts_with("https://")) {
+                out.emplace_back(label, url);
+                break;
+            }
+        }
+    }
+    return out;
+}
+
 // The stored meetings `rule` matches (its FTS5 query restricted to the
 // meetings' rows, then its sources, bodies and organizations) whose start
 // lies in (now, until], soonest first. A source disabled or removed from the
@@ -624,7 +660,8 @@ Result<std::vector<Meeting>> rule_meetings(StatementCache& st, const config::Rul
     for (auto& [key, snippet] : hits) {
         auto q = st.get(R"(
 SELECT i.start, COALESCE(i."end", ''), COALESCE(i.location, ''), COALESCE(i.title, ''),
-       COALESCE(i.link, ''), i.organizations, s.name, s.body, s.grp
+       COALESCE(i.link, ''), i.organizations, s.name, s.body, s.grp, i.categories,
+       COALESCE(i.content, '')
 FROM items i JOIN sources s ON s.id = i.source_id WHERE i.key = ?1 AND s.enabled)");
         if (!q) return q.error();
         q->bind(1, key);
@@ -650,6 +687,11 @@ FROM items i JOIN sources s ON s.id = i.source_id WHERE i.key = ?1 AND s.enabled
                         any = true;
             if (!any) continue;
         }
+        // A cancelled meeting (a category "cancelled", as the iCalendar
+        // parser writes for STATUS:CANCELLED and the ITU calendar's status
+        // column reads) needs no preparing.
+        if (is_cancelled(q->text(9))) continue;
+        m.item.links = related_links(q->text(10));
         const std::string end = q->text(1);
         m.item.date = end.empty() || end == m.start ? m.start : m.start + " \u2013 " + end;
         m.item.location = q->text(2);
@@ -722,7 +764,7 @@ Result<int> run_reminders(StatementCache& st, const config::Config& cfg, SysTime
                                  });
                 !r)
                 return r.error();
-        if (!mail_enabled(cfg)) continue;
+        if (!mails(cfg, rule)) continue;
 
         MessageSpec spec;
         spec.from = cfg.mail.from;

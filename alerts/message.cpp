@@ -140,6 +140,8 @@ std::string text_part(const MessageSpec& spec) {
                            title.empty() ? "(untitled)" : title);
         if (auto meta = item_meta(it); !meta.empty()) out += "   " + meta + "\n";
         if (auto link = header_safe(it.link); !link.empty()) out += "   " + link + "\n";
+        for (const auto& [label, url] : it.links)
+            out += fmt::format("   {}: {}\n", header_safe(label), header_safe(url));
         if (auto s = render_snippet(it.snippet, "*", "*", identity); !s.empty())
             out += "   " + s + "\n";
         if (auto via = sources_note(it); !via.empty()) out += "   " + via + "\n";
@@ -169,6 +171,12 @@ std::string html_part(const MessageSpec& spec) {
         if (auto meta = item_meta(it); !meta.empty())
             out += "<br>\n<small>" + html_escape(meta) + "</small>";
         if (!link.empty() && !is_web_link(link)) out += "<br>\n" + html_escape(link);
+        for (const auto& [label, url] : it.links) {
+            const std::string clean = header_safe(url);
+            if (!is_web_link(clean)) continue;
+            out += fmt::format("<br>\n<a href=\"{}\">{}</a>", html_escape(clean),
+                               html_escape(header_safe(label)));
+        }
         if (auto s = render_snippet(it.snippet, "<b>", "</b>", html_escape); !s.empty())
             out += "<br>\n" + s;
         if (auto via = sources_note(it); !via.empty())

@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace specwatch::alerts {
@@ -25,6 +26,8 @@ struct MessageItem {
     std::string location;  // a meeting's place (reminders)
     std::string link;
     std::string snippet;  // with kMatchOpen/kMatchClose around matched words
+    // A meeting's related pages (reminders): ("Agenda", URL), ("Documents", URL)…
+    std::vector<std::pair<std::string, std::string>> links;
     std::vector<std::string> sources;
     bool changed = false;
 };

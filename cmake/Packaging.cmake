@@ -7,6 +7,9 @@ install(FILES docs/man/specwatch.toml.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5
 install(FILES cli/specwatch.bash-completion
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME specwatch)
 install(FILES config/specwatch.toml DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/specwatch/examples)
+# The topic rules users include (`include = ["/usr/share/specwatch/topics.toml"]`):
+# not a conffile, so package upgrades bring improved queries.
+install(FILES config/topics.toml DESTINATION ${CMAKE_INSTALL_DATADIR}/specwatch)
 
 # The example config goes to /etc/specwatch only when there is none: an
 # administrator's config is never overwritten by `cmake --install`. (In the

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <span>
 
 #include <fmt/format.h>
@@ -36,7 +37,10 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view kTopKeys[] = {"daemon", "mail", "source", "rule"};
+constexpr std::string_view kTopKeys[] = {"daemon", "mail", "source", "rule", "include"};
+// An included file holds sources and rules (and may include further files);
+// [daemon] and [mail] belong to the main file alone.
+constexpr std::string_view kIncludedKeys[] = {"source", "rule", "include"};
 constexpr std::string_view kDaemonKeys[] = {
     "database", "socket",   "user_agent", "default_interval", "max_parallel", "max_per_host",
     "timeout",  "max_body", "proxy",      "first_poll"};
@@ -46,8 +50,9 @@ constexpr std::string_view kMailKeys[] = {"transport", "url",           "tls",
 constexpr std::string_view kSourceKeys[] = {"name",   "body",     "group",   "url",
                                             "format", "interval", "enabled", "allow_private",
                                             "tags",   "html",     "json",    "xlsx"};
-constexpr std::string_view kHtmlKeys[] = {"item",    "title", "link", "date",    "id",
-                                          "summary", "start", "end",  "location"};
+constexpr std::string_view kHtmlKeys[] = {
+    "item", "title",    "link",       "date",    "id",     "summary",   "start",
+    "end",  "location", "categories", "content", "agenda", "documents", "invitation"};
 // Item fields a JSON path can fill, beside `items` and `next`.
 constexpr std::string_view kJsonFieldKeys[] = {
     "id",      "title", "link", "summary",  "content",    "author",       "published",
@@ -279,33 +284,48 @@ class QueryChecker {
     std::string setup_error_;
 };
 
+struct CloseFd {
+    int fd;
+    ~CloseFd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+// Reads the whole file at `path` into `text`: 0, or the errno that stopped
+// it (EISDIR for a directory).
+int read_text(const std::string& path, std::string& text) {
+    CloseFd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd < 0) return errno;
+    std::array<char, 65536> buffer;
+    for (;;) {
+        const ssize_t n = ::read(file.fd, buffer.data(), buffer.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (n == 0) break;
+        text.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
+// Include chains deeper than this are a mistake, not a layout.
+constexpr std::size_t kMaxIncludeDepth = 16;
+
 class Loader {
   public:
-    explicit Loader(std::string path) : path_(std::move(path)) {
+    explicit Loader(std::string path) : path_(std::move(path)), file_(path_) {
         std::error_code ec;
         auto absolute = std::filesystem::absolute(path_, ec);
         dir_ = (ec ? std::filesystem::path(path_) : absolute).parent_path();
         config_.path = path_;
+        file_order_.emplace(file_, 0);
     }
 
     Result<Config, std::vector<Problem>> load(std::string_view text) {
-        toml::table root;
-#if TOML_EXCEPTIONS
-        try {
-            root = toml::parse(text, path_);
-        } catch (const toml::parse_error& e) {
-            add(static_cast<int>(e.source().begin.line), std::string(e.description()));
-            return problems_;
-        }
-#else
-        auto parsed = toml::parse(text, path_);
-        if (!parsed) {
-            add(static_cast<int>(parsed.error().source().begin.line),
-                std::string(parsed.error().description()));
-            return problems_;
-        }
-        root = std::move(parsed).table();
-#endif
+        auto parsed = parse_toml(text);
+        if (!parsed) return problems_;
+        const toml::table& root = *parsed;
         for (auto&& [k, v] : root) {
             if (contains(kTopKeys, k.str())) continue;
             add(line_of(k),
@@ -316,12 +336,9 @@ class Loader {
         // default interval and the checks on rule addresses depend on them.
         if (const auto* t = table_at(root, "daemon", "[daemon]")) read_daemon(*t);
         if (const auto* t = table_at(root, "mail", "[mail]")) read_mail(*t);
-        for_each_table(root, "source", [this](const toml::table& t) { read_source(t); });
-        std::optional<QueryChecker> queries;
-        for_each_table(root, "rule", [&](const toml::table& t) {
-            if (!queries) queries.emplace();
-            read_rule(t, *queries);
-        });
+        read_sources_and_rules(root);
+        chain_.push_back(canonical(path_));
+        read_includes(root);
 
         if (config_.daemon.user_agent.empty()) config_.daemon.user_agent = default_user_agent();
         for (std::size_t i = 0; i < config_.sources.size(); ++i)
@@ -329,8 +346,13 @@ class Loader {
                 config_.sources[i].interval = config_.daemon.default_interval;
 
         if (!problems_.empty()) {
+            // The main file's problems first, then each included file's, each
+            // in line order.
             std::stable_sort(problems_.begin(), problems_.end(),
-                             [](const Problem& a, const Problem& b) { return a.line < b.line; });
+                             [this](const Problem& a, const Problem& b) {
+                                 return std::pair(file_order_[a.file], a.line) <
+                                        std::pair(file_order_[b.file], b.line);
+                             });
             return problems_;
         }
         return std::move(config_);
@@ -338,7 +360,105 @@ class Loader {
 
   private:
     void add(int line, std::string message) {
-        problems_.push_back(Problem{path_, line, std::move(message)});
+        problems_.push_back(Problem{file_, line, std::move(message)});
+    }
+
+    // The current file's text as TOML; nothing (and the problem recorded) when
+    // it is not TOML.
+    std::optional<toml::table> parse_toml(std::string_view text) {
+#if TOML_EXCEPTIONS
+        try {
+            return toml::parse(text, file_);
+        } catch (const toml::parse_error& e) {
+            add(static_cast<int>(e.source().begin.line), std::string(e.description()));
+            return std::nullopt;
+        }
+#else
+        auto parsed = toml::parse(text, file_);
+        if (!parsed) {
+            add(static_cast<int>(parsed.error().source().begin.line),
+                std::string(parsed.error().description()));
+            return std::nullopt;
+        }
+        return std::move(parsed).table();
+#endif
+    }
+
+    static std::string canonical(const std::string& p) {
+        std::error_code ec;
+        auto c = std::filesystem::weakly_canonical(p, ec);
+        return ec ? p : c.string();
+    }
+
+    void read_sources_and_rules(const toml::table& t) {
+        for_each_table(t, "source", [this](const toml::table& s) { read_source(s); });
+        for_each_table(t, "rule", [this](const toml::table& r) {
+            if (!queries_) queries_.emplace();
+            read_rule(r, *queries_);
+        });
+    }
+
+    // `include = ["topics.toml"]`: each file, relative to the one that names
+    // it, read for its sources and rules (and its own includes) as if written
+    // here, its problems reported as its own FILE:LINE.
+    void read_includes(const toml::table& t) {
+        std::vector<const toml::node*> nodes;
+        auto paths = strings_at(t, "include", "", &nodes);
+        if (!paths) return;
+        for (std::size_t i = 0; i < paths->size(); ++i) {
+            const std::string& written = (*paths)[i];
+            const int line = line_of(*nodes[i]);
+            if (written.empty()) {
+                add(line, "'include' holds an empty path");
+                continue;
+            }
+            const std::string path = resolve(written);
+            const std::string real = canonical(path);
+            if (auto it = std::find(chain_.begin(), chain_.end(), real); it != chain_.end()) {
+                std::string cycle;
+                for (auto j = it; j != chain_.end(); ++j) cycle += *j + " -> ";
+                add(line, fmt::format("include '{}' makes a cycle: {}{}", written, cycle, real));
+                continue;
+            }
+            if (chain_.size() >= kMaxIncludeDepth) {
+                add(line, fmt::format("include '{}': includes nest deeper than {}", written,
+                                      kMaxIncludeDepth));
+                continue;
+            }
+            if (!included_.insert(real).second) {
+                add(line, fmt::format("include '{}': {} is already included", written, path));
+                continue;
+            }
+            std::string text;
+            if (const int error = read_text(path, text)) {
+                add(line, fmt::format("include '{}': cannot read {}: {}", written, path,
+                                      std::strerror(error)));
+                continue;
+            }
+            // Read the included file as the current one, then come back.
+            const std::string outer_file = file_;
+            const std::filesystem::path outer_dir = dir_;
+            file_ = path;
+            dir_ = std::filesystem::path(path).parent_path();
+            file_order_.emplace(file_, static_cast<int>(file_order_.size()));
+            config_.included.push_back(path);
+            chain_.push_back(real);
+            if (auto root = parse_toml(text)) {
+                for (auto&& [k, v] : *root) {
+                    if (contains(kIncludedKeys, k.str())) continue;
+                    add(line_of(k),
+                        fmt::format("unknown {} '{}' in an included file (it may hold [[source]], "
+                                    "[[rule]] and include){}",
+                                    v.is_table() ? "table" : "key", k.str(),
+                                    did_you_mean(k.str(), kIncludedKeys)));
+                }
+                read_sources_and_rules(*root);
+                read_includes(*root);
+            }
+            chain_.pop_back();
+            file_ = outer_file;
+            dir_ = outer_dir;
+        }
     }
 
     void check_keys(const toml::table& t, Keys known, std::string_view where) {
@@ -592,7 +712,7 @@ class Loader {
     // Reads `name` for a [[source]] or [[rule]]: required, restricted characters,
     // unique. Returns the message prefix for the table's other problems.
     std::string read_name(const toml::table& t, std::string_view kind, std::string& name,
-                          std::map<std::string, int>& seen) {
+                          std::map<std::string, std::pair<std::string, int>>& seen) {
         const std::string table = fmt::format("[[{}]]", kind);
         auto v = string_at(t, "name", table + " ");
         if (!t.get("name")) add(line_of(t), fmt::format("{} has no 'name'", table));
@@ -601,9 +721,10 @@ class Loader {
         if (!valid_name(*v)) {
             add(line, fmt::format("{} name '{}' is invalid: use letters, digits, '-', '_' and '.'",
                                   kind, *v));
-        } else if (auto [it, inserted] = seen.emplace(*v, line); !inserted) {
-            add(line, fmt::format("duplicate {} name '{}' (first defined at line {})", kind, *v,
-                                  it->second));
+        } else if (auto [it, inserted] = seen.emplace(*v, std::pair(file_, line)); !inserted) {
+            const auto& [file, first] = it->second;
+            add(line, fmt::format("duplicate {} name '{}' (first defined at {}line {})", kind, *v,
+                                  file == file_ ? "" : file + " ", first));
         }
         name = *v;
         return fmt::format("{} '{}': ", kind, *v);
@@ -639,9 +760,12 @@ class Loader {
 
         if (const auto* html = table_at(t, "html", "[source.html]")) {
             check_keys(*html, kHtmlKeys, "[source.html]");
-            std::string* targets[] = {&s.html.item,  &s.html.title, &s.html.link,
-                                      &s.html.date,  &s.html.id,    &s.html.summary,
-                                      &s.html.start, &s.html.end,   &s.html.location};
+            std::string* targets[] = {&s.html.item,       &s.html.title,     &s.html.link,
+                                      &s.html.date,       &s.html.id,        &s.html.summary,
+                                      &s.html.start,      &s.html.end,       &s.html.location,
+                                      &s.html.categories, &s.html.content,   &s.html.agenda,
+                                      &s.html.documents,  &s.html.invitation};
+            static_assert(std::size(targets) == std::size(kHtmlKeys));
             for (std::size_t i = 0; i < std::size(kHtmlKeys); ++i)
                 if (auto v = string_at(*html, kHtmlKeys[i], ctx)) *targets[i] = *v;
         }
@@ -723,9 +847,9 @@ class Loader {
             if (config_.mail.transport != Transport::none)
                 for (std::size_t i = 0; i < nodes.size(); ++i)
                     check_address(*nodes[i], r.to[i], ctx, "to");
-        } else if (!t.get("to")) {
-            add(r.line, fmt::format("{}'to' is required (the addresses to alert)", ctx));
         }
+        // Without `to` a rule is a watch list: its alerts are recorded (see
+        // `specwatch alerts` and `report`) and nothing is mailed.
         if (auto v = string_at(t, "delivery", ctx)) {
             constexpr std::string_view allowed[] = {"immediate", "digest"};
             if (one_of(t, "delivery", *v, allowed, ctx))
@@ -753,13 +877,18 @@ class Loader {
         config_.rules.push_back(std::move(r));
     }
 
-    std::string path_;
-    std::filesystem::path dir_;
+    std::string path_;           // the main file
+    std::string file_;           // the file being read: the main one or an included one
+    std::filesystem::path dir_;  // file_'s folder
     std::vector<Problem> problems_;
     Config config_;
     std::vector<bool> source_has_interval_;  // parallel to config_.sources
-    std::map<std::string, int> source_lines_;
-    std::map<std::string, int> rule_lines_;
+    std::map<std::string, std::pair<std::string, int>> source_lines_;  // name → file, line
+    std::map<std::string, std::pair<std::string, int>> rule_lines_;
+    std::optional<QueryChecker> queries_;
+    std::vector<std::string> chain_;  // canonical paths being read, outermost first
+    std::set<std::string> included_;
+    std::map<std::string, int> file_order_;
 };
 
 // The first entry of a systemd directory variable ("a:b" lists several).
@@ -770,13 +899,6 @@ std::string first_dir(const char* variable) {
     return std::string(s.substr(0, s.find(':')));
 }
 
-struct CloseFd {
-    int fd;
-    ~CloseFd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
 }  // namespace
 
 Result<Config, std::vector<Problem>> load_string(std::string_view text, const std::string& path) {
@@ -784,23 +906,10 @@ Result<Config, std::vector<Problem>> load_string(std::string_view text, const st
 }
 
 Result<Config, std::vector<Problem>> load_file(const std::string& path) {
-    auto cannot_read = [&](int error) {
+    std::string text;
+    if (const int error = read_text(path, text))
         return std::vector<Problem>{
             Problem{path, 0, fmt::format("cannot read: {}", std::strerror(error))}};
-    };
-    CloseFd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (file.fd < 0) return cannot_read(errno);
-    std::string text;
-    std::array<char, 65536> buffer;
-    for (;;) {
-        const ssize_t n = ::read(file.fd, buffer.data(), buffer.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return cannot_read(errno);  // EISDIR for a directory
-        }
-        if (n == 0) break;
-        text.append(buffer.data(), static_cast<std::size_t>(n));
-    }
     return load_string(text, path);
 }
 

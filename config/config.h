@@ -51,8 +51,12 @@ struct MailSettings {
 };
 
 // [source.html]: XPath 1.0 expressions; an empty string means "not set".
+// `categories` yields one category per selected node (td[5] | td[9]).
+// `agenda`, `documents` and `invitation` are URLs resolved like `link`, written
+// into the item's content as "Agenda: URL" lines that reminders list.
 struct HtmlRules {
     std::string item, title, link, date, id, summary, start, end, location;
+    std::string categories, content, agenda, documents, invitation;
 };
 
 // [source.json]: dotted paths.
@@ -100,7 +104,8 @@ struct Rule {
 };
 
 struct Config {
-    std::string path;  // the file it was read from
+    std::string path;                   // the file it was read from
+    std::vector<std::string> included;  // files read through `include`, in order
     DaemonSettings daemon;
     MailSettings mail;
     std::vector<Source> sources;

@@ -8,6 +8,7 @@
 #include <gumbo.h>
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <memory>
@@ -171,6 +172,26 @@ class Query {
         return t == "-" ? std::string{} : t;
     }
 
+    // One text per selected node, empty ones dropped (categories); a string
+    // expression gives its one value.
+    [[nodiscard]] std::vector<std::string> texts(const pugi::xpath_node& ctx) const {
+        std::vector<std::string> out;
+        if (!query_) return out;
+        if (query_->return_type() != pugi::xpath_type_node_set) {
+            if (std::string t = text(ctx); !t.empty()) out.push_back(std::move(t));
+            return out;
+        }
+        pugi::xpath_node_set nodes = query_->evaluate_node_set(ctx);
+        nodes.sort();
+        for (const pugi::xpath_node& n : nodes) {
+            std::string t = plain_punctuation(
+                clean_text(n.attribute() ? n.attribute().value() : node_text(n.node())));
+            if (t.empty() || t == "-") continue;
+            if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(std::move(t));
+        }
+        return out;
+    }
+
     [[nodiscard]] pugi::xpath_node_set nodes(const pugi::xml_document& doc) const {
         return query_->evaluate_node_set(doc);
     }
@@ -183,6 +204,13 @@ class Query {
     std::unique_ptr<pugi::xpath_query> query_;
     std::string error_;
 };
+
+std::string fmt_line(std::string_view label, std::string_view url) {
+    std::string out(label);
+    out += ": ";
+    out += url;
+    return out;
+}
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -364,8 +392,18 @@ Result<Feed> parse_html_page(std::string_view utf8, std::string_view base_url,
     const Query start_q{"start", rules.start};
     const Query end_q{"end", rules.end};
     const Query location_q{"location", rules.location};
+    const Query categories_q{"categories", rules.categories};
+    const Query content_q{"content", rules.content};
+    // Links a meeting's reminder lists, written into the item's content as
+    // "Agenda: URL" lines (the item model has one link).
+    const std::array<std::pair<std::string_view, Query>, 3> related{{
+        {"Agenda", Query{"agenda", rules.agenda}},
+        {"Documents", Query{"documents", rules.documents}},
+        {"Invitation", Query{"invitation", rules.invitation}},
+    }};
     for (const Query* q :
-         {&item_q, &title_q, &link_q, &date_q, &id_q, &summary_q, &start_q, &end_q, &location_q})
+         {&item_q, &title_q, &link_q, &date_q, &id_q, &summary_q, &start_q, &end_q, &location_q,
+          &categories_q, &content_q, &related[0].second, &related[1].second, &related[2].second})
         if (!q->error().empty()) return make_error(q->error());
     if (!item_q.returns_nodes())
         return make_error("[source.html] item = \"" + rules.item + "\" does not select nodes");
@@ -402,6 +440,17 @@ Result<Feed> parse_html_page(std::string_view utf8, std::string_view base_url,
         if (it.title.empty()) continue;
         it.summary = summary_q.text(row);
         it.location = location_q.text(row);
+        it.categories = categories_q.texts(row);
+        it.content = content_q.text(row);
+        for (const auto& [label, q] : related) {
+            if (!q.set()) continue;
+            const std::string href = q.raw(row);
+            if (trim(href).empty()) continue;
+            const std::string url = page_link(base_url, href);
+            if (url.empty()) continue;
+            if (!it.content.empty()) it.content += '\n';
+            it.content += fmt_line(label, url);
+        }
         if (date_q.set()) {
             const std::string d = date_q.text(row);
             it.published = normalize_date(d);

@@ -204,6 +204,7 @@ class Package(TempDirTest):
                      "./usr/lib/sysusers.d/specwatch.conf", "./etc/specwatch/specwatch.toml",
                      "./usr/share/man/man8/specwatchd.8", "./usr/share/man/man1/specwatch.1",
                      "./usr/share/man/man5/specwatch.toml.5",
+                     "./usr/share/specwatch/topics.toml",
                      "./usr/share/bash-completion/completions/specwatch"):
             self.assertIn(path, listing)
         info = subprocess.run(["dpkg-deb", "-I", str(deb)], capture_output=True, text=True,

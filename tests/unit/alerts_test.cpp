@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "storage/store.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -601,6 +602,90 @@ TEST_F(RemindersTest, aMeetingThatMovesGetsANewReminder) {
     ASSERT_EQ(mail.size(), 3u);
     EXPECT_NE(mail[1].data.find("2026-04-03T10:00:00Z"), std::string::npos);
     EXPECT_NE(mail[2].data.find("2026-03-30"), std::string::npos);
+}
+
+// The message's text with quoted-printable soft breaks and escapes undone,
+// and LF line ends.
+std::string decoded(const std::string& message) {
+    std::string out;
+    for (std::size_t i = 0; i < message.size(); ++i) {
+        if (message[i] == '\r' && i + 1 < message.size() && message[i + 1] == '\n') continue;
+        if (message[i] == '=' && i + 2 < message.size()) {
+            if (message[i + 1] == '\r' && message[i + 2] == '\n') {
+                i += 2;
+                continue;
+            }
+            const auto hex = message.substr(i + 1, 2);
+            if (std::isxdigit(static_cast<unsigned char>(hex[0])) &&
+                std::isxdigit(static_cast<unsigned char>(hex[1]))) {
+                out += static_cast<char>(std::stoi(hex, nullptr, 16));
+                i += 2;
+                continue;
+            }
+        }
+        out += message[i];
+    }
+    return out;
+}
+
+TEST_F(RemindersTest, aReminderListsDatesPlaceAndTheAgendaDocumentsAndInvitationLinks) {
+    auto rule = make_rule("ran1", "3GPPRAN1");
+    rule.remind_before = {30 * 24h};
+    cfg_.rules = {rule};
+    // As the 3GPP calendar's [source.html] agenda/documents/invitation rules
+    // write them into the item's content.
+    Item m = make_meeting("r1-124", "3GPPRAN1#124", "2026-04-13", "Gothenburg");
+    m.end = "2026-04-17";
+    m.content =
+        "Agenda: https://www.3gpp.org/ftp/tsg_ran/WG1_RL1/TSGR1_124/Agenda/\n"
+        "Documents: https://portal.3gpp.org/ngppapp/TdocList.aspx?meetingId=60951\n"
+        "Invitation: https://www.3gpp.org/ftp/tsg_ran/WG1_RL1/TSGR1_124/Invitation/";
+    // No links known yet: the reminder lists none.
+    Item bis = make_meeting("r1-124-bis", "3GPPRAN1#124-bis", "2026-04-14", "Malta");
+    // Cancelled (the ITU calendar's status, the iCalendar STATUS): no reminder.
+    Item gone = make_meeting("r1-124-ter", "3GPPRAN1#124-ter", "2026-04-12", "Nowhere");
+    gone.categories = {"ITU-R", "CANCELLED"};
+    poll("3gpp", {m, bis, gone});
+    clock_.set(at("2026-03-16T00:00:00Z"));
+    EXPECT_EQ(remind(), 1);
+    auto mail = outbox();
+    ASSERT_EQ(mail.size(), 1u);
+    const std::string text = decoded(mail[0].data);
+    EXPECT_NE(text.find("2 meetings starting in 30 days"), std::string::npos) << text;
+    EXPECT_NE(text.find("3GPP \u00b7 2026-04-13 \u2013 2026-04-17 \u00b7 Gothenburg"),
+              std::string::npos)
+        << text;
+    for (const char* line :
+         {"   Agenda: https://www.3gpp.org/ftp/tsg_ran/WG1_RL1/TSGR1_124/Agenda/\n",
+          "   Documents: https://portal.3gpp.org/ngppapp/TdocList.aspx?meetingId=60951\n",
+          "   Invitation: https://www.3gpp.org/ftp/tsg_ran/WG1_RL1/TSGR1_124/Invitation/\n"})
+        EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+    // The HTML part links them.
+    EXPECT_NE(text.find("<a href=\"https://portal.3gpp.org/ngppapp/TdocList.aspx?meetingId=60951\">"
+                        "Documents</a>"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("2026-04-14 \u00b7 Malta"), std::string::npos);
+    EXPECT_EQ(text.find("Nowhere"), std::string::npos);
+    // Each agenda line belongs to its meeting: Malta's entry has none.
+    const auto malta = text.find("Malta");
+    const auto next = text.find("\n\n", malta);
+    EXPECT_EQ(text.substr(malta, next - malta).find("Agenda:"), std::string::npos);
+}
+
+TEST_F(RemindersTest, aRuleWithoutRecipientsRecordsItsAlertsAndMailsNothing) {
+    auto rule = make_rule("topic-quantum", "quantum");
+    rule.to.clear();
+    rule.remind_before = {7 * 24h};
+    cfg_.rules = {rule};
+    poll("itu-a", {make_item("a", "Spectrum news")});
+    poll("itu-a", {make_item("a", "Spectrum news"), make_item("b", "Quantum key distribution"),
+                   make_meeting("m", "Quantum workshop", "2026-03-20T09:00:00Z")});
+    auto rows = alert_rows();
+    ASSERT_EQ(rows.size(), 2u);
+    for (const auto& r : rows) EXPECT_EQ(r.state, "nomail");
+    EXPECT_EQ(remind(), 0);
+    EXPECT_TRUE(outbox().empty());
 }
 
 TEST_F(RemindersTest, nonMatchingFilteredAndPastMeetingsAreIgnored) {

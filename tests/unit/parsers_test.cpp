@@ -1337,6 +1337,33 @@ TEST(HtmlPages, BadRulesSayWhich) {
               "[source.html] item = \"count(//tr)\" does not select nodes");
 }
 
+TEST(HtmlPages, CategoriesAreOnePerNodeAndRelatedLinksGoToContent) {
+    config::Source src = html_source("3gpp");
+    src.html.categories = "td[2] | td[3] | td[11]";  // "-" cells are no category
+    src.html.agenda = "td[4]//a/@href";
+    src.html.documents = "td[6]//a/@href";
+    src.html.invitation = "td[3]//a/@href";
+    const Feed f = parse_page("3gpp-meetings-r1.html", src);
+    ASSERT_EQ(f.items.size(), 4U);
+    EXPECT_EQ(f.items[0].categories, (std::vector<std::string>{"3GPPRAN1#123", "Dallas"}));
+    EXPECT_EQ(f.items[0].content,
+              "Agenda: https://www.3gpp.org/ftp/tsg_ran/WG1_RL1/TSGR1_123/Agenda/\n"
+              "Documents: https://portal.3gpp.org/ngppapp/TdocList.aspx?meetingId=60950\n"
+              "Invitation: https://www.3gpp.org/ftp/tsg_ran/WG1_RL1/TSGR1_123/Invitation/");
+    // No links in the row: no lines.
+    EXPECT_EQ(f.items[2].content, "");
+    // A string expression is one category; a bad expression names its key.
+    src.html.categories = "concat('ITU-', 'T')";
+    EXPECT_EQ(parse_page("3gpp-meetings-r1.html", src).items[0].categories,
+              std::vector<std::string>{"ITU-T"});
+    src.html.documents = "td[";
+    parse::Options o;
+    o.source = &src;
+    o.format = "html";
+    const std::string e = parse_error("<html></html>", o);
+    EXPECT_TRUE(e.starts_with("[source.html] documents = \"td[\" is not XPath 1.0: ")) << e;
+}
+
 TEST(HtmlPages, DayRangesInTheFormsPagesWrite) {
     auto range = [](std::string_view s) {
         auto r = parse::parse_day_range(s);
