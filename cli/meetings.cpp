@@ -69,6 +69,16 @@ std::string day_text(sys_days d, bool with_year) {
     return s;
 }
 
+// "9 – 13 Feb" in one month, "30 Nov – 4 Dec" across two; the end's year when
+// asked, and the start's too when the years differ.
+std::string day_range(sys_days first, sys_days last, bool with_year) {
+    const std::chrono::year_month_day a{first}, b{last};
+    if (a.year() != b.year()) return day_text(first, true) + " – " + day_text(last, true);
+    if (a.month() == b.month())
+        return fmt::format("{} – {}", static_cast<unsigned>(a.day()), day_text(last, with_year));
+    return day_text(first, false) + " – " + day_text(last, with_year);
+}
+
 sys_days monday_of(sys_days d) {
     const std::chrono::weekday wd{d};
     return d - days{(wd.c_encoding() + 6) % 7};
@@ -82,8 +92,7 @@ std::string week_header(sys_days monday) {
     const sys_days jan1{std::chrono::year_month_day{std::chrono::year_month_day{thursday}.year(),
                                                     std::chrono::January, std::chrono::day{1}}};
     const auto week = (thursday - jan1).count() / 7 + 1;
-    const bool split = year_of(monday) != year_of(sunday);
-    return fmt::format("Week {} · {} – {}", week, day_text(monday, split), day_text(sunday, true));
+    return fmt::format("Week {} · {}", week, day_range(monday, sunday, true));
 }
 
 }  // namespace
@@ -101,6 +110,7 @@ std::string meeting_dates(const std::string& start, const std::string& end) {
         if (s->time && e->time && *e->time != *s->time) out += "–" + *e->time;
         return out;
     }
+    if (!s->time && !e->time) return day_range(s->day, e->day, false);
     out += " – " + day_text(e->day, other_year);
     if (e->time) out += " " + *e->time;
     return out;

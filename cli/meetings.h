@@ -14,7 +14,7 @@ namespace specwatch::cli {
 [[nodiscard]] std::string render_meetings(const nlohmann::json& meetings,
                                           std::size_t terminal_width);
 
-// "30 Nov – 4 Dec", "1 Dec 09:00–10:30", "28 Dec 2026 – 2 Jan 2027": the
+// "30 Nov – 4 Dec", "9 – 13 Feb", "1 Dec 09:00–10:30", "28 Dec 2026 – 2 Jan 2027": the
 // dates of one meeting, short, in the local zone.
 [[nodiscard]] std::string meeting_dates(const std::string& start, const std::string& end);
 

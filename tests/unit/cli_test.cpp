@@ -464,6 +464,7 @@ struct UtcZone {
 TEST(MeetingDates, ShowDaysAndLocalTimesShortly) {
     const UtcZone utc;
     EXPECT_EQ(meeting_dates("2026-11-30", "2026-12-04"), "30 Nov – 4 Dec");
+    EXPECT_EQ(meeting_dates("2026-02-09", "2026-02-13"), "9 – 13 Feb");
     EXPECT_EQ(meeting_dates("2026-12-01", ""), "1 Dec");
     EXPECT_EQ(meeting_dates("2026-12-01", "2026-12-01"), "1 Dec");
     EXPECT_EQ(meeting_dates("2026-12-01T09:00:00Z", "2026-12-01T10:30:00Z"), "1 Dec 09:00–10:30");
