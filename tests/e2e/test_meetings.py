@@ -6,6 +6,7 @@ with on = ["new"]. The fixtures hold meetings in 2026 and 2027; the tests pass
 --from explicitly so they do not age."""
 import email
 import email.policy
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import FIXTURES, Daemon, FeedServer, TempDirTest, wait_for  # noqa: E402
+from test_control import raw_request  # noqa: E402
 from test_mail import SmtpServer  # noqa: E402
 
 CALENDARS = FIXTURES / "ics" / "meetings"
@@ -178,10 +180,20 @@ class MeetingsTest(TempDirTest):
         self.assertRegex(text, r"14 Jan 15:00–16:30 +IETF +IETF +Online +CANCELLED +CANCELLED: quic")
         self.assertRegex(text, r"20 – 26 Mar +IETF +IETF +Hong Kong,HK +IETF 127")
 
-        # Bad dates are usage errors, named.
+        # Bad dates are usage errors, named: in the CLI and in the daemon.
         bad = self.d.cli("meetings", "--from", "next week", check=False)
         self.assertEqual(bad.returncode, 2)
         self.assertIn("--from", bad.stderr.decode())
+        replies = raw_request(self.d.socket,
+                              b'{"cmd":"meetings","to":"soon"}\n'
+                              b'{"cmd":"export_ics","from":42}\n'
+                              b'{"cmd":"meetings","from":"-3650d","limit":1}\n', lines=3)
+        replies = [json.loads(line) for line in replies.splitlines()]
+        self.assertEqual([r["ok"] for r in replies], [False, False, True])
+        self.assertEqual(replies[0]["exit"], 2)
+        self.assertIn("'to'", replies[0]["error"])
+        self.assertEqual(replies[1]["exit"], 2)
+        self.assertEqual(replies[2]["result"][0]["title"], "IETF 126")
 
     def test_export_ics_is_a_stable_rfc5545_calendar(self):
         self.d.cli("poll")
