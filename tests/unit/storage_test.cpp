@@ -717,6 +717,21 @@ TEST_F(StorageTest, MeetingsFromADayKeepThoseStillOnAndToADayIncludesIt) {
               (std::vector<std::string>{"over", "on-now", "ended-yesterday", "ends-today"}));
     f.to = "24 Nov";
     EXPECT_FALSE(s->meetings(f));
+    f.to.clear();
+    f.from = "25 Nov";
+    EXPECT_FALSE(s->meetings(f));
+}
+
+TEST_F(StorageTest, AMeetingThatStartedMoreThanAYearBeforeFromIsNotListed) {
+    auto s = open_with_sources();
+    store(*s, "itu-news",
+          {meeting("programme", "2025-01-01", "2027-12-31"),
+           meeting("long", "2026-01-01", "2026-12-31")});
+    MeetingFilter f;
+    f.from = "2026-11-25";
+    auto r = s->meetings(f);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(ids(*r), (std::vector<std::string>{"long"}));
 }
 
 TEST_F(StorageTest, MeetingsFilterByBodyAndGroupCaseInsensitivelyAndLimit) {
