@@ -133,6 +133,11 @@ Component event(const Meeting& m) {
 
 }  // namespace
 
+bool exportable(const Item& item) {
+    return item.start.size() == 10 ? item_day(item.start).has_value()
+                                   : instant(item.start).has_value();
+}
+
 std::string uid(const std::string& source, const std::string& item_id) {
     return hash_hex(source + '\x1f' + item_id) + "@specwatch";
 }

@@ -20,8 +20,12 @@ struct Meeting {
 // after its title, dates or place change (a calendar updates it in place).
 [[nodiscard]] std::string uid(const std::string& source, const std::string& item_id);
 
+// Whether a meeting becomes a VEVENT: its start is a readable date or UTC
+// date-time (a page's free text such as "next Tuesday" is not).
+[[nodiscard]] bool exportable(const Item& item);
+
 // A VCALENDAR (PRODID, VERSION, CALSCALE, METHOD:PUBLISH) with one VEVENT per
-// meeting that has a readable start; others are skipped. CRLF line ends,
+// exportable meeting; others are skipped. CRLF line ends,
 // lines folded at 75 octets. Timed meetings are UTC DATE-TIMEs; all-day ones
 // VALUE=DATE with an exclusive DTEND (the day after the last day).
 [[nodiscard]] std::string to_ics(const std::vector<Meeting>& meetings);

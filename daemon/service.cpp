@@ -965,9 +965,11 @@ void Service::cmd_export_ics(const Json& req, Reply reply) {
         for (auto& m : *meetings)
             events.push_back(calendar::Meeting{m.source, m.body, m.group, std::move(m.item),
                                                m.last_changed > 0 ? m.last_changed : m.first_seen});
-        return protocol::ok_reply(Json{{"format", "icalendar"},
-                                       {"events", events.size()},
-                                       {"text", calendar::to_ics(events)}});
+        const auto written = std::count_if(events.begin(), events.end(), [](const auto& e) {
+            return calendar::exportable(e.item);
+        });
+        return protocol::ok_reply(
+            Json{{"format", "icalendar"}, {"events", written}, {"text", calendar::to_ics(events)}});
     });
 }
 

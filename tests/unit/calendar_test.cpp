@@ -241,6 +241,10 @@ TEST(IcsExport, ItemsWithoutAReadableStartAreLeftOutAndBadEndsAreMended) {
     ASSERT_TRUE(cal);
     const auto evs = events(cal.get());
     ASSERT_EQ(evs.size(), 3U);
+    EXPECT_FALSE(exportable(no_start.item));
+    EXPECT_FALSE(exportable(garbage.item));
+    EXPECT_TRUE(exportable(backwards.item));
+    EXPECT_TRUE(exportable(timed_backwards.item));
     EXPECT_STREQ(icaltime_as_ical_string(icalcomponent_get_dtend(evs[0])), "20261206");
     EXPECT_EQ(count(evs[1], ICAL_DTEND_PROPERTY), 0);
     EXPECT_STREQ(icaltime_as_ical_string(icalcomponent_get_dtend(evs[2])), "20261207T000000Z");
