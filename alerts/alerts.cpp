@@ -146,7 +146,8 @@ Result<void> mail_alerts(StatementCache& st, const config::Config& cfg, const co
         {
             auto q = st.get(R"(
 SELECT a.item_key, a.change, a.link_key, a.snippet, COALESCE(i.title, ''), COALESCE(i.link, ''),
-       COALESCE(i.start, i.published, i.updated, ''), s.name, s.body, s.grp
+       COALESCE(i.start, i.published, i.updated, ''), s.name, s.body, s.grp,
+       COALESCE(i.location, '')
 FROM alerts a JOIN items i ON i.key = a.item_key JOIN sources s ON s.id = i.source_id
 WHERE a.id = ?1)");
             if (!q) return q.error();
@@ -164,6 +165,8 @@ WHERE a.id = ?1)");
             a.item.sources.push_back(q->text(7));
             a.item.body = q->text(8);
             a.item.group = q->text(9);
+            // A meeting's place: a changed meeting may have moved.
+            a.item.location = q->text(10);
             a.item.changed = a.change > 0;
         }
         if (!link_key.empty()) {

@@ -1,7 +1,9 @@
 #include "cli/cli.h"
 
+#include "cli/meetings.h"
 #include "cli/table.h"
 #include "common/clock.h"
+#include "common/meeting.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "common/version.h"
@@ -784,6 +786,41 @@ int run(const std::vector<std::string>& args, const Io& io) {
     CLI::Option* alerts_since_opt = alerts->add_option(
         "--since", alerts_since, "only alerts since a duration ago (7d) or a date (2026-03-01)");
     CLI::Option* alerts_limit_opt = limit_option(alerts, alerts_limit);
+    CLI::App* meetings = command("meetings", "items with a start time, soonest first, by week");
+    std::string meetings_from, meetings_to, meetings_body, meetings_group;
+    int meetings_limit = 0;
+    const char* const date_help = "a date: YYYY-MM-DD, 'today', or days from today (30d, -7d)";
+    CLI::Option* meetings_from_opt = meetings->add_option(
+        "--from", meetings_from,
+        fmt::format("only meetings ending on or after {} (default today)", date_help));
+    CLI::Option* meetings_to_opt = meetings->add_option(
+        "--to", meetings_to, fmt::format("only meetings starting on or before {}", date_help));
+    CLI::Option* meetings_body_opt =
+        meetings->add_option("--body", meetings_body, "only this body");
+    CLI::Option* meetings_group_opt =
+        meetings->add_option("--group", meetings_group, "only this group (e.g. \"3GPP RAN1\")");
+    CLI::Option* meetings_limit_opt = limit_option(meetings, meetings_limit);
+
+    // `export` may already exist (export opml); ics is one of its formats.
+    CLI::App* export_cmd = nullptr;
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+        if (sub->get_name() == "export") export_cmd = sub;
+    if (!export_cmd) {
+        export_cmd = command("export", "export the meetings or the sources in a standard format");
+        export_cmd->require_subcommand(1);
+    }
+    CLI::App* export_ics = export_cmd->add_subcommand(
+        "ics", "the meetings as an iCalendar (RFC 5545) file, on standard output");
+    export_ics->fallthrough();
+    std::string ics_from, ics_to, ics_body, ics_group;
+    CLI::Option* ics_from_opt = export_ics->add_option(
+        "--from", ics_from,
+        fmt::format("only meetings ending on or after {} (default: all)", date_help));
+    CLI::Option* ics_to_opt = export_ics->add_option(
+        "--to", ics_to, fmt::format("only meetings starting on or before {}", date_help));
+    CLI::Option* ics_body_opt = export_ics->add_option("--body", ics_body, "only this body");
+    CLI::Option* ics_group_opt = export_ics->add_option("--group", ics_group, "only this group");
+
     CLI::App* metrics =
         command("metrics", "counters in the Prometheus text format (node_exporter textfile)");
 
@@ -900,6 +937,43 @@ int run(const std::vector<std::string>& args, const Io& io) {
     if (backup->parsed())
         return run_backup(io, json, socket, backup_path, backup_force,
                           [](const Printer& p, const Json& r) { p.backup(r); });
+    for (const auto& [opt, value] :
+         {std::pair{meetings_from_opt, &meetings_from}, std::pair{meetings_to_opt, &meetings_to},
+          std::pair{ics_from_opt, &ics_from}, std::pair{ics_to_opt, &ics_to}})
+        if (opt->count() > 0) {
+            if (auto day = parse_meeting_date(*value, std::chrono::system_clock::now())) {
+                // Sent as the day it means here, so "today" is the user's
+                // today even when the daemon's clock differs.
+                *value = *day;
+            } else {
+                io.err << "specwatch: " << opt->get_name() << ' '
+                       << sanitize_line(day.error().message) << '\n';
+                return kExitUsage;
+            }
+        }
+    if (meetings->parsed()) {
+        Json request{{"cmd", "meetings"}};
+        if (meetings_from_opt->count() > 0) request["from"] = meetings_from;
+        if (meetings_to_opt->count() > 0) request["to"] = meetings_to;
+        if (meetings_body_opt->count() > 0) request["body"] = meetings_body;
+        if (meetings_group_opt->count() > 0) request["group"] = meetings_group;
+        if (meetings_limit_opt->count() > 0) request["limit"] = meetings_limit;
+        return daemon(request, [](const Printer& p, const Json& r) {
+            p.io.out << render_meetings(r, p.io.terminal_width);
+        });
+    }
+    if (export_ics->parsed()) {
+        Json request{{"cmd", "export_ics"}};
+        if (ics_from_opt->count() > 0) request["from"] = ics_from;
+        if (ics_to_opt->count() > 0) request["to"] = ics_to;
+        if (ics_body_opt->count() > 0) request["body"] = ics_body;
+        if (ics_group_opt->count() > 0) request["group"] = ics_group;
+        // The calendar as libical wrote it (CRLF, folded): feed text in it is
+        // escaped already, and a calendar program reads these bytes.
+        return daemon(request, [](const Printer& p, const Json& r) {
+            if (const Json& t = member(r, "text"); t.is_string()) p.io.out << t.get<std::string>();
+        });
+    }
     if (parse_cmd->parsed())
         return run_parse(io, json, pa, format_opt->count() > 0, base_opt->count() > 0);
 

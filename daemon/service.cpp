@@ -3,8 +3,10 @@
 #include "daemon/poll_outcome.h"
 
 #include "alerts/alerts.h"
+#include "calendar/ics.h"
 
 #include "common/log.h"
+#include "common/meeting.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "common/version.h"
@@ -631,14 +633,23 @@ void Service::reload(std::function<void(Json)> done) {
 void Service::handle(const Json& request, Reply reply) {
     using Command = void (Service::*)(const Json&, Reply);
     static const std::unordered_map<std::string, Command> commands = {
-        {"metrics", &Service::cmd_metrics}, {"status", &Service::cmd_status},
-        {"sources", &Service::cmd_sources}, {"items", &Service::cmd_items},
-        {"search", &Service::cmd_search},   {"show", &Service::cmd_show},
-        {"poll", &Service::cmd_poll},       {"reload", &Service::cmd_reload},
-        {"help", &Service::cmd_help},       {"rules", &Service::cmd_rules},
-        {"alerts", &Service::cmd_alerts},   {"backup", &Service::cmd_backup},
+        {"metrics", &Service::cmd_metrics},   {"status", &Service::cmd_status},
+        {"sources", &Service::cmd_sources},   {"items", &Service::cmd_items},
+        {"search", &Service::cmd_search},     {"show", &Service::cmd_show},
+        {"poll", &Service::cmd_poll},         {"reload", &Service::cmd_reload},
+        {"rules", &Service::cmd_rules},       {"alerts", &Service::cmd_alerts},
+        {"meetings", &Service::cmd_meetings}, {"export_ics", &Service::cmd_export_ics},
+        {"backup", &Service::cmd_backup},
     };
     const std::string cmd = request.value("cmd", "");
+    if (cmd == "help") {
+        // The table is the list: a new command cannot be left out of it.
+        std::vector<std::string> names{"help"};
+        for (const auto& entry : commands) names.push_back(entry.first);
+        std::sort(names.begin(), names.end());
+        reply(protocol::ok_reply(Json{{"commands", names}}));
+        return;
+    }
     const auto it = commands.find(cmd);
     if (it == commands.end()) {
         reply(protocol::error_reply(fmt::format("unknown command '{}'; try 'help'", cmd),
@@ -888,12 +899,6 @@ void Service::cmd_reload(const Json&, Reply reply) {
     reload(std::move(reply));
 }
 
-void Service::cmd_help(const Json&, Reply reply) {
-    reply(protocol::ok_reply(Json{{"commands",
-                                   {"status", "sources", "items", "search", "show", "poll",
-                                    "reload", "rules", "alerts", "metrics", "help"}}}));
-}
-
 namespace {
 
 std::optional<std::int64_t> opt_since(const Json& req, SysTime now) {
@@ -1005,6 +1010,68 @@ void Service::cmd_metrics(const Json&, Reply reply) {
             g.mail_expired = mail->expired;
         }
         return protocol::ok_reply(Json{{"text", render_metrics(m, g, kVersion)}});
+    });
+}
+
+// ---- meetings and their calendar ----
+
+namespace {
+
+// A DATE argument of meetings / export_ics (common/meeting.h), as a UTC day.
+std::string opt_day(const Json& req, const char* key, SysTime now) {
+    const std::string text = opt_string(req, key);
+    if (text.empty()) return {};
+    auto day = parse_meeting_date(text, now);
+    if (!day) throw BadArgument(fmt::format("'{}': {}", key, day.error().message));
+    return *day;
+}
+
+}  // namespace
+
+void Service::cmd_meetings(const Json& req, Reply reply) {
+    storage::MeetingFilter filter;
+    // From today by default: what is coming, and what is on now.
+    filter.from = opt_day(req, "from", clock_.now());
+    if (filter.from.empty()) filter.from = *parse_meeting_date("today", clock_.now());
+    filter.to = opt_day(req, "to", clock_.now());
+    filter.body = opt_string(req, "body");
+    filter.group = opt_string(req, "group");
+    filter.limit = opt_limit(req, 100);
+    query(std::move(reply), [filter](storage::Store& db) {
+        auto meetings = db.meetings(filter);
+        if (!meetings) return protocol::error_reply(meetings.error().message);
+        Json out = Json::array();
+        for (const auto& m : *meetings) {
+            Json j = stored_json(m);
+            j["status"] = is_cancelled(m.item) ? "cancelled" : "scheduled";
+            out.push_back(std::move(j));
+        }
+        return protocol::ok_reply(std::move(out));
+    });
+}
+
+void Service::cmd_export_ics(const Json& req, Reply reply) {
+    storage::MeetingFilter filter;
+    // Everything stored by default: a subscribed calendar keeps its history.
+    filter.from = opt_day(req, "from", clock_.now());
+    filter.to = opt_day(req, "to", clock_.now());
+    filter.body = opt_string(req, "body");
+    filter.group = opt_string(req, "group");
+    // The store's ceiling on one listing (storage/store.cpp kMaxLimit).
+    filter.limit = 10000;
+    query(std::move(reply), [filter](storage::Store& db) {
+        auto meetings = db.meetings(filter);
+        if (!meetings) return protocol::error_reply(meetings.error().message);
+        std::vector<calendar::Meeting> events;
+        events.reserve(meetings->size());
+        for (auto& m : *meetings)
+            events.push_back(calendar::Meeting{m.source, m.body, m.group, std::move(m.item),
+                                               m.last_changed > 0 ? m.last_changed : m.first_seen});
+        const auto written = std::count_if(events.begin(), events.end(), [](const auto& e) {
+            return calendar::exportable(e.item);
+        });
+        return protocol::ok_reply(
+            Json{{"format", "icalendar"}, {"events", written}, {"text", calendar::to_ics(events)}});
     });
 }
 

@@ -114,10 +114,11 @@ class Service {
     void cmd_show(const protocol::Json& request, Reply reply);
     void cmd_poll(const protocol::Json& request, Reply reply);
     void cmd_reload(const protocol::Json& request, Reply reply);
-    void cmd_help(const protocol::Json& request, Reply reply);
     void cmd_rules(const protocol::Json& request, Reply reply);
     void cmd_alerts(const protocol::Json& request, Reply reply);
     void cmd_backup(const protocol::Json& request, Reply reply);
+    void cmd_meetings(const protocol::Json& request, Reply reply);
+    void cmd_export_ics(const protocol::Json& request, Reply reply);
 
     boost::asio::io_context& io_;
     ConfigPtr config_;

@@ -76,6 +76,9 @@ Shape shape_of(std::string_view s) {
     return shape;
 }
 
+// An all-day DTEND is exclusive; the item model's end is the last day.
+constexpr std::time_t kDaySeconds = 24 * 60 * 60;
+
 // A point in time as the item model writes it, with its UTC instant.
 struct When {
     std::string text;  // "YYYY-MM-DDTHH:MM:SSZ", or "YYYY-MM-DD" all day; "" unknown
@@ -333,7 +336,12 @@ class Reader {
         it.summary = text_of(icalcomponent_get_description(c));
         it.location = text_of(icalcomponent_get_location(c));
         it.start = start.text;
-        it.end = end.text;
+        // The item model's end is the last day of an all-day meeting, as
+        // calendar pages write it; an iCalendar DATE end is the day after
+        // (RFC 5545 3.6.1). A DTEND on DTSTART (seen in the wild) is one day.
+        it.end = end.all_day && !end.text.empty()
+                     ? format_utc(std::max(end.utc - kDaySeconds, start.utc), true)
+                     : end.text;
         if (icalproperty* p = icalcomponent_get_first_property(c, ICAL_URL_PROPERTY))
             it.link = text_of(icalproperty_get_url(p));
         it.author = organizer(c);

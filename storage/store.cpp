@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include "common/log.h"
+#include "common/meeting.h"
 #include "common/text.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
@@ -31,12 +32,21 @@ Error context(std::string_view what, const Error& e) {
     return make_error(fmt::format("{}: {}", what, e.message));
 }
 
+// A meeting lasts days, a conference weeks; anything that started more than a
+// year before `from` is not on any more. The bound lets the start index skip
+// the history instead of reading every past meeting (50,000 meetings over ten
+// years, from today: 0.12 s without it, 0.02 s with it).
+constexpr int kMaxMeetingDays = 366;
+
 int clamp_limit(int limit) {
     return std::clamp(limit, 0, kMaxLimit);
 }
 
 // The fields that matter to a reader ("changed" alerts): the title, the dates
-// and the place. Fields are separated by a character no text field carries.
+// and the place, and whether a meeting is cancelled. Fields are separated by a
+// character no text field carries. The cancelled mark is appended only when
+// set, so every other item keeps the fingerprint it was stored with (no
+// spurious "changed" after an upgrade).
 std::string fingerprint(const Item& item) {
     std::string s;
     for (const std::string* f :
@@ -44,6 +54,7 @@ std::string fingerprint(const Item& item) {
         s += *f;
         s += '\x1f';
     }
+    if (is_cancelled(item)) s += "cancelled\x1f";
     return hash_hex(s);
 }
 
@@ -329,8 +340,8 @@ Result<void> apply_outcome(sql::StatementCache& st, std::int64_t source_id, cons
     else
         q->bind(5, o.etag).bind(6, o.last_modified).bind(7, o.feed_format);
     if (auto r = q->run(); !r) return r;
-    auto health = st.get(
-        "UPDATE sources SET gone = ?2, moved_to = ?3, failing_since = ?4 WHERE id = ?1");
+    auto health =
+        st.get("UPDATE sources SET gone = ?2, moved_to = ?3, failing_since = ?4 WHERE id = ?1");
     if (!health) return health.error();
     health->bind(1, source_id).bind(2, o.gone ? 1 : 0).bind(3, o.moved_to).bind(4, o.failing_since);
     return health->run();
@@ -609,6 +620,49 @@ Result<std::vector<StoredItem>> Store::items(const ItemFilter& filter) {
         return read_items(*q, false);
     }();
     if (!r) return context("cannot list items", r.error());
+    return r;
+}
+
+Result<std::vector<StoredItem>> Store::meetings(const MeetingFilter& filter) {
+    // Dates are normalized text (common/item.h) and compare as strings: the
+    // day "2026-12-01" sorts before every time of that day, so `from` (a day)
+    // keeps whatever ends on or after it, and "starts before the day after
+    // `to`" keeps whatever starts on `to`. A meeting that started before
+    // `from` and has not ended is kept; MAX() guards against an end before
+    // the start. The start range uses the partial index items_by_start.
+    std::string where = "i.start IS NOT NULL AND i.start <> ''";
+    if (!filter.from.empty())
+        where += R"( AND MAX(i.start, COALESCE(NULLIF(i."end", ''), i.start)) >= ?2)"
+                 " AND i.start >= ?6";
+    if (!filter.to.empty()) where += " AND i.start < ?3";
+    if (!filter.body.empty()) where += " AND s.body = ?4 COLLATE NOCASE";
+    if (!filter.group.empty()) where += " AND s.grp = ?5 COLLATE NOCASE";
+    const std::string sql = fmt::format(
+        "SELECT {} FROM items i JOIN sources s ON s.id = i.source_id WHERE {} "
+        "ORDER BY i.start, i.key LIMIT ?1",
+        kItemColumns, where);
+    auto r = [&]() -> Result<std::vector<StoredItem>> {
+        std::string to_next, earliest_start;
+        if (!filter.from.empty()) {
+            const auto day = item_day(filter.from);
+            if (!day) return make_error(fmt::format("invalid date '{}'", filter.from));
+            earliest_start = format_day(*day - std::chrono::days{kMaxMeetingDays});
+        }
+        if (!filter.to.empty()) {
+            const auto day = item_day(filter.to);
+            if (!day) return make_error(fmt::format("invalid date '{}'", filter.to));
+            to_next = format_day(*day + std::chrono::days{1});
+        }
+        auto q = statements_->get(sql);
+        if (!q) return q.error();
+        q->bind(1, clamp_limit(filter.limit));
+        if (!filter.from.empty()) q->bind(2, filter.from).bind(6, earliest_start);
+        if (!filter.to.empty()) q->bind(3, to_next);
+        if (!filter.body.empty()) q->bind(4, filter.body);
+        if (!filter.group.empty()) q->bind(5, filter.group);
+        return read_items(*q, false);
+    }();
+    if (!r) return context("cannot list meetings", r.error());
     return r;
 }
 

@@ -83,8 +83,8 @@ struct StoredItem {
     std::int64_t key = 0;
     std::string source, body, group;
     Item item;
-    std::int64_t first_seen = 0, last_seen = 0, last_changed = 0;
-    std::string snippet;  // search only
+    std::int64_t first_seen = 0, last_seen = 0, last_changed = 0;  // unix seconds
+    std::string snippet;                                           // search only
 };
 
 struct ItemFilter {
@@ -92,6 +92,16 @@ struct ItemFilter {
     std::string body;
     std::optional<std::int64_t> since;  // first_seen >= since (unix seconds)
     int limit = 50;
+};
+
+// `meetings`: items with a start, soonest first. Days are "YYYY-MM-DD" (UTC),
+// both inclusive; empty means unbounded.
+struct MeetingFilter {
+    std::string from;   // meetings that end on or after this day
+    std::string to;     // meetings that start on or before this day
+    std::string body;   // case-insensitive
+    std::string group;  // case-insensitive
+    int limit = 100;
 };
 
 struct Counts {
@@ -137,6 +147,7 @@ class Store {
     [[nodiscard]] Result<void> record_fetch(const std::string& source, const FetchOutcome& outcome);
 
     [[nodiscard]] Result<std::vector<StoredItem>> items(const ItemFilter& filter);
+    [[nodiscard]] Result<std::vector<StoredItem>> meetings(const MeetingFilter& filter);
     // FTS5 query, best match first, with a snippet. A query FTS5 rejects is
     // an error whose message quotes it.
     [[nodiscard]] Result<std::vector<StoredItem>> search(const std::string& query, int limit);

@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "cli/meetings.h"
 #include "cli/table.h"
 #include "common/text.h"
 
@@ -444,4 +445,113 @@ TEST_F(CliTest, ParseWithASourceAppliesItsHtmlRulesAndUrl) {
     ASSERT_EQ(api["items"].size(), 3u);
     EXPECT_EQ(api["items"][0]["id"], "https://datatracker.ietf.org/api/v1/meeting/meeting/126/");
     EXPECT_EQ(api["items"][0]["start"], "2026-07-18");
+}
+
+// --- meetings and export ics -------------------------------------------------------------
+
+namespace {
+
+// The human view shows local times; these tests pin the zone.
+struct UtcZone {
+    UtcZone() {
+        ::setenv("TZ", "UTC", 1);
+        ::tzset();
+    }
+};
+
+}  // namespace
+
+TEST(MeetingDates, ShowDaysAndLocalTimesShortly) {
+    const UtcZone utc;
+    EXPECT_EQ(meeting_dates("2026-11-30", "2026-12-04"), "30 Nov – 4 Dec");
+    EXPECT_EQ(meeting_dates("2026-02-09", "2026-02-13"), "9 – 13 Feb");
+    EXPECT_EQ(meeting_dates("2026-12-01", ""), "1 Dec");
+    EXPECT_EQ(meeting_dates("2026-12-01", "2026-12-01"), "1 Dec");
+    EXPECT_EQ(meeting_dates("2026-12-01T09:00:00Z", "2026-12-01T10:30:00Z"), "1 Dec 09:00–10:30");
+    EXPECT_EQ(meeting_dates("2026-12-01T09:00:00Z", "2026-12-02T17:00:00Z"),
+              "1 Dec 09:00 – 2 Dec 17:00");
+    EXPECT_EQ(meeting_dates("2026-12-28", "2027-01-02"), "28 Dec 2026 – 2 Jan 2027");
+    EXPECT_EQ(meeting_dates("2026-12-05", "2026-12-01"), "5 Dec");  // an end before the start
+    EXPECT_EQ(meeting_dates("soon", ""), "soon");
+}
+
+TEST(MeetingsView, GroupsByIsoWeekWithAnAlignedTableAndCancelledPlainly) {
+    const UtcZone utc;
+    const Json meetings = Json::array({
+        {{"key", 7},
+         {"start", "2026-11-30"},
+         {"end", "2026-12-04"},
+         {"body", "ITU"},
+         {"group", "ITU-T SG17"},
+         {"title", "SG17 plenary"},
+         {"location", "Geneva"},
+         {"status", "scheduled"}},
+        {{"key", 12},
+         {"start", "2026-12-06T14:00:00Z"},
+         {"end", "2026-12-06T15:30:00Z"},
+         {"body", "IETF"},
+         {"group", "IETF"},
+         {"title", "CANCELLED: quic - QUIC (interim)"},
+         {"location", "Online"},
+         {"status", "cancelled"}},
+        {{"key", 9},
+         {"start", "2026-12-28"},
+         {"end", "2027-01-02"},
+         {"body", "3GPP"},
+         {"group", "3GPP RAN1"},
+         {"title", "RAN1#123 \x1b[31mred"},
+         {"location", "Online"},
+         {"status", "scheduled"}},
+    });
+    const std::string out = render_meetings(meetings, 0);
+    const auto lines = lines_of(out);
+    ASSERT_GE(lines.size(), 8U) << out;
+    EXPECT_EQ(lines[0], "Week 49 · 30 Nov – 6 Dec 2026");
+    EXPECT_TRUE(lines[1].starts_with("KEY  DATES")) << out;
+    EXPECT_TRUE(contains(out, "\nWeek 53 · 28 Dec 2026 – 3 Jan 2027\n")) << out;
+    // Columns line up under their headers within a week (in display columns:
+    // the dates hold an en dash).
+    const auto column = [](const std::string& line, const std::string& what) {
+        const auto pos = line.find(what);
+        return pos == std::string::npos ? pos : display_width(line.substr(0, pos));
+    };
+    const auto title_col = column(lines[1], "TITLE");
+    EXPECT_EQ(column(lines[2], "SG17 plenary"), title_col) << out;
+    EXPECT_EQ(column(lines[3], "CANCELLED: quic"), title_col) << out;
+    EXPECT_EQ(column(lines[3], "CANCELLED"), column(lines[1], "STATUS")) << out;
+    EXPECT_TRUE(contains(lines[3], "6 Dec 14:00–15:30")) << out;
+    EXPECT_FALSE(contains(out, "\x1b")) << out;
+    EXPECT_EQ(render_meetings(Json::array(), 0), "No meetings.\n");
+}
+
+TEST_F(CliTest, MeetingsSendsItsFiltersWithDatesAsDays) {
+    FakeDaemon daemon{socket_, R"({"ok":true,"result":[]})"};
+    EXPECT_EQ(run_cli({"meetings", "--from", "2026-12-01", "--to", "2027-01-31", "--body", "ITU",
+                       "--group", "ITU-T SG17", "--limit", "5"}),
+              0);
+    EXPECT_EQ(daemon.request(), (Json{{"cmd", "meetings"},
+                                      {"from", "2026-12-01"},
+                                      {"to", "2027-01-31"},
+                                      {"body", "ITU"},
+                                      {"group", "ITU-T SG17"},
+                                      {"limit", 5}}));
+    EXPECT_EQ(out_.str(), "No meetings.\n");
+}
+
+TEST_F(CliTest, MeetingsRejectsADateItCannotRead) {
+    EXPECT_EQ(run_cli({"meetings", "--from", "next week"}), 2);
+    EXPECT_TRUE(contains(err_.str(), "--from")) << err_.str();
+    EXPECT_TRUE(contains(err_.str(), "YYYY-MM-DD")) << err_.str();
+}
+
+TEST_F(CliTest, ExportIcsPrintsTheCalendarByteForByte) {
+    const std::string ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n";
+    FakeDaemon daemon{
+        socket_,
+        Json{{"ok", true}, {"result", {{"format", "icalendar"}, {"events", 0}, {"text", ics}}}}
+            .dump()};
+    EXPECT_EQ(run_cli({"export", "ics", "--body", "IETF", "--from", "2026-01-01"}), 0);
+    EXPECT_EQ(daemon.request(),
+              (Json{{"cmd", "export_ics"}, {"body", "IETF"}, {"from", "2026-01-01"}}));
+    EXPECT_EQ(out_.str(), ics);
 }

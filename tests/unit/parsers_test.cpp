@@ -1106,7 +1106,7 @@ TEST(Icalendar, IetfAgendaWithQuotedTzidsAndAnOldVtimezoneIsInUtc) {
     EXPECT_EQ(meeting.id, "ietf-123");
     EXPECT_EQ(meeting.title, "IETF 123");
     EXPECT_EQ(meeting.start, "2025-07-19");
-    EXPECT_EQ(meeting.end, "2025-07-26");
+    EXPECT_EQ(meeting.end, "2025-07-25");  // DTEND 20250726 is exclusive
     EXPECT_EQ(meeting.location, "Madrid, ES");
     EXPECT_EQ(meeting.link, "https://datatracker.ietf.org/meeting/123/agenda");
     // TZID="Europe/Madrid" (quoted), CEST in July: 15:00 local is 13:00 UTC.
@@ -1133,7 +1133,7 @@ TEST(Icalendar, IetfUpcomingInUtcWithFoldedDescriptions) {
     ASSERT_EQ(f.items.size(), 3U);
     EXPECT_EQ(f.items[0].id, "ietf-126");
     EXPECT_EQ(f.items[0].start, "2026-07-18");
-    EXPECT_EQ(f.items[0].end, "2026-07-25");
+    EXPECT_EQ(f.items[0].end, "2026-07-24");  // DTEND 20260725 is exclusive
     EXPECT_EQ(f.items[0].location, "Vienna,AT");
     const Item& http = f.items[1];
     EXPECT_EQ(http.id, "ietf-126-30112-httpbis");

@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/meeting.h"
 #include "storage/backup.h"
 #include "storage/schema.h"
 
@@ -725,4 +726,130 @@ TEST_F(StorageTest, ABackupNeverOverwritesAndFailsClearlyWithoutLeftovers) {
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("no-such.db"), std::string::npos) << r.error().message;
     EXPECT_FALSE(fs::exists(dir_ / "c.db"));
+}
+
+// ---- meetings ----
+
+namespace {
+
+Item meeting(std::string id, std::string start, std::string end = "") {
+    Item it = make_item(id, "Meeting " + id);
+    it.start = std::move(start);
+    it.end = std::move(end);
+    return it;
+}
+
+std::vector<std::string> ids(const std::vector<StoredItem>& items) {
+    std::vector<std::string> out;
+    for (const auto& i : items) out.push_back(i.item.id);
+    return out;
+}
+
+}  // namespace
+
+TEST_F(StorageTest, MeetingsAreItemsWithAStartSoonestFirstTimedAndAllDayTogether) {
+    auto s = open_with_sources();
+    store(*s, "itu-news",
+          {make_item("news", "Not a meeting"), meeting("sg17", "2026-12-01", "2026-12-05"),
+           meeting("ws", "2026-12-01T08:00:00Z", "2026-12-01T17:00:00Z"),
+           meeting("early", "2026-11-30T23:00:00Z")});
+    store(*s, "3gpp-ran1", {meeting("ran1", "2026-11-16", "2026-11-20")});
+    auto all = s->meetings(MeetingFilter{});
+    ASSERT_TRUE(all) << all.error().message;
+    // A day sorts before the times of that day.
+    EXPECT_EQ(ids(*all), (std::vector<std::string>{"ran1", "early", "sg17", "ws"}));
+    EXPECT_EQ((*all)[0].body, "3GPP");
+}
+
+TEST_F(StorageTest, MeetingsFromADayKeepThoseStillOnAndToADayIncludesIt) {
+    auto s = open_with_sources();
+    store(
+        *s, "itu-news",
+        {meeting("over", "2026-11-16", "2026-11-20"), meeting("on-now", "2026-11-23", "2026-11-27"),
+         meeting("ended-yesterday", "2026-11-24T09:00:00Z", "2026-11-24T17:00:00Z"),
+         meeting("ends-today", "2026-11-24T09:00:00Z", "2026-11-25T10:00:00Z"),
+         meeting("no-end", "2026-11-25T10:00:00Z"), meeting("later", "2026-12-02"),
+         meeting("backwards", "2026-11-26", "2026-11-01")});
+    MeetingFilter f;
+    f.from = "2026-11-25";
+    auto r = s->meetings(f);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(ids(*r),
+              (std::vector<std::string>{"on-now", "ends-today", "no-end", "backwards", "later"}));
+    f.to = "2026-11-26";
+    r = s->meetings(f);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(ids(*r), (std::vector<std::string>{"on-now", "ends-today", "no-end", "backwards"}));
+    f.from.clear();
+    f.to = "2026-11-24";
+    r = s->meetings(f);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(ids(*r),
+              (std::vector<std::string>{"over", "on-now", "ended-yesterday", "ends-today"}));
+    f.to = "24 Nov";
+    EXPECT_FALSE(s->meetings(f));
+    f.to.clear();
+    f.from = "25 Nov";
+    EXPECT_FALSE(s->meetings(f));
+}
+
+TEST_F(StorageTest, AMeetingThatStartedMoreThanAYearBeforeFromIsNotListed) {
+    auto s = open_with_sources();
+    store(*s, "itu-news",
+          {meeting("programme", "2025-01-01", "2027-12-31"),
+           meeting("long", "2026-01-01", "2026-12-31")});
+    MeetingFilter f;
+    f.from = "2026-11-25";
+    auto r = s->meetings(f);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(ids(*r), (std::vector<std::string>{"long"}));
+}
+
+TEST_F(StorageTest, MeetingsFilterByBodyAndGroupCaseInsensitivelyAndLimit) {
+    auto s = open();
+    auto ran1 = make_source("3gpp-ran1", "3GPP", "https://3gpp.example/ran1");
+    ran1.group = "3GPP RAN1";
+    auto sa2 = make_source("3gpp-sa2", "3GPP", "https://3gpp.example/sa2");
+    sa2.group = "3GPP SA2";
+    ASSERT_TRUE(s->sync_sources(
+        {ran1, sa2, make_source("itu-events", "ITU", "https://itu.example/events")}));
+    store(*s, "3gpp-ran1", {meeting("r1-1", "2026-12-01"), meeting("r1-2", "2027-01-10")});
+    store(*s, "3gpp-sa2", {meeting("s2-1", "2026-12-02")});
+    store(*s, "itu-events", {meeting("sg17", "2026-12-03")});
+    MeetingFilter f;
+    f.body = "3gpp";
+    auto r = s->meetings(f);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(ids(*r), (std::vector<std::string>{"r1-1", "s2-1", "r1-2"}));
+    f.group = "3gpp ran1";
+    r = s->meetings(f);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(ids(*r), (std::vector<std::string>{"r1-1", "r1-2"}));
+    f = MeetingFilter{};
+    f.limit = 2;
+    r = s->meetings(f);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(ids(*r), (std::vector<std::string>{"r1-1", "s2-1"}));
+}
+
+TEST_F(StorageTest, AMeetingBecomingCancelledIsAChangeAndOnlyThat) {
+    auto s = open_with_sources();
+    Item m = meeting("sg17", "2026-12-01", "2026-12-05");
+    m.categories = {"ITU-T"};
+    Item other = meeting("sg13", "2026-12-07");
+    store(*s, "itu-news", {m, other});
+    // The ITU events page: the same row, its status column now "Cancelled".
+    m.categories = {"ITU-T", "Cancelled"};
+    other.categories = {"ITU-T"};  // a category that is not a cancellation: quiet
+    auto r = store(*s, "itu-news", {m, other});
+    EXPECT_EQ(r.changed, 1);
+    EXPECT_EQ(r.updated, 1);
+    ASSERT_EQ(r.changed_keys.size(), 1u);
+    auto got = s->item(r.changed_keys[0]);
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ((*got)->item.id, "sg17");
+    EXPECT_TRUE(is_cancelled((*got)->item));
+    // Reinstated: a change again.
+    m.categories = {"ITU-T"};
+    EXPECT_EQ(store(*s, "itu-news", {m, other}).changed, 1);
 }
