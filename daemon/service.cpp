@@ -3,11 +3,13 @@
 #include "daemon/poll_outcome.h"
 
 #include "alerts/alerts.h"
+#include "alerts/report.h"
 
 #include "common/log.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "common/version.h"
+#include "config/opml.h"
 #include "parsers/parse.h"
 #include "systemd/notify.h"
 
@@ -611,7 +613,8 @@ void Service::handle(const Json& request, Reply reply) {
         {"search", &Service::cmd_search},   {"show", &Service::cmd_show},
         {"poll", &Service::cmd_poll},       {"reload", &Service::cmd_reload},
         {"help", &Service::cmd_help},       {"rules", &Service::cmd_rules},
-        {"alerts", &Service::cmd_alerts},
+        {"alerts", &Service::cmd_alerts},   {"report", &Service::cmd_report},
+        {"opml", &Service::cmd_opml},
     };
     const std::string cmd = request.value("cmd", "");
     const auto it = commands.find(cmd);
@@ -782,9 +785,10 @@ void Service::cmd_reload(const Json&, Reply reply) {
 }
 
 void Service::cmd_help(const Json&, Reply reply) {
-    reply(protocol::ok_reply(Json{{"commands",
-                                   {"status", "sources", "items", "search", "show", "poll",
-                                    "reload", "rules", "alerts", "metrics", "help"}}}));
+    reply(
+        protocol::ok_reply(Json{{"commands",
+                                 {"status", "sources", "items", "search", "show", "poll", "reload",
+                                  "rules", "alerts", "metrics", "report", "opml", "help"}}}));
 }
 
 namespace {
@@ -899,6 +903,31 @@ void Service::cmd_metrics(const Json&, Reply reply) {
         }
         return protocol::ok_reply(Json{{"text", render_metrics(m, g, kVersion)}});
     });
+}
+
+// Activity per body and group in a period (default the last 90 days) against
+// the period of the same length before it; on the reading connection, with
+// the configured rules' own matching.
+void Service::cmd_report(const Json& req, Reply reply) {
+    const SysTime now = clock_.now();
+    std::string since = opt_string(req, "since");
+    if (since.empty()) since = "90d";
+    auto from = parse_since(since, now);
+    if (!from) throw BadArgument(from.error().message);
+    if (*from >= now) throw BadArgument(fmt::format("'since' {} is not in the past", since));
+    const std::string body = opt_string(req, "body");
+    query(std::move(reply), [cfg = config_, from = *from, now, body](storage::Store& db) {
+        auto r = alerts::activity_report(db.statements(), *cfg, from, now, body);
+        if (!r) return protocol::error_reply(r.error().message);
+        return protocol::ok_reply(alerts::report_to_json(*r));
+    });
+}
+
+// The configured sources as OPML 2.0 (`specwatch export opml`).
+void Service::cmd_opml(const Json&, Reply reply) {
+    reply(protocol::ok_reply(
+        Json{{"sources", config_->sources.size()},
+             {"opml", config::sources_to_opml(config_->sources, clock_.now())}}));
 }
 
 }  // namespace specwatch::daemon
