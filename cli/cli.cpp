@@ -960,7 +960,7 @@ int run(const std::vector<std::string>& args, const Io& io) {
         if (report_since_opt->count() > 0 &&
             !parse_since(report_since, std::chrono::system_clock::now())) {
             io.err << "specwatch: --since " << sanitize_line(report_since)
-                   << ": expected a duration (90d, 1y) or a date (2026-03-01)\n";
+                   << ": expected a duration (90d, 12w) or a date (2026-03-01)\n";
             return kExitUsage;
         }
         Json request{{"cmd", "report"}};

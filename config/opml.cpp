@@ -296,6 +296,9 @@ Result<OpmlImport> opml_to_toml(std::string_view document, const std::string& fi
         if (!valid_name(name)) name = make_name(title);
         if (name.empty()) name = make_name(host);
         if (name.empty()) name = "feed";
+        // A name taken ("News" in two folders): the host tells them apart,
+        // else a number.
+        if (names.contains(name)) name = make_name(name + "-" + host);
         if (names.contains(name)) {
             const std::string stem = name.substr(0, kMaxName - 6);
             for (int i = 2;; ++i)

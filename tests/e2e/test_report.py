@@ -208,7 +208,7 @@ class ImportOpml(TempDirTest):
         sources = tomllib.loads(out.stdout.decode())["source"]
         self.assertEqual([(s["name"], s["body"], s.get("group", "")) for s in sources], [
             ("ietf-blog", "Standards", "IETF"),
-            ("ietf-blog-2", "Standards", "IETF"),
+            ("ietf-blog-ietf.org", "Standards", "IETF"),
             ("rfc-editor", "Standards", ""),
             ("etsi.org", "Misc", ""),
         ])
@@ -220,6 +220,20 @@ class ImportOpml(TempDirTest):
         as_json = json.loads(self.run_import("--json", "import", "opml", str(opml)).stdout)
         self.assertEqual(as_json["sources"], 4)
         self.assertEqual(len(as_json["warnings"]), 1)
+
+    def test_the_readers_fixture_imports_into_a_config_check_config_accepts(self):
+        out = self.run_import("import", "opml", str(FIXTURES / "opml" / "reader.opml"))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        sources = tomllib.loads(out.stdout.decode())["source"]
+        self.assertEqual(len(sources), 6)
+        self.assertEqual(len({s["name"] for s in sources}), 6)
+        self.assertIn("outline 'Local notes' skipped", out.stderr.decode())
+        config = self.tmp / "c.toml"
+        config.write_text((FIXTURES / "html" / "sources.toml").read_text() + "\n"
+                          + out.stdout.decode())
+        check = subprocess.run([SPECWATCHD, "--check-config", "--config", str(config)],
+                               capture_output=True, timeout=30)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
     def test_bad_files_are_errors_naming_the_file(self):
         rss = FIXTURES / "feeds" / "e2e" / "itu.xml"

@@ -139,14 +139,16 @@ TEST(OpmlImport, aReadersFeedListBecomesValidUniqueSources) {
     <outline type="link" url="https://www.ietf.org/blog/feed/"/>
     <outline type="rss" text="local" xmlUrl="file:///etc/passwd"/>
     <outline type="rss" text="Ünïcode  «news»!" xmlUrl="http://example.org/rss?a=1&amp;b=2"/>
+    <outline type="rss" text="Ünïcode news" xmlUrl="http://example.org/rss?a=2"/>
+    <outline type="rss" text="Ünïcode news" xmlUrl="http://example.org/rss?a=3"/>
   </body>
 </opml>)",
                                  "Web");
-    EXPECT_EQ(imported.sources, 5u);
+    EXPECT_EQ(imported.sources, 7u);
     ASSERT_EQ(imported.warnings.size(), 1u);
     EXPECT_EQ(imported.warnings[0], "feeds.opml: outline 'local' skipped: its URL is not http(s)");
     const auto cfg = load(imported.toml);
-    ASSERT_EQ(cfg.sources.size(), 5u);
+    ASSERT_EQ(cfg.sources.size(), 7u);
     // In document order.
     EXPECT_EQ(cfg.sources[0].name, "w3c-news");
     EXPECT_EQ(cfg.sources[0].body, "W3C");  // the folder
@@ -154,12 +156,14 @@ TEST(OpmlImport, aReadersFeedListBecomesValidUniqueSources) {
     EXPECT_EQ(cfg.sources[1].name, "webrtc-wg");
     EXPECT_EQ(cfg.sources[1].body, "W3C");
     EXPECT_EQ(cfg.sources[1].group, "Working groups");  // the inner folder
-    EXPECT_EQ(cfg.sources[2].name, "w3c-news-2");       // unique
+    EXPECT_EQ(cfg.sources[2].name, "w3c-news-w3.org");  // unique
     EXPECT_EQ(cfg.sources[2].body, "Web");              // outside any folder: --body
     EXPECT_EQ(cfg.sources[3].name, "ietf.org");         // no text: the host
     EXPECT_EQ(cfg.sources[3].url, "https://www.ietf.org/blog/feed/");
     EXPECT_EQ(cfg.sources[4].name, "n-code-news");  // non-ASCII and punctuation dropped
     EXPECT_EQ(cfg.sources[4].url, "http://example.org/rss?a=1&b=2");
+    EXPECT_EQ(cfg.sources[5].name, "n-code-news-example.org");    // the same name, then the host
+    EXPECT_EQ(cfg.sources[6].name, "n-code-news-example.org-2");  // then a number
 }
 
 TEST(OpmlImport, withoutAFolderOrBodyTheHostIsTheBody) {
