@@ -69,6 +69,17 @@ body = "IETF"
 url = "https://datatracker.ietf.org/meeting/upcoming.ics"
 format = "ics"
 enabled = false
+
+[[source]]
+name = "ietf-meetings-api"
+body = "IETF"
+url = "https://datatracker.ietf.org/api/v1/meeting/meeting/?type=ietf&format=json"
+format = "json"
+  [source.json]
+  items = "objects"
+  next = "meta.next"
+  title = "number"
+  start = "date"
 )";
 
 TEST(OpmlExport, isOpml2WithAnOutlinePerSourceNestedByBody) {
@@ -96,6 +107,9 @@ TEST(OpmlExport, isOpml2WithAnOutlinePerSourceNestedByBody) {
     const auto ietf = itu.next_sibling();
     EXPECT_STREQ(ietf.attribute("text").value(), "IETF");
     EXPECT_STREQ(ietf.first_child().attribute("specwatch:enabled").value(), "false");
+    EXPECT_STREQ(ietf.last_child().attribute("xmlUrl").value(),
+                 "https://datatracker.ietf.org/api/v1/meeting/meeting/?type=ietf&format=json");
+    EXPECT_STREQ(ietf.last_child().attribute("specwatch:json.items").value(), "objects");
     EXPECT_FALSE(ietf.next_sibling());
 }
 
@@ -103,7 +117,7 @@ TEST(OpmlRoundTrip, exportThenImportKeepsEverySourcesDefinition) {
     const auto cfg = load(std::string(kConfig));
     const std::string xml = config::sources_to_opml(cfg.sources, SysTime{});
     const auto imported = import(xml);
-    EXPECT_EQ(imported.sources, 3u);
+    EXPECT_EQ(imported.sources, 4u);
     EXPECT_TRUE(imported.warnings.empty());
     const auto again = load(imported.toml);
     ASSERT_EQ(again.sources.size(), cfg.sources.size());
@@ -121,7 +135,12 @@ TEST(OpmlRoundTrip, exportThenImportKeepsEverySourcesDefinition) {
         EXPECT_EQ(a.html.item, b.html.item);
         EXPECT_EQ(a.html.title, b.html.title);
         EXPECT_EQ(a.html.start, b.html.start);
+        EXPECT_EQ(a.json.items, b.json.items);
+        EXPECT_EQ(a.json.next, b.json.next);
+        EXPECT_EQ(a.json.fields, b.json.fields);
+        EXPECT_EQ(a.xlsx.fields, b.xlsx.fields);
     }
+    EXPECT_EQ(again.sources[3].json.fields.at("start"), "date");
 }
 
 TEST(OpmlImport, aReadersFeedListBecomesValidUniqueSources) {
