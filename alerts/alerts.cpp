@@ -227,6 +227,20 @@ Result<std::vector<std::pair<std::int64_t, std::string>>> match_keys(
     return hits;
 }
 
+Result<std::vector<std::int64_t>> match_all(StatementCache& st, const config::Rule& rule) {
+    std::vector<std::int64_t> keys;
+    auto q = st.get("SELECT rowid FROM items_fts WHERE items_fts MATCH ?1");
+    if (!q) return q.error();
+    q->bind(1, rule.query);
+    for (;;) {
+        auto row = q->step();
+        if (!row) return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
+        if (!*row) break;
+        keys.push_back(q->int64(0));
+    }
+    return keys;
+}
+
 bool rule_filters_accept(const config::Rule& rule, const std::string& source,
                          const std::string& body, const std::vector<std::string>& organizations) {
     if (!rule.sources.empty() && !glob_any(rule.sources, source)) return false;

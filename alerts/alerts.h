@@ -35,6 +35,13 @@ using storage::sql::StatementCache;
 [[nodiscard]] Result<std::vector<std::pair<std::int64_t, std::string>>> match_keys(
     StatementCache& st, const config::Rule& rule, const std::vector<std::int64_t>& keys);
 
+// Every stored item the rule's FTS5 query matches, without snippets: one pass
+// over the index, for questions about many items at once (`report`). Looking
+// keys up one by one (match_keys) costs about 0.1 ms a key: 5 s for 50,000,
+// where this takes milliseconds.
+[[nodiscard]] Result<std::vector<std::int64_t>> match_all(StatementCache& st,
+                                                          const config::Rule& rule);
+
 // Whether an item of `source` (of `body`, contributed by `organizations`)
 // passes the rule's sources, bodies and organizations filters.
 [[nodiscard]] bool rule_filters_accept(const config::Rule& rule, const std::string& source,

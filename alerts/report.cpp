@@ -105,7 +105,6 @@ Result<Report> activity_report(storage::sql::StatementCache& st, const config::C
     };
 
     std::unordered_map<std::int64_t, Seen> seen;
-    std::vector<std::int64_t> keys;
     {
         auto q = st.get(kFirstSeen);
         if (!q) return q.error();
@@ -118,7 +117,6 @@ Result<Report> activity_report(storage::sql::StatementCache& st, const config::C
                    string_array(q->text(5))};
             count(group(s.body, s.group).new_items, s.period);
             count(r.new_items, s.period);
-            keys.push_back(q->int64(0));
             seen.emplace(q->int64(0), std::move(s));
         }
     }
@@ -140,12 +138,14 @@ Result<Report> activity_report(storage::sql::StatementCache& st, const config::C
             count(r.meetings, p);
         }
     }
-    if (!keys.empty()) {
+    if (!seen.empty()) {
         for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
             const auto& rule = cfg.rules[i];
-            auto matched = match_keys(st, rule, keys);
+            // The whole index in one pass, then the items of the two periods:
+            // the same query, without a lookup per key (alerts.h).
+            auto matched = match_all(st, rule);
             if (!matched) return matched.error();
-            for (const auto& [key, snippet] : *matched) {
+            for (const auto key : *matched) {
                 const auto it = seen.find(key);
                 if (it == seen.end()) continue;
                 const Seen& s = it->second;

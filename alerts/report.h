@@ -1,9 +1,10 @@
 #pragma once
 // `specwatch report`: where the activity is, per body and group, in a period
 // and in the period of the same length before it. Read-only, on the reading
-// Store's connection; rule hits use the alert matching itself (match_keys and
-// rule_filters_accept) over the stored items, not the alert history, so a
-// rule added today reports on the items it would have matched.
+// Store's connection; rule hits use the alert matching itself (the rule's
+// FTS5 query, run by match_all, and rule_filters_accept) over the stored
+// items, not the alert history, so a rule added today reports on the items it
+// would have matched.
 #include "common/clock.h"
 #include "common/result.h"
 #include "config/config.h"
