@@ -3,9 +3,12 @@
 // their start, and rule hits by the rules' own matching and filters.
 #include "alerts/report.h"
 
+#include "alerts/alerts.h"
+
 #include "common/clock.h"
 #include "storage/store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -193,6 +196,29 @@ TEST_F(ReportTest, rulesHitWithTheirQueryAndFiltersWithoutAnyAlertHistory) {
     EXPECT_EQ(sg17->hits[0].previous, 1);
     EXPECT_EQ(sg17->hits[2].current, 2);  // a2, a3
     EXPECT_EQ(sg17->hits[3].current, 0);  // not a 3gpp-* source
+}
+
+TEST_F(ReportTest, matchAllFindsExactlyWhatTheAlertsKeyLookupFinds) {
+    std::vector<std::int64_t> keys;
+    {
+        storage::ItemFilter all;
+        all.limit = 1000;
+        auto items = db_->items(all);
+        ASSERT_TRUE(items);
+        for (const auto& i : *items) keys.push_back(i.key);
+    }
+    ASSERT_EQ(keys.size(), 15u);
+    for (const char* query : {"5G", "6G OR NR", "quantum", "\"SG17 June\"", "meet*", "nothing"}) {
+        const auto r = rule("r", query);
+        auto all = alerts::match_all(db_->statements(), r);
+        auto some = alerts::match_keys(db_->statements(), r, keys);
+        ASSERT_TRUE(all && some);
+        std::vector<std::int64_t> looked_up;
+        for (const auto& [key, snippet] : *some) looked_up.push_back(key);
+        std::sort(all->begin(), all->end());
+        std::sort(looked_up.begin(), looked_up.end());
+        EXPECT_EQ(*all, looked_up) << query;
+    }
 }
 
 TEST_F(ReportTest, aBodyFilterKeepsOnlyThatBodysGroupsCaseInsensitively) {
