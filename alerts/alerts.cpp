@@ -46,23 +46,6 @@ std::string keys_json(const std::vector<std::int64_t>& keys) {
     return nlohmann::json(keys).dump();
 }
 
-// Which of `keys` the rule's query matches, with a snippet each: the one
-// place a rule meets the index (new items, changes and reminders alike).
-Result<std::vector<std::pair<std::int64_t, std::string>>> match_keys(
-    StatementCache& st, const config::Rule& rule, const std::vector<std::int64_t>& keys) {
-    std::vector<std::pair<std::int64_t, std::string>> hits;
-    auto q = st.get(kMatch);
-    if (!q) return q.error();
-    q->bind(1, rule.query).bind(2, keys_json(keys));
-    for (;;) {
-        auto row = q->step();
-        if (!row) return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
-        if (!*row) break;
-        hits.emplace_back(q->int64(0), q->text(1));
-    }
-    return hits;
-}
-
 bool glob_any(const std::vector<std::string>& patterns, const std::string& name) {
     return std::any_of(patterns.begin(), patterns.end(),
                        [&](const std::string& p) { return glob_match(p, name); });
@@ -236,6 +219,44 @@ struct SourceInfo {
 };
 
 }  // namespace
+
+Result<std::vector<std::pair<std::int64_t, std::string>>> match_keys(
+    StatementCache& st, const config::Rule& rule, const std::vector<std::int64_t>& keys) {
+    std::vector<std::pair<std::int64_t, std::string>> hits;
+    auto q = st.get(kMatch);
+    if (!q) return q.error();
+    q->bind(1, rule.query).bind(2, keys_json(keys));
+    for (;;) {
+        auto row = q->step();
+        if (!row) return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
+        if (!*row) break;
+        hits.emplace_back(q->int64(0), q->text(1));
+    }
+    return hits;
+}
+
+Result<std::vector<std::int64_t>> match_all(StatementCache& st, const config::Rule& rule) {
+    std::vector<std::int64_t> keys;
+    auto q = st.get("SELECT rowid FROM items_fts WHERE items_fts MATCH ?1");
+    if (!q) return q.error();
+    q->bind(1, rule.query);
+    for (;;) {
+        auto row = q->step();
+        if (!row) return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
+        if (!*row) break;
+        keys.push_back(q->int64(0));
+    }
+    return keys;
+}
+
+bool rule_filters_accept(const config::Rule& rule, const std::string& source,
+                         const std::string& body, const std::vector<std::string>& organizations) {
+    if (!rule.sources.empty() && !glob_any(rule.sources, source)) return false;
+    if (!rule.bodies.empty() && !contains_icase(rule.bodies, body)) return false;
+    return rule.organizations.empty() ||
+           std::any_of(organizations.begin(), organizations.end(),
+                       [&](const std::string& o) { return contains_icase(rule.organizations, o); });
+}
 
 // ---- matching ----
 

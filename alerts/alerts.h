@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace specwatch::alerts {
@@ -28,6 +29,24 @@ using storage::sql::StatementCache;
 [[nodiscard]] Result<int> match_batch(StatementCache& st, const config::Config& cfg,
                                       const std::string& source, const storage::StoreResult& batch,
                                       SysTime now);
+
+// Which of `keys` the rule's FTS5 query matches, with a snippet each: the one
+// place a rule meets the index (new items, changes, reminders and `report`).
+[[nodiscard]] Result<std::vector<std::pair<std::int64_t, std::string>>> match_keys(
+    StatementCache& st, const config::Rule& rule, const std::vector<std::int64_t>& keys);
+
+// Every stored item the rule's FTS5 query matches, without snippets: one pass
+// over the index, for questions about many items at once (`report`). Looking
+// keys up one by one (match_keys) costs about 0.1 ms a key: 5 s for 50,000,
+// where this takes milliseconds.
+[[nodiscard]] Result<std::vector<std::int64_t>> match_all(StatementCache& st,
+                                                          const config::Rule& rule);
+
+// Whether an item of `source` (of `body`, contributed by `organizations`)
+// passes the rule's sources, bodies and organizations filters.
+[[nodiscard]] bool rule_filters_accept(const config::Rule& rule, const std::string& source,
+                                       const std::string& body,
+                                       const std::vector<std::string>& organizations);
 
 // The link two sources share for one document: scheme and "www." dropped,
 // host lower-cased, default port, fragment, tracking parameters and a trailing

@@ -8,6 +8,7 @@
 #include "common/units.h"
 #include "common/version.h"
 #include "config/config.h"
+#include "config/opml.h"
 #include "parsers/parse.h"
 #include "protocol/protocol.h"
 
@@ -430,6 +431,94 @@ struct Printer {
         io.out << '\n';
     }
 
+    // The period, then one row per body and group and one per rule, each
+    // figure beside the previous period's and the change.
+    void report(const Json& r) const {
+        const std::string from = text(r, "from"), to = text(r, "to");
+        const Json& prev = member(r, "previous");
+        std::string length;
+        if (const auto s = number(r, "seconds")) length = " (" + format_duration(Seconds{*s}) + ")";
+        key_values({{"period", fmt::format("{} to {}{}", local_time(from), local_time(to), length)},
+                    {"against", fmt::format("{} to {}", local_time(text(prev, "from")),
+                                            local_time(text(prev, "to")))},
+                    {"body", text(r, "body")}});
+        io.out << '\n';
+        Table groups{{{"BODY", Align::left, kSourceWidth},
+                      {"GROUP", Align::left, kSourceWidth},
+                      {"MEETINGS", Align::right},
+                      {"PREV", Align::right},
+                      {"CHANGE", Align::right},
+                      {"NEW ITEMS", Align::right},
+                      {"PREV", Align::right},
+                      {"CHANGE", Align::right}}};
+        const auto row = [&](std::string body, std::string group, const Json& g) {
+            const Json& m = member(g, "meetings");
+            const Json& n = member(g, "new_items");
+            groups.add_row({std::move(body), std::move(group), count(m, "current"),
+                            count(m, "previous"), change(m), count(n, "current"),
+                            count(n, "previous"), change(n)});
+        };
+        for (const auto& g : member(r, "groups")) {
+            const std::string group = text(g, "group");
+            row(text(g, "body"), group.empty() ? "-" : group, g);
+        }
+        row("all", "", member(r, "totals"));
+        table(groups);
+        if (member(r, "rules").empty()) return;
+        io.out << '\n';
+        Table rules{{{"RULE", Align::left, kSourceWidth},
+                     {"HITS", Align::right},
+                     {"PREV", Align::right},
+                     {"CHANGE", Align::right},
+                     {"QUERY", Align::left, title_width()}}};
+        for (const auto& rule : member(r, "rules")) {
+            const std::string name = text(rule, "name");
+            const Json& hits = member(rule, "hits");
+            rules.add_row({name, count(hits, "current"), count(hits, "previous"), change(hits),
+                           text(rule, "query")});
+            // Where the hits are: each group's share, most first.
+            std::vector<std::pair<std::int64_t, std::string>> where;
+            for (const auto& g : member(r, "groups")) {
+                const Json& h = member(member(g, "hits"), name.c_str());
+                const auto cur = number(h, "current").value_or(0);
+                if (cur == 0 && number(h, "previous").value_or(0) == 0) continue;
+                std::string label = text(g, "body");
+                if (const std::string group = text(g, "group"); !group.empty())
+                    label += "/" + group;
+                where.emplace_back(cur,
+                                   fmt::format("{} {} ({})", label, cur,
+                                               signed_number(number(h, "change").value_or(0))));
+            }
+            std::stable_sort(where.begin(), where.end(),
+                             [](const auto& a, const auto& b) { return a.first > b.first; });
+            std::string detail;
+            for (const auto& [n, w] : where) detail += (detail.empty() ? "" : ", ") + w;
+            if (!detail.empty()) rules.add_detail(detail);
+        }
+        table(rules);
+    }
+
+    // "+2", "\u22123" (a true minus sign), "0".
+    static std::string signed_number(std::int64_t n) {
+        if (n == 0) return "0";
+        return fmt::format("{}{}", n > 0 ? "+" : "\u2212", n > 0 ? n : -n);
+    }
+
+    // "+2 (+100%)", "\u22123 (\u221220%)", "+4 (new)", "0".
+    static std::string change(const Json& figure) {
+        const auto d = number(figure, "change").value_or(0);
+        if (d == 0) return "0";
+        const auto pct = number(figure, "percent");
+        if (!pct) return fmt::format("{} (new)", signed_number(d));
+        return fmt::format("{} ({}%)", signed_number(d), signed_number(*pct));
+    }
+
+    // The document itself: it is what a feed reader imports.
+    void opml(const Json& r) const {
+        const Json& body = member(r, "opml");
+        if (body.is_string()) io.out << body.get<std::string>();
+    }
+
     void feed(const Feed& f) const {
         key_values({{"format", f.format},
                     {"title", f.title},
@@ -582,9 +671,15 @@ struct ParseArgs {
 };
 
 // Reads the whole file (or stdin for "-") as bytes; the error names the path.
-Result<std::string> read_input(const std::string& path, std::istream& in) {
+// With `max`, reading stops after max + 1 bytes: enough for the caller to
+// tell the input is too large without holding all of it.
+Result<std::string> read_input(const std::string& path, std::istream& in,
+                               std::size_t max = std::string::npos) {
     if (path == "-") {
-        std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        std::string data;
+        char buf[65536];
+        while (data.size() <= max && in.read(buf, sizeof buf).gcount() > 0)
+            data.append(buf, static_cast<std::size_t>(in.gcount()));
         if (in.bad()) return make_error("cannot read standard input");
         return Result<std::string>{boost::system::in_place_value, std::move(data)};
     }
@@ -595,7 +690,7 @@ Result<std::string> read_input(const std::string& path, std::istream& in) {
     for (;;) {
         const std::size_t n = std::fread(buf, 1, sizeof buf, f.get());
         data.append(buf, n);
-        if (n < sizeof buf) break;
+        if (n < sizeof buf || data.size() > max) break;
     }
     if (std::ferror(f.get()))
         return make_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
@@ -638,6 +733,24 @@ int run_parse(const Io& io, bool json, const ParseArgs& a, bool format_given, bo
     } else {
         Printer{io}.feed(*feed);
     }
+    return kExitOk;
+}
+
+// --- import opml: local, no daemon ---------------------------------------------------
+
+int run_import_opml(const Io& io, bool json, const std::string& file, const std::string& body) {
+    const std::string name = file == "-" ? "<stdin>" : file;
+    auto bytes = read_input(file, io.in, config::kMaxOpmlBytes);
+    if (!bytes) return fail(io, json, bytes.error().message, kExitFailure);
+    auto imported = config::opml_to_toml(*bytes, name, body);
+    if (!imported) return fail(io, json, imported.error().message, kExitFailure);
+    for (const auto& w : imported->warnings) io.err << "specwatch: " << sanitize_line(w) << '\n';
+    if (json)
+        io.out << dump(Json{{"sources", imported->sources},
+                            {"toml", imported->toml},
+                            {"warnings", imported->warnings}});
+    else
+        io.out << imported->toml;
     return kExitOk;
 }
 
@@ -801,14 +914,10 @@ int run(const std::vector<std::string>& args, const Io& io) {
         meetings->add_option("--group", meetings_group, "only this group (e.g. \"3GPP RAN1\")");
     CLI::Option* meetings_limit_opt = limit_option(meetings, meetings_limit);
 
-    // `export` may already exist (export opml); ics is one of its formats.
-    CLI::App* export_cmd = nullptr;
-    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
-        if (sub->get_name() == "export") export_cmd = sub;
-    if (!export_cmd) {
-        export_cmd = command("export", "export the meetings or the sources in a standard format");
-        export_cmd->require_subcommand(1);
-    }
+    // `export ics` and `export opml`: one command, a format each.
+    CLI::App* export_cmd =
+        command("export", "the meetings (ics) or the sources (opml) in a standard format");
+    export_cmd->require_subcommand(1);
     CLI::App* export_ics = export_cmd->add_subcommand(
         "ics", "the meetings as an iCalendar (RFC 5545) file, on standard output");
     export_ics->fallthrough();
@@ -830,6 +939,29 @@ int run(const std::vector<std::string>& args, const Io& io) {
     bool backup_force = false;
     backup->add_option("PATH", backup_path, "the copy to write (a new file)")->required();
     backup->add_flag("--force", backup_force, "replace PATH if it exists");
+    CLI::App* report =
+        command("report",
+                "activity per body and group: meetings, new items, hits per rule, against the "
+                "previous period of the same length");
+    std::string report_since, report_body;
+    CLI::Option* report_since_opt =
+        report->add_option("--since", report_since,
+                           "the period: a duration back from now (90d, the default) or a date");
+    CLI::Option* report_body_opt = report->add_option("--body", report_body, "only this body");
+
+    CLI::App* export_opml =
+        export_cmd->add_subcommand("opml", "the configured sources as OPML 2.0");
+    export_opml->fallthrough();
+    CLI::App* import_cmd = command("import", "a feed list as [[source]] TOML (locally, no daemon)");
+    import_cmd->require_subcommand(1);
+    CLI::App* import_opml = import_cmd->add_subcommand(
+        "opml", "print an OPML feed list as [[source]] TOML, ready to paste into the config");
+    import_opml->fallthrough();
+    std::string import_file, import_body;
+    import_opml->add_option("FILE", import_file, "the OPML file, or - for standard input")
+        ->required();
+    import_opml->add_option("--body", import_body,
+                            "the body of feeds outside any folder (default: the feed's host)");
 
     CLI::App* parse_cmd =
         command("parse", "parse a saved document locally (no daemon) and print its items");
@@ -974,6 +1106,21 @@ int run(const std::vector<std::string>& args, const Io& io) {
             if (const Json& t = member(r, "text"); t.is_string()) p.io.out << t.get<std::string>();
         });
     }
+    if (report->parsed()) {
+        if (report_since_opt->count() > 0 &&
+            !parse_since(report_since, std::chrono::system_clock::now())) {
+            io.err << "specwatch: --since " << sanitize_line(report_since)
+                   << ": expected a duration (90d, 12w) or a date (2026-03-01)\n";
+            return kExitUsage;
+        }
+        Json request{{"cmd", "report"}};
+        if (report_since_opt->count() > 0) request["since"] = report_since;
+        if (report_body_opt->count() > 0) request["body"] = report_body;
+        return daemon(request, [](const Printer& p, const Json& r) { p.report(r); });
+    }
+    if (export_opml->parsed())
+        return daemon({{"cmd", "opml"}}, [](const Printer& p, const Json& r) { p.opml(r); });
+    if (import_opml->parsed()) return run_import_opml(io, json, import_file, import_body);
     if (parse_cmd->parsed())
         return run_parse(io, json, pa, format_opt->count() > 0, base_opt->count() > 0);
 

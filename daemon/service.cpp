@@ -3,6 +3,7 @@
 #include "daemon/poll_outcome.h"
 
 #include "alerts/alerts.h"
+#include "alerts/report.h"
 #include "calendar/ics.h"
 
 #include "common/log.h"
@@ -10,6 +11,7 @@
 #include "common/text.h"
 #include "common/units.h"
 #include "common/version.h"
+#include "config/opml.h"
 #include "parsers/parse.h"
 #include "storage/backup.h"
 #include "systemd/notify.h"
@@ -639,7 +641,8 @@ void Service::handle(const Json& request, Reply reply) {
         {"poll", &Service::cmd_poll},         {"reload", &Service::cmd_reload},
         {"rules", &Service::cmd_rules},       {"alerts", &Service::cmd_alerts},
         {"meetings", &Service::cmd_meetings}, {"export_ics", &Service::cmd_export_ics},
-        {"backup", &Service::cmd_backup},
+        {"backup", &Service::cmd_backup},     {"report", &Service::cmd_report},
+        {"opml", &Service::cmd_opml},
     };
     const std::string cmd = request.value("cmd", "");
     if (cmd == "help") {
@@ -1073,6 +1076,31 @@ void Service::cmd_export_ics(const Json& req, Reply reply) {
         return protocol::ok_reply(
             Json{{"format", "icalendar"}, {"events", written}, {"text", calendar::to_ics(events)}});
     });
+}
+
+// Activity per body and group in a period (default the last 90 days) against
+// the period of the same length before it; on the reading connection, with
+// the configured rules' own matching.
+void Service::cmd_report(const Json& req, Reply reply) {
+    const SysTime now = clock_.now();
+    std::string since = opt_string(req, "since");
+    if (since.empty()) since = "90d";
+    auto from = parse_since(since, now);
+    if (!from) throw BadArgument(from.error().message);
+    if (*from >= now) throw BadArgument(fmt::format("'since' {} is not in the past", since));
+    const std::string body = opt_string(req, "body");
+    query(std::move(reply), [cfg = config_, from = *from, now, body](storage::Store& db) {
+        auto r = alerts::activity_report(db.statements(), *cfg, from, now, body);
+        if (!r) return protocol::error_reply(r.error().message);
+        return protocol::ok_reply(alerts::report_to_json(*r));
+    });
+}
+
+// The configured sources as OPML 2.0 (`specwatch export opml`).
+void Service::cmd_opml(const Json&, Reply reply) {
+    reply(protocol::ok_reply(
+        Json{{"sources", config_->sources.size()},
+             {"opml", config::sources_to_opml(config_->sources, clock_.now())}}));
 }
 
 }  // namespace specwatch::daemon

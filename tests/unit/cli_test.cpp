@@ -555,3 +555,63 @@ TEST_F(CliTest, ExportIcsPrintsTheCalendarByteForByte) {
               (Json{{"cmd", "export_ics"}, {"body", "IETF"}, {"from", "2026-01-01"}}));
     EXPECT_EQ(out_.str(), ics);
 }
+
+// --- report, export opml, import opml ---------------------------------------------------
+
+TEST_F(CliTest, ReportSendsItsArgumentsAndPrintsSignedChangesAndWhereHitsAre) {
+    const auto fig = [](int cur, int prev, Json pct) {
+        return Json{{"current", cur}, {"previous", prev}, {"change", cur - prev}, {"percent", pct}};
+    };
+    const Json result = {
+        {"from", "2026-03-01T00:00:00Z"},
+        {"to", "2026-03-31T00:00:00Z"},
+        {"seconds", 30 * 86400},
+        {"previous", {{"from", "2026-01-30T00:00:00Z"}, {"to", "2026-03-01T00:00:00Z"}}},
+        {"body", "ITU"},
+        {"groups", Json::array({{{"body", "ITU"},
+                                 {"group", "SG17\x1b[31m"},
+                                 {"meetings", fig(1, 4, -75)},
+                                 {"new_items", fig(4, 0, nullptr)},
+                                 {"hits", {{"5g", fig(2, 1, 100)}}}}})},
+        {"rules", Json::array({{{"name", "5g"}, {"query", "5G"}, {"hits", fig(2, 1, 100)}}})},
+        {"totals", {{"meetings", fig(1, 4, -75)}, {"new_items", fig(4, 0, nullptr)}}}};
+    FakeDaemon daemon{socket_, Json{{"ok", true}, {"result", result}}.dump()};
+    ASSERT_EQ(run_cli({"report", "--since", "30d", "--body", "ITU"}), 0) << err_.str();
+    EXPECT_EQ(daemon.request(), (Json{{"cmd", "report"}, {"since", "30d"}, {"body", "ITU"}}));
+    const std::string out = out_.str();
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_TRUE(contains(out, "(30d)")) << out;
+    EXPECT_TRUE(contains(out, "\u22123 (\u221275%)")) << out;
+    EXPECT_TRUE(contains(out, "+4 (new)")) << out;
+    EXPECT_TRUE(contains(out, "+1 (+100%)")) << out;
+    EXPECT_TRUE(contains(out, "\n    ITU/SG17 2 (+1)\n")) << out;  // the escape removed
+}
+
+TEST_F(CliTest, ReportRejectsABadSinceWithoutAskingTheDaemon) {
+    EXPECT_EQ(run_cli({"report", "--since", "lately"}), 2);
+    EXPECT_TRUE(contains(err_.str(), "--since lately")) << err_.str();
+}
+
+TEST_F(CliTest, ExportOpmlPrintsTheDocumentAsItIs) {
+    const std::string doc = "<?xml version=\"1.0\"?>\n<opml version=\"2.0\"/>\n";
+    FakeDaemon daemon{socket_,
+                      Json{{"ok", true}, {"result", {{"opml", doc}, {"sources", 0}}}}.dump()};
+    ASSERT_EQ(run_cli({"export", "opml"}), 0) << err_.str();
+    EXPECT_EQ(daemon.request(), (Json{{"cmd", "opml"}}));
+    EXPECT_EQ(out_.str(), doc);
+}
+
+TEST_F(CliTest, ImportOpmlReadsStandardInputAndWarnsOnStderr) {
+    const std::string opml =
+        "<opml><body><outline text=\"Radio\"><outline text=\"WP 5D\" "
+        "xmlUrl=\"https://example.org/5d\"/><outline text=\"x\" xmlUrl=\"gopher://x\"/>"
+        "</outline></body></opml>";
+    ASSERT_EQ(run_raw({"import", "opml", "-"}, opml), 0) << err_.str();
+    EXPECT_TRUE(contains(out_.str(), "[[source]]")) << out_.str();
+    EXPECT_TRUE(contains(out_.str(), "name = 'wp-5d'")) << out_.str();
+    EXPECT_TRUE(contains(out_.str(), "body = 'Radio'")) << out_.str();
+    EXPECT_TRUE(contains(err_.str(), "<stdin>: outline 'x' skipped")) << err_.str();
+    EXPECT_EQ(run_raw({"--json", "import", "opml", "-"}, "<rss/>"), 1);
+    EXPECT_EQ(Json::parse(out_.str())["error"],
+              "<stdin>: not an OPML document (the root element is <rss>, not <opml>)");
+}
