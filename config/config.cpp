@@ -36,7 +36,8 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view kTopKeys[] = {"daemon", "mail", "source", "rule"};
+constexpr std::string_view kTopKeys[] = {"daemon", "mail", "source", "rule", "organizations"};
+constexpr std::string_view kOrganizationKeys[] = {"aliases", "country"};
 constexpr std::string_view kDaemonKeys[] = {
     "database", "socket",   "user_agent", "default_interval", "max_parallel", "max_per_host",
     "timeout",  "max_body", "proxy",      "first_poll"};
@@ -316,6 +317,8 @@ class Loader {
         // default interval and the checks on rule addresses depend on them.
         if (const auto* t = table_at(root, "daemon", "[daemon]")) read_daemon(*t);
         if (const auto* t = table_at(root, "mail", "[mail]")) read_mail(*t);
+        if (const auto* t = table_at(root, "organizations", "[organizations]"))
+            read_organizations(*t);
         for_each_table(root, "source", [this](const toml::table& t) { read_source(t); });
         std::optional<QueryChecker> queries;
         for_each_table(root, "rule", [&](const toml::table& t) {
@@ -324,6 +327,8 @@ class Loader {
         });
 
         if (config_.daemon.user_agent.empty()) config_.daemon.user_agent = default_user_agent();
+        config_.organizations = std::make_shared<OrgTable>(config_.organization_aliases);
+        for (auto& s : config_.sources) s.organizations = config_.organizations;
         for (std::size_t i = 0; i < config_.sources.size(); ++i)
             if (!source_has_interval_[i])
                 config_.sources[i].interval = config_.daemon.default_interval;
@@ -579,6 +584,41 @@ class Loader {
                     fmt::format("{}'from' must be a mail address, not '{}'", ctx, m.from));
             for (std::size_t i = 0; i < nodes.size(); ++i)
                 check_address(*nodes[i], m.health_to[i], ctx, "health_to");
+        }
+    }
+
+    // [organizations]: "Name" = { aliases = ["…"], country = "CC" }.
+    void read_organizations(const toml::table& t) {
+        for (auto&& [k, v] : t) {
+            const std::string ctx = fmt::format("[organizations] '{}': ", k.str());
+            const auto* entry = v.as_table();
+            if (!entry) {
+                add(line_of(k), fmt::format("{}must be a table such as {{ aliases = [\"…\"], "
+                                            "country = \"FI\" }}, not {}",
+                                            ctx, type_phrase(v.type())));
+                continue;
+            }
+            check_keys(*entry, kOrganizationKeys, "[organizations]");
+            OrgEntry e;
+            e.name = std::string(k.str());
+            if (org_key(e.name).empty()) {
+                add(line_of(k), fmt::format("{}the name has no letters or digits", ctx));
+                continue;
+            }
+            if (auto a = strings_at(*entry, "aliases", ctx)) e.aliases = *a;
+            if (auto c = string_at(*entry, "country", ctx)) {
+                const bool two_letters =
+                    c->size() == 2 &&
+                    std::all_of(c->begin(), c->end(), [](char x) { return x >= 'A' && x <= 'Z'; });
+                if (two_letters)
+                    e.country = *c;
+                else
+                    add(line_of(*entry->get("country")),
+                        fmt::format("{}'country' must be an ISO 3166 code of two capital letters "
+                                    "(\"FI\"), not '{}'",
+                                    ctx, *c));
+            }
+            config_.organization_aliases.push_back(std::move(e));
         }
     }
 

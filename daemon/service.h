@@ -117,6 +117,7 @@ class Service {
     void cmd_help(const protocol::Json& request, Reply reply);
     void cmd_rules(const protocol::Json& request, Reply reply);
     void cmd_alerts(const protocol::Json& request, Reply reply);
+    void cmd_participation(const protocol::Json& request, Reply reply);
 
     boost::asio::io_context& io_;
     ConfigPtr config_;
