@@ -40,7 +40,7 @@ Result<Participation> Store::participation(const ParticipationQuery& q, const Or
     const std::string prev_from = format_iso_utc(q.from - length);
     const std::string from = format_iso_utc(q.from);
     const std::string to = format_iso_utc(q.to);
-    std::string where = fmt::format("d >= ?1 AND d < ?3");
+    std::string where = "d >= ?1 AND d <= ?3";
     if (!q.body.empty()) where += " AND body = ?4 COLLATE NOCASE";
     if (!q.group.empty()) where += " AND grp = ?5 COLLATE NOCASE";
     const std::string fts = q.query.empty()

@@ -100,8 +100,8 @@ struct ItemFilter {
 struct ParticipationQuery {
     std::string body, group;  // exact, case-insensitive; "" = any
     std::string query;        // FTS5, the language of search and rules; "" = all
-    std::int64_t from = 0;    // unix seconds: the period is [from, to)
-    std::int64_t to = 0;
+    std::int64_t from = 0;    // unix seconds: the period is [from, to] (to: now,
+    std::int64_t to = 0;      // so that what was stored this second counts)
 };
 
 struct OrgCount {
