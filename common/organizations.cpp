@@ -214,6 +214,14 @@ std::string OrgTable::normalize(std::string_view name) const {
     if (words.empty()) return {};
     if (auto it = by_key_.find(org_key(name)); it != by_key_.end()) return it->second;
     const std::size_t n = kept_words(words);
+    if (n == words.size()) {
+        // Nothing dropped: the name as written ("CATT (Datang)"), without the
+        // separators a list may leave around it.
+        std::string out = collapse_space(name);
+        while (!out.empty() && (out.back() == ',' || out.back() == ';')) out.pop_back();
+        while (!out.empty() && (out.front() == ',' || out.front() == ';')) out.erase(0, 1);
+        return collapse_space(out);
+    }
     return collapse_space(name.substr(words.front().begin, words[n - 1].end - words.front().begin));
 }
 

@@ -329,6 +329,9 @@ class Loader {
         if (config_.daemon.user_agent.empty()) config_.daemon.user_agent = default_user_agent();
         config_.organizations = std::make_shared<OrgTable>(config_.organization_aliases);
         for (auto& s : config_.sources) s.organizations = config_.organizations;
+        // A rule naming "Huawei Technologies Co., Ltd." means the items stored as "Huawei".
+        for (auto& r : config_.rules)
+            r.organizations = config_.organizations->normalize_all(r.organizations);
         for (std::size_t i = 0; i < config_.sources.size(); ++i)
             if (!source_has_interval_[i])
                 config_.sources[i].interval = config_.daemon.default_interval;

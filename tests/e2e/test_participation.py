@@ -1,13 +1,17 @@
 """Participation end to end: specwatchd polls a 3GPP TDoc list (XLSX) and a
 datatracker doc.json over loopback HTTP, and `specwatch participation` counts
 contributions per organization and country against the previous period."""
+import json
 import os
 import shutil
+import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FIXTURES, Daemon, FeedServer, TempDirTest  # noqa: E402
+from harness import FIXTURES, SPECWATCH, Daemon, FeedServer, TempDirTest  # noqa: E402
+
+SHIPPED = FIXTURES.parent.parent / "config" / "specwatch.toml"
 
 # The fixture's contributions are dated February 2026 and February 2025; a
 # period from 2026-01-01 to now has a previous period reaching back past
@@ -131,6 +135,33 @@ allow_private = true
         self.assertIn("invalid query", out.stderr.decode())
         out = self.daemon.cli("participation", "--since", "tomorrow", check=False)
         self.assertEqual(out.returncode, 2, out.stderr)
+
+
+class ShippedPresets(TempDirTest):
+    """The presets of config/specwatch.toml read the fixtures' shapes."""
+
+    def parse(self, source, fixture):
+        out = subprocess.run([SPECWATCH, "--json", "parse", "--config", str(SHIPPED), "--source",
+                              source, str(fixture)], capture_output=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return json.loads(out.stdout)
+
+    def test_the_tdoc_list_preset_reads_a_tdoc_list(self):
+        doc = self.parse("3gpp-ran1-tdocs", FIXTURES / "xlsx" / "tdoc_list.xlsx")
+        self.assertEqual(doc["format"], "xlsx")
+        self.assertEqual(len(doc["items"]), 15)
+        first = doc["items"][0]
+        self.assertEqual(first["organizations"], ["Huawei", "HiSilicon"])
+        self.assertEqual(first["author"], "Wei Li")
+        self.assertIn("available", first["categories"])
+
+    def test_the_datatracker_preset_reads_authors_affiliations(self):
+        doc = self.parse("ietf-draft-quic-multipath", FIXTURES / "json" / "datatracker_doc.json")
+        [item] = doc["items"]
+        self.assertEqual(item["id"], "draft-ietf-quic-multipath")
+        self.assertEqual(item["organizations"], ["Alibaba", "Uber Technologies", "UCLouvain",
+                                                 "Private Octopus", "Ericsson"])
+        self.assertEqual(item["updated"], "2026-03-03T09:12:44Z")
 
 
 if __name__ == "__main__":
