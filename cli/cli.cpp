@@ -349,7 +349,7 @@ struct Printer {
         const auto now = number(row, "count").value_or(0);
         const auto before = number(row, "previous").value_or(0);
         if (before == 0) return now > 0 ? "new" : "0";
-        return fmt::format("{:+}", now - before);
+        return now == before ? "0" : fmt::format("{:+}", now - before);
     }
 
     void participation(const Json& r) const {
