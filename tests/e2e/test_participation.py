@@ -26,6 +26,7 @@ class Participation(TempDirTest):
         root.mkdir()
         shutil.copy(FIXTURES / "xlsx" / "tdoc_list.xlsx", root / "TDoc_List_Meeting_RAN1.xlsx")
         shutil.copy(FIXTURES / "json" / "datatracker_doc.json", root / "doc.json")
+        self.root = root
         self.server = FeedServer(root)
         self.addCleanup(self.server.stop)
         (self.tmp / "state").mkdir()
@@ -58,6 +59,12 @@ allow_private = true
   title = "title"
   updated = "time"
   organizations = "authors.*.affiliation"
+
+[[rule]]
+name = "ericsson-6g"
+query = "6G"
+organizations = ["Telefonaktiebolaget LM Ericsson"]
+to = ["analyst@example.org"]
 
 [organizations]
 "Private Octopus" = {{ country = "US" }}
@@ -128,6 +135,18 @@ allow_private = true
         self.assertEqual(items[0]["organizations"], ["Ericsson"])
         items = self.daemon.json("search", "waveform evaluation")
         self.assertEqual(items[0]["organizations"], ["Huawei"])
+
+    def test_a_rule_on_an_organization_alerts_on_its_contributions_only(self):
+        # The first poll is a baseline; a day later the list has two more rows,
+        # one by Ericsson (written "Telefonaktiebolaget LM Ericsson", as in the rule).
+        self.assertEqual(self.daemon.json("alerts"), [])
+        shutil.copy(FIXTURES / "xlsx" / "tdoc_list_later.xlsx",
+                    self.root / "TDoc_List_Meeting_RAN1.xlsx")
+        poll = self.daemon.json("poll", "3gpp-ran1-tdocs")
+        self.assertEqual(poll["results"][0]["new"], 2, poll)
+        alerts = self.daemon.json("alerts")
+        self.assertEqual([a["title"] for a in alerts], ["6G positioning framework"])
+        self.assertEqual(alerts[0]["rule"], "ericsson-6g")
 
     def test_a_bad_query_or_period_is_a_usage_error(self):
         out = self.daemon.cli("participation", "--query", "AND OR", check=False)
