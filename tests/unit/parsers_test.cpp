@@ -566,7 +566,7 @@ TEST(Formats, AForcedFormatRefusesTheOtherFamily) {
 TEST(Formats, AForcedFormatThatDoesNotFitSaysWhy) {
     parse::Options o;
     o.format = "xlsx";
-    EXPECT_EQ(parse_error("<rss/>", o), "format 'xlsx' is not supported yet");
+    EXPECT_EQ(parse_error("<rss/>", o), "XLSX error: not a ZIP archive (Not a zip archive)");
     o.format = "ics";
     EXPECT_EQ(parse_error("<rss/>", o),
               "not an iCalendar document (it starts with \"<rss/>\", not BEGIN:VCALENDAR)");
@@ -604,8 +604,9 @@ TEST(Errors, MalformedXmlSaysWhereAndWhy) {
     EXPECT_EQ(parse_error("{\"items\": []}"),
               "not a JSON Feed (no \"version\": \"https://jsonfeed.org/version/1.1\"); other JSON "
               "needs a [source.json] mapping with 'items'");
+    // The ZIP magic makes it an XLSX workbook; a truncated archive says so.
     EXPECT_EQ(parse_error(std::string("PK\x03\x04\x14\x00", 6)),
-              "not a feed: the document looks like XLSX (format 'xlsx' is not supported yet)");
+              "XLSX error: not a ZIP archive (Not a zip archive)");
     parse::Options rss;
     rss.format = "rss";
     EXPECT_EQ(parse_error("{\"items\": []}", rss),
