@@ -13,9 +13,10 @@ from harness import FIXTURES, SPECWATCH, Daemon, FeedServer, TempDirTest  # noqa
 
 SHIPPED = FIXTURES.parent.parent / "config" / "specwatch.toml"
 
-# The fixture's contributions are dated February 2026 and February 2025; a
-# period from 2026-01-01 to now has a previous period reaching back past
-# February 2025 for any "now" after mid-2026, so the counts do not age.
+# The fixture's contributions are dated February 2026 and February 2025. The
+# period from 2026-01-01 to now holds the 2026 ones for good, and its previous
+# period (as long again, before it) reaches back past 2025-02-17 from
+# 2026-11-14 on, so the counts do not age.
 SINCE = "2026-01-01"
 
 
