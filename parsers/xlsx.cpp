@@ -31,6 +31,8 @@ constexpr std::string_view kPrefix = "XLSX error: ";
 // rows; a reference beyond them is not a cell of any real workbook.
 constexpr std::size_t kMaxColumn = 16384;
 constexpr std::size_t kMaxRow = 1048576;
+// Rows looked at for the header: a title row or two may come first.
+constexpr std::size_t kHeaderRows = 5;
 
 struct CloseArchive {
     void operator()(zip_t* z) const noexcept { zip_discard(z); }
@@ -483,13 +485,18 @@ Result<Feed> parse_xlsx(std::string_view bytes, const config::XlsxRules* rules,
     feed.format = "xlsx";
     std::map<std::size_t, std::vector<Field>> columns;  // column → fields it fills
     bool have_header = false;
+    std::string header_error;  // why the first non-empty row is not the header
+    std::size_t header_candidates = 0;
     std::set<std::string> seen_ids;
     std::size_t row_number = 0;
     for (auto row = data.first_child(); row; row = row.next_sibling()) {
         if (row.type() != pugi::node_element || local(row) != "row") continue;
         if (const auto r = attr(row, "r"); !r.empty()) {
             auto ref = cell_ref(r);
-            if (!ref || ref->row <= row_number)
+            if (!ref || ref->row == 0)
+                return make_error(fmt::format("{}{}: row r=\"{}\" is not a row number (1 to {})",
+                                              kPrefix, parts->sheet, r, kMaxRow));
+            if (ref->row <= row_number)
                 return make_error(fmt::format("{}{}: row r=\"{}\" after row {} is out of order",
                                               kPrefix, parts->sheet, r, row_number));
             row_number = ref->row;
@@ -516,7 +523,10 @@ Result<Feed> parse_xlsx(std::string_view bytes, const config::XlsxRules* rules,
                 headers[column - 1] = std::move(value);
             }
             if (headers.empty()) continue;
-            have_header = true;
+            // The header is the first row naming the id and title columns: a
+            // list may open with a title row or two ("TDoc list of RAN1#124").
+            std::map<std::size_t, std::vector<Field>> mapped;
+            std::string missing;
             for (const auto& [name, header] : rules->fields) {
                 const auto field = field_of(name);
                 if (!field || header.empty()) continue;
@@ -524,18 +534,25 @@ Result<Feed> parse_xlsx(std::string_view bytes, const config::XlsxRules* rules,
                 for (const auto& wanted : header_names(*field, header)) {
                     for (std::size_t i = 0; i < headers.size(); ++i) {
                         if (headers[i] == wanted) {
-                            columns[i + 1].push_back(*field);
+                            mapped[i + 1].push_back(*field);
                             found = true;
                             break;
                         }
                     }
                 }
-                if (!found && (*field == Field::id || *field == Field::title))
-                    return make_error(fmt::format(
+                if (!found && missing.empty() && (*field == Field::id || *field == Field::title))
+                    missing = fmt::format(
                         "{}[source.xlsx] {} = \"{}\": no such column in the header row (row {}: "
                         "{})",
-                        kPrefix, name, header, row_number, shown_headers(headers)));
+                        kPrefix, name, header, row_number, shown_headers(headers));
             }
+            if (!missing.empty()) {
+                if (header_error.empty()) header_error = std::move(missing);
+                if (++header_candidates >= kHeaderRows) return make_error(header_error);
+                continue;
+            }
+            columns = std::move(mapped);
+            have_header = true;
             continue;
         }
         Item it;
@@ -560,6 +577,7 @@ Result<Feed> parse_xlsx(std::string_view bytes, const config::XlsxRules* rules,
         feed.items.push_back(std::move(it));
         if (feed.items.size() >= limits.max_items) break;
     }
+    if (!have_header && !header_error.empty()) return make_error(header_error);
     if (!have_header)
         return make_error(
             fmt::format("{}{}: the first sheet is empty (no header row)", kPrefix, parts->sheet));

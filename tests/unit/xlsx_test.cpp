@@ -189,3 +189,11 @@ TEST(Xlsx, columnReferencesBeyondZAreRead) {
     EXPECT_EQ(f.items[0].location, "Rel-20");  // column S
     EXPECT_EQ(f.items[0].summary, "");         // column AJ, empty
 }
+
+TEST(Xlsx, aTitleRowAboveTheHeaderIsSkipped) {
+    const Feed f = parse_ok(fixture("title_row.xlsx"));  // the TDoc list mapping: "Tdoc", "title"
+    ASSERT_EQ(f.items.size(), 1u);
+    EXPECT_EQ(f.items[0].id, "S2-2600010");
+    EXPECT_EQ(f.items[0].title, "Under a title row");
+    EXPECT_THAT(f.items[0].organizations, ElementsAre("Ericsson"));
+}
