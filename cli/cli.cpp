@@ -340,6 +340,67 @@ struct Printer {
         table(t);
     }
 
+    // A bar of Unicode blocks, `value` of `max` over `width` columns, in eighths.
+    static std::string bar(std::int64_t value, std::int64_t max, std::size_t width) {
+        static const char* const kEighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+        if (max <= 0 || value <= 0) return {};
+        const std::int64_t eighths =
+            std::max<std::int64_t>(1, value * static_cast<std::int64_t>(width) * 8 / max);
+        std::string out;
+        for (std::int64_t i = 0; i < eighths / 8; ++i) out += "█";
+        out += kEighths[eighths % 8];
+        return out;
+    }
+
+    static std::string count_change(const Json& row) {
+        const auto now = number(row, "count").value_or(0);
+        const auto before = number(row, "previous").value_or(0);
+        if (before == 0) return now > 0 ? "new" : "0";
+        return now == before ? "0" : fmt::format("{:+}", now - before);
+    }
+
+    void participation(const Json& r) const {
+        std::string what =
+            fmt::format("{} to {}", local_date(text(r, "from")), local_date(text(r, "to")));
+        for (const char* key : {"body", "group"})
+            if (const std::string v = text(r, key); !v.empty())
+                what += ", " + std::string(key) + " " + v;
+        if (const std::string q = text(r, "query"); !q.empty()) what += ", matching " + q;
+        io.out << sanitize_line(
+                      fmt::format("{} contributions by {} organizations ({}); previous period: {}",
+                                  count(r, "items"), count(r, "organizations_total"), what,
+                                  count(r, "previous_items")))
+               << "\n\n";
+        constexpr std::size_t kBarWidth = 24;
+        std::int64_t max = 0;
+        for (const auto& o : member(r, "organizations"))
+            max = std::max(max, number(o, "count").value_or(0));
+        Table t{{{"ORGANIZATION", Align::left, 32},
+                 {"COUNTRY"},
+                 {"ITEMS", Align::right},
+                 {"PREVIOUS", Align::right},
+                 {"CHANGE", Align::right},
+                 {"", Align::left}}};
+        for (const auto& o : member(r, "organizations"))
+            t.add_row({text(o, "name"), text(o, "country"), count(o, "count"), count(o, "previous"),
+                       count_change(o), bar(number(o, "count").value_or(0), max, kBarWidth)});
+        table(t);
+        const Json& countries = member(r, "countries");
+        if (!countries.is_array() || countries.empty()) return;
+        io.out << '\n';
+        max = 0;
+        for (const auto& c : countries) max = std::max(max, number(c, "count").value_or(0));
+        Table c{{{"COUNTRY"},
+                 {"ITEMS", Align::right},
+                 {"PREVIOUS", Align::right},
+                 {"CHANGE", Align::right},
+                 {"", Align::left}}};
+        for (const auto& row : countries)
+            c.add_row({text(row, "country"), count(row, "count"), count(row, "previous"),
+                       count_change(row), bar(number(row, "count").value_or(0), max, kBarWidth)});
+        table(c);
+    }
+
     void show(const Json& r) const {
         std::string source = text(r, "source");
         std::string where = text(r, "body");
@@ -930,6 +991,19 @@ int run(const std::vector<std::string>& args, const Io& io) {
     CLI::Option* ics_body_opt = export_ics->add_option("--body", ics_body, "only this body");
     CLI::Option* ics_group_opt = export_ics->add_option("--group", ics_group, "only this group");
 
+    CLI::App* particip =
+        command("participation", "contributions per organization, against the previous period");
+    std::string part_body, part_group, part_since, part_query;
+    int part_top = 0;
+    CLI::Option* part_body_opt = particip->add_option("--body", part_body, "only this body");
+    CLI::Option* part_group_opt = particip->add_option("--group", part_group, "only this group");
+    CLI::Option* part_since_opt = particip->add_option(
+        "--since", part_since, "the period: a duration back (1y, 90d) or a date (default 1y)");
+    CLI::Option* part_query_opt =
+        particip->add_option("--query", part_query, "only items matching this FTS5 query");
+    CLI::Option* part_top_opt =
+        particip->add_option("--top", part_top, "at most N organizations (default 20)")
+            ->check(CLI::Range(1, kMaxLimit));
     CLI::App* metrics =
         command("metrics", "counters in the Prometheus text format (node_exporter textfile)");
 
@@ -1064,6 +1138,15 @@ int run(const std::vector<std::string>& args, const Io& io) {
             [](const Printer& p, const Json& r) { p.poll(r); }, kPollTimeout);
     if (reload->parsed())
         return daemon({{"cmd", "reload"}}, [](const Printer& p, const Json& r) { p.reload(r); });
+    if (particip->parsed()) {
+        Json request{{"cmd", "participation"}};
+        if (part_body_opt->count() > 0) request["body"] = part_body;
+        if (part_group_opt->count() > 0) request["group"] = part_group;
+        if (part_since_opt->count() > 0) request["since"] = part_since;
+        if (part_query_opt->count() > 0) request["query"] = part_query;
+        if (part_top_opt->count() > 0) request["top"] = part_top;
+        return daemon(request, [](const Printer& p, const Json& r) { p.participation(r); });
+    }
     if (metrics->parsed())
         return daemon({{"cmd", "metrics"}}, [](const Printer& p, const Json& r) { p.metrics(r); });
     if (backup->parsed())

@@ -17,3 +17,5 @@ pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
 pkg_check_modules(LIBICAL REQUIRED IMPORTED_TARGET libical)
+# XLSX workbooks (3GPP TDoc lists) are ZIP archives: libzip reads them from memory.
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)

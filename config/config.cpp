@@ -37,10 +37,12 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view kTopKeys[] = {"daemon", "mail", "source", "rule", "include"};
+constexpr std::string_view kTopKeys[] = {"daemon", "mail",          "source",
+                                         "rule",   "organizations", "include"};
 // An included file holds sources and rules (and may include further files);
-// [daemon] and [mail] belong to the main file alone.
+// [daemon], [mail] and [organizations] belong to the main file alone.
 constexpr std::string_view kIncludedKeys[] = {"source", "rule", "include"};
+constexpr std::string_view kOrganizationKeys[] = {"aliases", "country"};
 constexpr std::string_view kDaemonKeys[] = {
     "database", "socket",   "user_agent", "default_interval", "max_parallel", "max_per_host",
     "timeout",  "max_body", "proxy",      "first_poll"};
@@ -336,11 +338,18 @@ class Loader {
         // default interval and the checks on rule addresses depend on them.
         if (const auto* t = table_at(root, "daemon", "[daemon]")) read_daemon(*t);
         if (const auto* t = table_at(root, "mail", "[mail]")) read_mail(*t);
+        if (const auto* t = table_at(root, "organizations", "[organizations]"))
+            read_organizations(*t);
         read_sources_and_rules(root);
         chain_.push_back(canonical(path_));
         read_includes(root);
 
         if (config_.daemon.user_agent.empty()) config_.daemon.user_agent = default_user_agent();
+        config_.organizations = std::make_shared<OrgTable>(config_.organization_aliases);
+        for (auto& s : config_.sources) s.organizations = config_.organizations;
+        // A rule naming "Huawei Technologies Co., Ltd." means the items stored as "Huawei".
+        for (auto& r : config_.rules)
+            r.organizations = config_.organizations->normalize_all(r.organizations);
         for (std::size_t i = 0; i < config_.sources.size(); ++i)
             if (!source_has_interval_[i])
                 config_.sources[i].interval = config_.daemon.default_interval;
@@ -699,6 +708,41 @@ class Loader {
                     fmt::format("{}'from' must be a mail address, not '{}'", ctx, m.from));
             for (std::size_t i = 0; i < nodes.size(); ++i)
                 check_address(*nodes[i], m.health_to[i], ctx, "health_to");
+        }
+    }
+
+    // [organizations]: "Name" = { aliases = ["…"], country = "CC" }.
+    void read_organizations(const toml::table& t) {
+        for (auto&& [k, v] : t) {
+            const std::string ctx = fmt::format("[organizations] '{}': ", k.str());
+            const auto* entry = v.as_table();
+            if (!entry) {
+                add(line_of(k), fmt::format("{}must be a table such as {{ aliases = [\"…\"], "
+                                            "country = \"FI\" }}, not {}",
+                                            ctx, type_phrase(v.type())));
+                continue;
+            }
+            check_keys(*entry, kOrganizationKeys, "[organizations]");
+            OrgEntry e;
+            e.name = std::string(k.str());
+            if (org_key(e.name).empty()) {
+                add(line_of(k), fmt::format("{}the name has no letters or digits", ctx));
+                continue;
+            }
+            if (auto a = strings_at(*entry, "aliases", ctx)) e.aliases = *a;
+            if (auto c = string_at(*entry, "country", ctx)) {
+                const bool two_letters =
+                    c->size() == 2 &&
+                    std::all_of(c->begin(), c->end(), [](char x) { return x >= 'A' && x <= 'Z'; });
+                if (two_letters)
+                    e.country = *c;
+                else
+                    add(line_of(*entry->get("country")),
+                        fmt::format("{}'country' must be an ISO 3166 code of two capital letters "
+                                    "(\"FI\"), not '{}'",
+                                    ctx, *c));
+            }
+            config_.organization_aliases.push_back(std::move(e));
         }
     }
 

@@ -2,6 +2,7 @@
 // The configuration of CONTRACT.md, read with toml++ and validated whole.
 // A Config is immutable once loaded (DESIGN.md invariant 8): a reload builds a
 // new one and swaps it in.
+#include "common/organizations.h"
 #include "common/result.h"
 #include "common/units.h"
 
@@ -83,6 +84,9 @@ struct Source {
     HtmlRules html;
     JsonRules json;
     XlsxRules xlsx;
+    // The config's organization table (built in + [organizations]), shared by
+    // every source: parsing a source's document normalizes with it.
+    std::shared_ptr<const OrgTable> organizations;
     int line = 0;  // where the [[source]] starts, for later messages
 };
 
@@ -110,6 +114,9 @@ struct Config {
     MailSettings mail;
     std::vector<Source> sources;
     std::vector<Rule> rules;
+    // [organizations]: names and aliases added to the built-in table.
+    std::vector<OrgEntry> organization_aliases;
+    std::shared_ptr<const OrgTable> organizations = std::make_shared<OrgTable>();
 
     [[nodiscard]] const Source* find_source(std::string_view name) const;
 };

@@ -642,7 +642,7 @@ void Service::handle(const Json& request, Reply reply) {
         {"rules", &Service::cmd_rules},       {"alerts", &Service::cmd_alerts},
         {"meetings", &Service::cmd_meetings}, {"export_ics", &Service::cmd_export_ics},
         {"backup", &Service::cmd_backup},     {"report", &Service::cmd_report},
-        {"opml", &Service::cmd_opml},
+        {"opml", &Service::cmd_opml},         {"participation", &Service::cmd_participation},
     };
     const std::string cmd = request.value("cmd", "");
     if (cmd == "help") {
@@ -988,6 +988,68 @@ void Service::cmd_alerts(const Json& req, Reply reply) {
                                {"message_id", a.message_id}});
         }
         return protocol::ok_reply(std::move(out));
+    });
+}
+
+void Service::cmd_participation(const Json& req, Reply reply) {
+    storage::ParticipationQuery q;
+    q.body = opt_string(req, "body");
+    q.group = opt_string(req, "group");
+    q.query = opt_string(req, "query");
+    int top = 20;
+    if (req.contains("top") && !req["top"].is_null()) {
+        if (!req["top"].is_number_integer() || req["top"].get<long long>() < 1 ||
+            req["top"].get<long long>() > 10000)
+            throw BadArgument("'top' must be a number from 1 to 10000");
+        top = req["top"].get<int>();
+    }
+    // "1y" is a year of 365 days; other durations and dates as everywhere.
+    std::string since = opt_string(req, "since");
+    if (since.empty()) since = "1y";
+    if (since.size() >= 2 && since.back() == 'y' &&
+        std::all_of(since.begin(), since.end() - 1, [](char c) { return c >= '0' && c <= '9'; }) &&
+        since.size() <= 4)
+        since = std::to_string(std::stoi(since.substr(0, since.size() - 1)) * 365) + "d";
+    const SysTime now = clock_.now();
+    auto from = parse_since(since, now);
+    if (!from) throw BadArgument(from.error().message);
+    q.from = to_unix(*from);
+    q.to = to_unix(now);
+    if (q.from >= q.to) throw BadArgument("'since' must lie in the past");
+    const std::int64_t length = q.to - q.from;
+    query(std::move(reply), [q, top, length, orgs = config_->organizations](storage::Store& db) {
+        auto p = db.participation(q, *orgs);
+        if (!p) {
+            const bool bad_query = p.error().message.find("invalid query") != std::string::npos;
+            return protocol::error_reply(
+                p.error().message, bad_query ? protocol::Exit::usage : protocol::Exit::failure);
+        }
+        auto rows = [](const std::vector<storage::OrgCount>& v, std::size_t n, bool org) {
+            Json out = Json::array();
+            for (std::size_t i = 0; i < v.size() && i < n; ++i) {
+                Json row{{org ? "name" : "country", v[i].name},
+                         {"count", v[i].count},
+                         {"previous", v[i].previous},
+                         {"change", v[i].count - v[i].previous}};
+                if (org) row["country"] = v[i].country.empty() ? Json() : Json(v[i].country);
+                out.push_back(std::move(row));
+            }
+            return out;
+        };
+        std::int64_t active = 0;
+        for (const auto& o : p->organizations) active += o.count > 0 ? 1 : 0;
+        return protocol::ok_reply(
+            Json{{"from", format_iso_utc(q.from)},
+                 {"to", format_iso_utc(q.to)},
+                 {"previous_from", format_iso_utc(q.from - length)},
+                 {"body", q.body},
+                 {"group", q.group},
+                 {"query", q.query},
+                 {"items", p->items},
+                 {"previous_items", p->previous_items},
+                 {"organizations_total", active},
+                 {"organizations", rows(p->organizations, static_cast<std::size_t>(top), true)},
+                 {"countries", rows(p->countries, p->countries.size(), false)}});
     });
 }
 

@@ -121,6 +121,7 @@ class Service {
     void cmd_export_ics(const protocol::Json& request, Reply reply);
     void cmd_report(const protocol::Json& request, Reply reply);
     void cmd_opml(const protocol::Json& request, Reply reply);
+    void cmd_participation(const protocol::Json& request, Reply reply);
 
     boost::asio::io_context& io_;
     ConfigPtr config_;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,28 @@ const json* at_path(const json& root, std::string_view path) {
         i = dot + 1;
     }
     return cur;
+}
+
+// Every value at `path`, where a "*" step takes each element of an array (or
+// each value of an object): "authors.*.affiliation" is every author's
+// affiliation. Bounded by the document, which is bounded by max_body.
+void all_at_path(const json& cur, std::string_view path, std::vector<const json*>& out) {
+    const auto dot = path.find('.');
+    const std::string_view step = path.substr(0, dot);
+    const std::string_view rest =
+        dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+    auto descend = [&](const json& next) {
+        if (dot == std::string_view::npos)
+            out.push_back(&next);
+        else
+            all_at_path(next, rest, out);
+    };
+    if (step == "*") {
+        if (cur.is_array() || cur.is_object())
+            for (const json& e : cur) descend(e);
+        return;
+    }
+    if (const json* next = at_path(cur, step)) descend(*next);
 }
 
 // A scalar as text: strings as they are, numbers and booleans as JSON writes them.
@@ -171,12 +194,14 @@ Feed json_feed(const json& doc, std::string_view base_url) {
 // --- [source.json] mapping ---------------------------------------------------------
 
 Result<Feed> mapped(const json& doc, std::string_view base_url, const config::JsonRules& rules) {
-    const json* items = at_path(doc, rules.items);
+    // "." is the document itself.
+    const json* items = rules.items == "." ? &doc : at_path(doc, rules.items);
     if (!items)
         return make_error("[source.json] items = \"" + rules.items +
                           "\": no such path in the document");
-    if (!items->is_array())
-        return make_error("[source.json] items = \"" + rules.items + "\" is not an array");
+    if (!items->is_array() && !items->is_object())
+        return make_error("[source.json] items = \"" + rules.items +
+                          "\" is neither an array nor an object");
     Feed feed;
     feed.format = "json";
     feed.link = std::string(base_url);
@@ -186,9 +211,32 @@ Result<Feed> mapped(const json& doc, std::string_view base_url, const config::Js
     auto field = [&](const json& e, const char* name) -> const json* {
         auto it = rules.fields.find(name);
         if (it == rules.fields.end() || it->second.empty()) return nullptr;
-        return at_path(e, it->second);
+        if (it->second.find('*') == std::string::npos) return at_path(e, it->second);
+        std::vector<const json*> all;
+        all_at_path(e, it->second, all);
+        return all.empty() ? nullptr : all.front();
     };
-    for (const json& e : *items) {
+    // Lists (categories, organizations, authors): every value a "*" path reaches.
+    auto list = [&](const json& e, const char* name) {
+        auto it = rules.fields.find(name);
+        std::vector<std::string> out;
+        if (it == rules.fields.end() || it->second.empty()) return out;
+        std::vector<const json*> all;
+        all_at_path(e, it->second, all);
+        for (const json* v : all)
+            for (auto& s : strings(v))
+                if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
+        return out;
+    };
+    // A single object (one document's own JSON, such as the datatracker's
+    // doc.json) is one item.
+    std::vector<const json*> objects;
+    if (items->is_object())
+        objects.push_back(items);
+    else
+        for (const json& e : *items) objects.push_back(&e);
+    for (const json* element : objects) {
+        const json& e = *element;
         if (feed.items.size() >= kMaxItems) break;
         Item it;
         it.title = text(field(e, "title"));
@@ -196,10 +244,10 @@ Result<Feed> mapped(const json& doc, std::string_view base_url, const config::Js
             it.link = resolve_url(base_url, link);
         it.summary = text(field(e, "summary"));
         it.content = text(field(e, "content"));
-        it.author = text(field(e, "author"));
+        for (const auto& a : list(e, "author")) it.author += (it.author.empty() ? "" : ", ") + a;
         it.location = text(field(e, "location"));
-        it.categories = strings(field(e, "categories"));
-        it.organizations = strings(field(e, "organizations"));
+        it.categories = list(e, "categories");
+        it.organizations = list(e, "organizations");
         it.published = normalize_date(scalar(field(e, "published")));
         it.updated = normalize_date(scalar(field(e, "updated")));
         it.start = event_time(scalar(field(e, "start")));

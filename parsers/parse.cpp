@@ -5,7 +5,10 @@
 #include "parsers/html_page.h"
 #include "parsers/ical.h"
 #include "parsers/json_feed.h"
+#include "parsers/xlsx.h"
 #include "parsers/xml_feed.h"
+
+#include <algorithm>
 
 namespace specwatch::parse {
 
@@ -103,15 +106,47 @@ Result<Feed> parse_json_document(std::string_view bytes, const Options& options)
     return parse_json(doc.text, options.base_url, options.source ? &options.source->json : nullptr);
 }
 
+Result<Feed> parse_workbook(std::string_view bytes, const Options& options) {
+    return parse_xlsx(bytes, options.source ? &options.source->xlsx : nullptr);
+}
+
+// Every format's organizations, split ("Huawei, HiSilicon") and normalized
+// with the alias table in effect (CONTRACT.md: "normalized").
+Result<Feed> normalized(Result<Feed> feed, const Options& options) {
+    if (!feed) return feed;
+    const OrgTable* table = options.organizations;
+    if (!table && options.source && options.source->organizations)
+        table = options.source->organizations.get();
+    if (!table) table = &OrgTable::builtin();
+    for (auto& item : feed->items) {
+        if (item.organizations.empty()) continue;
+        std::vector<std::string> out;
+        for (const auto& cell : item.organizations)
+            for (auto& name : table->split(cell))
+                if (std::find(out.begin(), out.end(), name) == out.end())
+                    out.push_back(std::move(name));
+        item.organizations = std::move(out);
+    }
+    return feed;
+}
+
+Result<Feed> parse_any(std::string_view bytes, const Options& options);
+
 }  // namespace
 
 Result<Feed> parse(std::string_view bytes, const Options& options) {
+    return normalized(parse_any(bytes, options), options);
+}
+
+namespace {
+
+Result<Feed> parse_any(std::string_view bytes, const Options& options) {
     std::string format = to_lower_ascii(trim(options.format));
     if (format.empty()) format = "auto";
     if (format == "ics") return parse_calendar(bytes, options);
     if (format == "html") return parse_page(bytes, options);
     if (format == "json") return parse_json_document(bytes, options);
-    if (format == "xlsx") return make_error("format 'xlsx' is not supported yet");
+    if (format == "xlsx") return parse_workbook(bytes, options);
     FeedFamily family = FeedFamily::any;
     if (format == "rss")
         family = FeedFamily::rss;
@@ -127,9 +162,7 @@ Result<Feed> parse(std::string_view bytes, const Options& options) {
             case Kind::json:
                 return parse_json_document(bytes, options);
             case Kind::xlsx:
-                return make_error(
-                    "not a feed: the document looks like XLSX (format 'xlsx' is not supported "
-                    "yet)");
+                return parse_workbook(bytes, options);
             case Kind::html:
                 // A page is read only with rules; without, it is most often a
                 // server's error page where a feed was expected, and the XML
@@ -144,5 +177,7 @@ Result<Feed> parse(std::string_view bytes, const Options& options) {
     const Utf8Document doc = decode_xml_document(bytes, options.content_type);
     return parse_xml_feed(doc.text, options.base_url, family);
 }
+
+}  // namespace
 
 }  // namespace specwatch::parse

@@ -9,8 +9,8 @@ PACKAGES="
   libcurl4-openssl-dev libpugixml-dev libsqlite3-dev sqlite3
   libboost1.81-dev libtomlplusplus-dev libical-dev libgumbo-dev
   nlohmann-json3-dev libsystemd-dev libcli11-dev libfmt-dev libxxhash-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-aiosmtpd openssl clang-format
+  libgtest-dev libgmock-dev libbenchmark-dev libzip-dev
+  python3 python3-aiosmtpd python3-openpyxl openssl clang-format
   systemd dpkg-dev file
   nginx-light time
   clang libclang-rt-14-dev

@@ -104,6 +104,28 @@ struct MeetingFilter {
     int limit = 100;
 };
 
+// `specwatch participation`: contributions per organization in a period and in
+// the period of the same length before it. An item counts in the period of
+// its own date (published, else updated, else start, else when first seen).
+struct ParticipationQuery {
+    std::string body, group;  // exact, case-insensitive; "" = any
+    std::string query;        // FTS5, the language of search and rules; "" = all
+    std::int64_t from = 0;    // unix seconds: the period is [from, to] (to: now,
+    std::int64_t to = 0;      // so that what was stored this second counts)
+};
+
+struct OrgCount {
+    std::string name;     // an organization, or a country code in `countries`
+    std::string country;  // organizations only; "" when unknown
+    std::int64_t count = 0, previous = 0;
+};
+
+struct Participation {
+    std::int64_t items = 0, previous_items = 0;  // contributions naming any organization
+    std::vector<OrgCount> organizations;         // most contributions first (all of them)
+    std::vector<OrgCount> countries;             // items with an organization of each country
+};
+
 struct Counts {
     std::int64_t items = 0;
     std::int64_t sources = 0;
@@ -153,6 +175,10 @@ class Store {
     [[nodiscard]] Result<std::vector<StoredItem>> search(const std::string& query, int limit);
     [[nodiscard]] Result<std::optional<StoredItem>> item(std::int64_t key);
     [[nodiscard]] Result<Counts> counts();
+    // Organization names are normalized again with `orgs` when read, so an
+    // alias added to the config counts items stored before it.
+    [[nodiscard]] Result<Participation> participation(const ParticipationQuery& q,
+                                                      const OrgTable& orgs);
 
     [[nodiscard]] int schema_version() const;
     sqlite3* handle() { return db_; }

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -614,4 +615,42 @@ TEST_F(CliTest, ImportOpmlReadsStandardInputAndWarnsOnStderr) {
     EXPECT_EQ(run_raw({"--json", "import", "opml", "-"}, "<rss/>"), 1);
     EXPECT_EQ(Json::parse(out_.str())["error"],
               "<stdin>: not an OPML document (the root element is <rss>, not <opml>)");
+}
+
+TEST_F(CliTest, ParticipationPrintsATableWithABarPerRow) {
+    const Json result = {
+        {"from", "2026-01-01T00:00:00Z"},
+        {"to", "2026-06-01T00:00:00Z"},
+        {"body", "3GPP"},
+        {"items", 6},
+        {"previous_items", 4},
+        {"organizations_total", 3},
+        {"organizations",
+         {{{"name", "Huawei"}, {"country", "CN"}, {"count", 4}, {"previous", 4}, {"change", 0}},
+          {{"name", "Evil\x1b[31mCorp"},
+           {"country", nullptr},
+           {"count", 2},
+           {"previous", 0},
+           {"change", 2}},
+          {{"name", "Samsung"}, {"country", "KR"}, {"count", 0}, {"previous", 3}, {"change", -3}}}},
+        {"countries", {{{"country", "CN"}, {"count", 4}, {"previous", 5}, {"change", -1}}}}};
+    FakeDaemon daemon{socket_, Json{{"ok", true}, {"result", result}}.dump()};
+    EXPECT_EQ(run_cli({"participation", "--since", "2026-01-01"}), 0) << err_.str();
+    const std::string out = out_.str();
+    EXPECT_TRUE(contains(out, "6 contributions by 3 organizations")) << out;
+    EXPECT_TRUE(contains(out, "previous period: 4")) << out;
+    EXPECT_FALSE(contains(out, "\x1b")) << out;
+    std::string full, half;
+    for (int i = 0; i < 24; ++i) full += "█";
+    for (int i = 0; i < 12; ++i) half += "█";
+    std::istringstream lines{out};
+    std::string line;
+    std::map<std::string, std::string> rows;
+    while (std::getline(lines, line)) rows[line.substr(0, line.find(' '))] = line;
+    EXPECT_TRUE(contains(rows["Huawei"], "4         4       0  " + full)) << out;
+    EXPECT_TRUE(contains(rows["EvilCorp"], "new  " + half)) << out;
+    EXPECT_FALSE(contains(rows["EvilCorp"], half + "█")) << out;
+    EXPECT_TRUE(contains(rows["Samsung"], "-3")) << out;
+    EXPECT_FALSE(contains(rows["Samsung"], "█")) << out;
+    EXPECT_TRUE(contains(rows["CN"], "-1  " + full)) << out;
 }

@@ -879,9 +879,10 @@ TEST(ShippedConfig, loadsAndPollsTheRealSources) {
     EXPECT_TRUE(c.daemon.socket.empty()) << "left to $RUNTIME_DIRECTORY";
     EXPECT_EQ(c.mail.transport, Transport::none);
     EXPECT_TRUE(c.rules.empty());
-    ASSERT_EQ(c.sources.size(), 31u) << "the catalog (catalog_test checks each source)";
+    ASSERT_EQ(c.sources.size(), 33u) << "the catalog (catalog_test checks each source)";
     for (const auto& s : c.sources) {
-        EXPECT_TRUE(s.enabled) << s.name;
+        // A preset whose URL needs the user's meeting id ships disabled.
+        EXPECT_TRUE(s.enabled || s.url.find("MEETING_ID") != std::string::npos) << s.name;
         EXPECT_GE(s.interval, Seconds{3600}) << s.name;
     }
     const Source* rfc = c.find_source("rfc-editor");
@@ -1065,6 +1066,45 @@ TEST(ConfigShipped, theExampleConfigAndTheTopicsFileLoad) {
     auto t = load_string("include = [\"" + dir + "/topics.toml\"]\n", dir + "/x.toml");
     ASSERT_TRUE(t) << t.error().front().to_string();
     EXPECT_EQ(t->rules.size(), 9u);
+}
+
+TEST(ConfigLoad, organizationsExtendTheAliasTableAndNormalizeRules) {
+    const Config c = load_ok(R"([organizations]
+"Nokia" = { aliases = ["Nokia Shanghai Bell"], country = "FI" }
+"Private Octopus" = { country = "US" }
+
+[[source]]
+name = "tdocs"
+body = "3GPP"
+url = "https://example.org/list.xlsx"
+format = "xlsx"
+
+[[rule]]
+name = "huawei"
+query = "6G"
+organizations = ["Huawei Technologies Co., Ltd.", "Nokia Shanghai Bell"]
+to = ["a@example.org"]
+)");
+    ASSERT_EQ(c.organization_aliases.size(), 2u);
+    EXPECT_EQ(c.organizations->normalize("Nokia Shanghai Bell"), "Nokia");
+    EXPECT_EQ(c.organizations->country("Private Octopus"), "US");
+    ASSERT_EQ(c.sources.size(), 1u);
+    ASSERT_TRUE(c.sources[0].organizations);
+    EXPECT_EQ(c.sources[0].organizations->normalize("Nokia Shanghai Bell"), "Nokia");
+    EXPECT_THAT(c.rules[0].organizations, ElementsAre("Huawei", "Nokia"));
+}
+
+TEST(ConfigLoad, badOrganizationEntriesNameTheLine) {
+    const auto problems = load_bad(R"([organizations]
+"Nokia" = "Nokia Shanghai Bell"
+"Foo" = { country = "Finland" }
+"Bar" = { alias = ["B"] }
+)");
+    ASSERT_EQ(problems.size(), 3u);
+    EXPECT_THAT(problems[0], HasSubstr("test.toml:2: [organizations] 'Nokia': must be a table"));
+    EXPECT_THAT(problems[1], HasSubstr("test.toml:3: [organizations] 'Foo': 'country' must be"));
+    EXPECT_THAT(problems[2], HasSubstr("test.toml:4: unknown key 'alias' in [organizations] (did "
+                                       "you mean 'aliases'?)"));
 }
 
 }  // namespace

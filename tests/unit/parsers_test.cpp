@@ -566,7 +566,7 @@ TEST(Formats, AForcedFormatRefusesTheOtherFamily) {
 TEST(Formats, AForcedFormatThatDoesNotFitSaysWhy) {
     parse::Options o;
     o.format = "xlsx";
-    EXPECT_EQ(parse_error("<rss/>", o), "format 'xlsx' is not supported yet");
+    EXPECT_EQ(parse_error("<rss/>", o), "XLSX error: not a ZIP archive (Not a zip archive)");
     o.format = "ics";
     EXPECT_EQ(parse_error("<rss/>", o),
               "not an iCalendar document (it starts with \"<rss/>\", not BEGIN:VCALENDAR)");
@@ -604,8 +604,9 @@ TEST(Errors, MalformedXmlSaysWhereAndWhy) {
     EXPECT_EQ(parse_error("{\"items\": []}"),
               "not a JSON Feed (no \"version\": \"https://jsonfeed.org/version/1.1\"); other JSON "
               "needs a [source.json] mapping with 'items'");
+    // The ZIP magic makes it an XLSX workbook; a truncated archive says so.
     EXPECT_EQ(parse_error(std::string("PK\x03\x04\x14\x00", 6)),
-              "not a feed: the document looks like XLSX (format 'xlsx' is not supported yet)");
+              "XLSX error: not a ZIP archive (Not a zip archive)");
     parse::Options rss;
     rss.format = "rss";
     EXPECT_EQ(parse_error("{\"items\": []}", rss),
@@ -1699,4 +1700,46 @@ TEST(Icalendar, AZoneOnlyTheDocumentDefinesIsReadWithSecondPrecision) {
     const Item it = only_item(doc, at(utc(2025, 1, 1)));
     EXPECT_EQ(it.start, "2025-01-10T10:25:52Z");  // 12:00 at +01:34:08
     EXPECT_EQ(it.end, "2025-01-10T13:00:00Z");    // a zone nobody defines: as UTC
+}
+
+TEST(JsonMapping, aDatatrackerDocJsonIsOneItemWithItsAuthorsAffiliations) {
+    config::Source s;
+    s.format = "json";
+    s.json.items = ".";
+    s.json.fields = {{"id", "name"},
+                     {"title", "title"},
+                     {"updated", "time"},
+                     {"author", "authors.*.name"},
+                     {"organizations", "authors.*.affiliation"},
+                     {"categories", "group.acronym"}};
+    parse::Options o;
+    o.source = &s;
+    o.base_url = "https://datatracker.ietf.org/doc/draft-ietf-quic-multipath/doc.json";
+    const Item it = only_item(fixture_in("json", "datatracker_doc.json"), o);
+    EXPECT_EQ(it.id, "draft-ietf-quic-multipath");
+    EXPECT_EQ(it.updated, "2026-03-03T09:12:44Z");  // "YYYY-MM-DD HH:MM:SS", UTC
+    EXPECT_EQ(it.author,
+              "Yanmei Liu, Yunfei Ma, Quentin De Coninck, Christian Huitema, Mirja Kuehlewind, "
+              "Olivier Bonaventure");
+    // Normalized: legal forms dropped; the empty affiliation dropped.
+    EXPECT_EQ(it.organizations, (Strings{"Alibaba", "Uber Technologies", "UCLouvain",
+                                         "Private Octopus", "Ericsson"}));
+    EXPECT_EQ(it.categories, Strings{"quic"});
+}
+
+TEST(JsonMapping, starStepsOverMissingOrScalarValuesFindNothing) {
+    config::Source s;
+    s.format = "json";
+    s.json.items = "objects";
+    s.json.fields = {{"title", "name"}, {"organizations", "authors.*.affiliation"}};
+    parse::Options o;
+    o.source = &s;
+    const Feed f = parse_ok(
+        R"({"objects": [{"name": "a", "authors": 5}, {"name": "b"},
+                        {"name": "c", "authors": [{"affiliation": ["Nokia", "Huawei Tech"]}]}]})",
+        o);
+    ASSERT_EQ(f.items.size(), 3U);
+    EXPECT_TRUE(f.items[0].organizations.empty());
+    EXPECT_TRUE(f.items[1].organizations.empty());
+    EXPECT_EQ(f.items[2].organizations, (Strings{"Nokia", "Huawei"}));
 }
