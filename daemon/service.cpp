@@ -443,6 +443,10 @@ void Service::continue_poll(ConfigPtr cfg, PollOutcome p, int pages,
     });
 }
 
+// A poll whose items could not be stored (a full disk, a read-only or broken
+// database) is tried again this soon, whatever the source's interval.
+constexpr std::int64_t kStoreRetrySeconds = 600;
+
 void Service::store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> work) {
     PollResult res;
     res.source = p.source;
@@ -452,6 +456,7 @@ void Service::store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> 
     res.error_kind = to_string(p.error_kind);
     res.not_modified = p.outcome.not_modified;
     res.bytes = p.bytes;
+    bool store_failed = false;
     if (p.has_items) {
         // Rules are matched in the transaction that stores the
         // items (DESIGN.md invariant 1): an item, its alerts and
@@ -474,6 +479,18 @@ void Service::store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> 
             res.mail_queued = stored->alerts > 0 || stored->new_items > 0 || stored->changed > 0;
         } else {
             res.error = fmt::format("cannot store: {}", stored.error().message);
+            res.error_kind = "store";
+            // Recorded as a failed fetch, the validators untouched, so the
+            // next poll fetches the document again instead of a 304 that
+            // would lose its items. On a full disk this may fail too: the
+            // state read below is then corrected in memory.
+            storage::FetchOutcome failed = p.outcome;
+            failed.error = res.error;
+            failed.next_poll = failed.when + kStoreRetrySeconds;
+            if (failed.failing_since == 0) failed.failing_since = failed.when;
+            store_failed = true;
+            if (auto r = writer_->record_fetch(p.source, failed); !r)
+                log::debug("source '{}': {}", p.source, r.error().message);
         }
     } else if (auto r2 = writer_->record_fetch(p.source, p.outcome); !r2) {
         if (res.error.empty()) res.error = r2.error().message;
@@ -491,6 +508,15 @@ void Service::store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> 
         log::error("source '{}': health: {}", p.source, h.error().message);
     std::optional<storage::SourceState> state;
     if (auto s = writer_->source(p.source); s && *s) state = std::move(**s);
+    if (store_failed && state && state->last_error != res.error) {
+        // The failure could not be written: what status and sources show
+        // must still say it.
+        state->last_error = res.error;
+        state->last_poll = p.outcome.when;
+        state->failures += 1;
+        state->next_poll = p.outcome.when + kStoreRetrySeconds;
+        if (state->failing_since == 0) state->failing_since = p.outcome.when;
+    }
     asio::post(
         io_, [this, res = std::move(res), state = std::move(state),
               work = std::move(work)]() mutable { finish_poll(std::move(res), std::move(state)); });
@@ -814,15 +840,34 @@ void Service::cmd_status(const Json&, Reply reply) {
 
 void Service::cmd_sources(const Json&, Reply reply) {
     std::set<std::string> polling;
-    for (const auto& [name, rt] : runtime_)
+    // The loop's view of each source's last poll: the same as the database's,
+    // except when the database could not record it (a full disk).
+    std::map<std::string, storage::SourceState> latest;
+    for (const auto& [name, rt] : runtime_) {
         if (rt.polling) polling.insert(name);
-    query(std::move(reply), [polling = std::move(polling)](storage::Store& db) {
-        auto sources = db.sources();
-        if (!sources) return protocol::error_reply(sources.error().message);
-        Json out = Json::array();
-        for (const auto& s : *sources) out.push_back(source_json(s, polling.count(s.name) > 0));
-        return protocol::ok_reply(std::move(out));
-    });
+        latest.emplace(name, rt.state);
+    }
+    query(std::move(reply),
+          [polling = std::move(polling), latest = std::move(latest)](storage::Store& db) {
+              auto sources = db.sources();
+              if (!sources) return protocol::error_reply(sources.error().message);
+              Json out = Json::array();
+              for (auto s : *sources) {
+                  if (auto it = latest.find(s.name);
+                      it != latest.end() && it->second.last_poll >= s.last_poll) {
+                      const auto& m = it->second;
+                      s.last_poll = m.last_poll;
+                      s.last_success = m.last_success;
+                      s.last_status = m.last_status;
+                      s.last_error = m.last_error;
+                      s.failures = m.failures;
+                      s.next_poll = m.next_poll;
+                      s.failing_since = m.failing_since;
+                  }
+                  out.push_back(source_json(s, polling.count(s.name) > 0));
+              }
+              return protocol::ok_reply(std::move(out));
+          });
 }
 
 void Service::cmd_items(const Json& req, Reply reply) {
