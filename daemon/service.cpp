@@ -982,19 +982,20 @@ void Service::cmd_rules(const Json& req, Reply reply) {
             Json on = Json::array();
             if (r.on_new) on.push_back("new");
             if (r.on_changed) on.push_back("changed");
-            out.push_back(
-                Json{{"name", r.name},
-                     {"query", r.query},
-                     {"bodies", r.bodies},
-                     {"organizations", r.organizations},
-                     {"sources", r.sources},
-                     {"on", on},
-                     {"to", r.to},
-                     {"delivery", r.delivery == config::Delivery::digest ? "digest" : "immediate"},
-                     {"digest_at",
-                      fmt::format("{:02}:{:02}", r.digest_minute / 60, r.digest_minute % 60)},
-                     {"alerts", c->alerts},
-                     {"last_alert", iso_or_null(c->last)}});
+            out.push_back(Json{{"name", r.name},
+                               {"query", r.query},
+                               {"bodies", r.bodies},
+                               {"organizations", r.organizations},
+                               {"sources", r.sources},
+                               {"on", on},
+                               {"to", r.to},
+                               {"delivery", r.to.empty()                             ? "none"
+                                            : r.delivery == config::Delivery::digest ? "digest"
+                                                                                     : "immediate"},
+                               {"digest_at", fmt::format("{:02}:{:02}", r.digest_minute / 60,
+                                                         r.digest_minute % 60)},
+                               {"alerts", c->alerts},
+                               {"last_alert", iso_or_null(c->last)}});
         }
         return protocol::ok_reply(std::move(out));
     });

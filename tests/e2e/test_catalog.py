@@ -100,6 +100,9 @@ class TopicsIncluded(TempDirTest):
         self.assertEqual(titles("topic-quantum"), set())
         states = {a["state"] for a in self.daemon.json("alerts")}
         self.assertEqual(states, {"nomail"})
+        # A rule without recipients is a watch list, and `rules` says so.
+        self.assertEqual({r["delivery"] for r in self.daemon.json("rules")}, {"none"})
+        self.assertRegex(self.daemon.cli("rules").stdout.decode(), r"topic-6g .* none ")
 
         # The 3GPP calendar's meetings carry their agenda and document links.
         items = self.daemon.json("items", "--source", "3gpp-meetings-r1")
