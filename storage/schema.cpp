@@ -207,10 +207,23 @@ CREATE TABLE reminders (
 )sql";
 }
 
+// Version 5: `items` (newest first) in index order. The listing orders by
+// first_seen, then the feed's own date, then key; with an index on first_seen
+// alone, every item of the newest poll (tens of thousands after a first poll)
+// was sorted for each request: 16-31 ms for 50 of 50,000 items, under 1 ms
+// with this index (bench/load_bench.py). It also serves every first_seen
+// range, so the old index goes.
+std::string v5() {
+    return R"sql(
+CREATE INDEX items_newest ON items(first_seen, COALESCE(published, updated), key);
+DROP INDEX items_by_first_seen;
+)sql";
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-    static const std::vector<std::string> list = {v1(), v2(), v3(), v4()};
+    static const std::vector<std::string> list = {v1(), v2(), v3(), v4(), v5()};
     return list;
 }
 

@@ -24,7 +24,7 @@ class StatementCache;
 }
 
 // The schema version this binary writes (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 struct SourceState {
     std::string name, body, group, url, format;
