@@ -190,9 +190,12 @@ void Service::open() {
         throw std::runtime_error(r.error().message);
     auto states = writer_->sources();
     if (!states) throw std::runtime_error(states.error().message);
-    auto r = storage::Store::open(path, clock_);
-    if (!r) throw std::runtime_error(r.error().message);
-    reader_ = std::move(*r);
+    for (int i = 0; i < kReaders; ++i) {
+        auto r = storage::Store::open(path, clock_);
+        if (!r) throw std::runtime_error(r.error().message);
+        readers_.push_back(std::move(*r));
+        idle_readers_.push_back(readers_.back().get());
+    }
     load_states(*states);
     mailer_ = std::make_unique<Mailer>(
         io_, writer_pool_, [this]() -> storage::Store& { return *writer_; }, clock_,
@@ -780,11 +783,22 @@ template <class F>
 void Service::query(Reply reply, F f) {
     asio::post(reader_pool_, [this, reply = std::move(reply), f = std::move(f),
                               work = asio::make_work_guard(io_)]() mutable {
+        // As many connections as pool threads: one is always idle here.
+        storage::Store* db = nullptr;
+        {
+            const std::lock_guard lock(readers_mutex_);
+            db = idle_readers_.back();
+            idle_readers_.pop_back();
+        }
         Json out;
         try {
-            out = f(*reader_);
+            out = f(*db);
         } catch (const std::exception& e) {
             out = protocol::error_reply(e.what());
+        }
+        {
+            const std::lock_guard lock(readers_mutex_);
+            idle_readers_.push_back(db);
         }
         asio::post(io_, [reply = std::move(reply), out = std::move(out),
                          work = std::move(work)]() mutable { reply(std::move(out)); });

@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <set>
 #include <string>
@@ -133,11 +134,15 @@ class Service {
     boost::asio::thread_pool parse_pool_{2};
     // The only writer (DESIGN.md invariant 6): one thread, one connection.
     boost::asio::thread_pool writer_pool_{1};
-    // Queries from the CLI: their own connection, so a long write never
-    // blocks a read (WAL).
-    boost::asio::thread_pool reader_pool_{1};
+    // Queries from the CLI: their own connections, so a long write never
+    // blocks a read (WAL), and two at once, so one slow search does not hold
+    // up every other client. Each query borrows an idle connection.
+    static constexpr int kReaders = 2;
+    boost::asio::thread_pool reader_pool_{kReaders};
     std::unique_ptr<storage::Store> writer_;
-    std::unique_ptr<storage::Store> reader_;
+    std::vector<std::unique_ptr<storage::Store>> readers_;
+    std::mutex readers_mutex_;
+    std::vector<storage::Store*> idle_readers_;
     // The outbox's delivery (daemon/mailer.h); after the pools in
     // declaration order, so it is destroyed first.
     std::unique_ptr<Mailer> mailer_;
