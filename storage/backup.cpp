@@ -30,14 +30,15 @@ Result<DbPtr> open_db(const std::string& path, int flags) {
     return db;
 }
 
-// One integer from a one-row query.
-Result<std::int64_t> scalar(sqlite3* db, const char* query) {
+// The first column of a one-row query, as text.
+Result<std::string> first_value(sqlite3* db, const char* query) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db, query, -1, &raw, nullptr) != SQLITE_OK)
         return make_error(sql::last_error(db));
     sql::StmtPtr stmt{raw};
     if (sqlite3_step(raw) != SQLITE_ROW) return make_error(sql::last_error(db));
-    return sqlite3_column_int64(raw, 0);
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+    return Result<std::string>{boost::system::in_place_value, text ? text : ""};
 }
 
 Result<BackupStats> copy(const std::string& db_path, const std::string& into) {
@@ -65,22 +66,12 @@ Result<BackupStats> copy(const std::string& db_path, const std::string& into) {
                                       rc == SQLITE_OK ? "incomplete" : sqlite3_errstr(rc)));
     src->reset();
 
-    auto check = [&]() -> Result<void> {
-        sqlite3_stmt* raw = nullptr;
-        if (sqlite3_prepare_v2(dst->get(), "PRAGMA quick_check", -1, &raw, nullptr) != SQLITE_OK)
-            return make_error(sql::last_error(dst->get()));
-        sql::StmtPtr stmt{raw};
-        if (sqlite3_step(raw) != SQLITE_ROW) return make_error(sql::last_error(dst->get()));
-        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
-        const std::string verdict = text ? text : "";
-        if (verdict != "ok")
-            return make_error(fmt::format("the copy fails its check: {}", verdict));
-        return {};
-    };
-    if (auto r = check(); !r) return r.error();
-    auto items = scalar(dst->get(), "SELECT count(*) FROM items");
+    auto verdict = first_value(dst->get(), "PRAGMA quick_check");
+    if (!verdict) return verdict.error();
+    if (*verdict != "ok") return make_error(fmt::format("the copy fails its check: {}", *verdict));
+    auto items = first_value(dst->get(), "SELECT count(*) FROM items");
     if (!items) return items.error();
-    stats.items = *items;
+    stats.items = std::stoll(*items);
     // A self-contained file: no -wal beside it to lose when it is moved.
     if (auto r = sql::exec(dst->get(), "PRAGMA journal_mode = DELETE"); !r) return r.error();
     dst->reset();  // closes and, with journal_mode DELETE, leaves one synced file

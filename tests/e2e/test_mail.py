@@ -205,7 +205,9 @@ class MailTest(TempDirTest):
         self.assertIn("550", failed[0]["error"])
         self.assertIn("failed", d.cli("status").stdout.decode())
 
-    def test_starttls_and_auth(self):
+    def tls_daemon(self, password):
+        """A STARTTLS server requiring AUTH alice:s3cret, and a started daemon
+        that logs in as alice with `password`."""
         cert, key = self.tmp / "cert.pem", self.tmp / "key.pem"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
@@ -214,32 +216,23 @@ class MailTest(TempDirTest):
         smtp = SmtpServer(self.tmp, tls=(str(cert), str(key)), auth="alice:s3cret")
         self.addCleanup(smtp.stop)
         pw = self.tmp / "password"
-        pw.write_text("s3cret\n")
+        pw.write_text(password + "\n")
         text = self.config(smtp.port, mail_extra=f'user = "alice"\npassword_file = "{pw}"\n')
         d = self.daemon(text.replace('tls = "none"', 'tls = "starttls"'))
         os.environ["SPECWATCH_SMTP_CAINFO"] = str(cert)
         self.addCleanup(os.environ.pop, "SPECWATCH_SMTP_CAINFO", None)
         d.start()
+        return smtp, d
+
+    def test_starttls_and_auth(self):
+        smtp, d = self.tls_daemon("s3cret")
         self.baseline_then_match(d, title="5G over TLS")
         msgs = wait_for(lambda: smtp.messages(), what="the mail over STARTTLS")
         self.assertTrue(msgs[0][0]["authenticated"])
         self.assertTrue(msgs[0][0]["tls"])
 
     def test_a_wrong_password_is_refused_and_reported(self):
-        cert, key = self.tmp / "cert.pem", self.tmp / "key.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", str(key), "-out", str(cert)],
-                       check=True, capture_output=True)
-        smtp = SmtpServer(self.tmp, tls=(str(cert), str(key)), auth="alice:s3cret")
-        self.addCleanup(smtp.stop)
-        pw = self.tmp / "password"
-        pw.write_text("wrong\n")
-        text = self.config(smtp.port, mail_extra=f'user = "alice"\npassword_file = "{pw}"\n')
-        d = self.daemon(text.replace('tls = "none"', 'tls = "starttls"'))
-        os.environ["SPECWATCH_SMTP_CAINFO"] = str(cert)
-        self.addCleanup(os.environ.pop, "SPECWATCH_SMTP_CAINFO", None)
-        d.start()
+        smtp, d = self.tls_daemon("wrong")
         self.baseline_then_match(d, title="5G over TLS")
         a = wait_for(lambda: [x for x in d.json("alerts") if x["error"]], what="the refusal")[0]
         self.assertIn("535", a["error"])
