@@ -11,7 +11,7 @@ PACKAGES="
   nlohmann-json3-dev libsystemd-dev libcli11-dev libfmt-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev libzip-dev
   python3 python3-aiosmtpd python3-openpyxl openssl clang-format
-  systemd dpkg-dev file
+  systemd dpkg-dev file e2fsprogs util-linux
   nginx-light time
   clang libclang-rt-14-dev
 "

@@ -1,12 +1,33 @@
 #include "storage/sqlite.h"
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
 
 namespace specwatch::storage::sql {
+
+namespace {
+
+// Whether the file system holding `file` (or, before it exists, its folder)
+// is read-only: mounted so, or turned so by the kernel after an I/O error
+// (ext4's errors=remount-ro). sqlite's errno then often names a side effect
+// (a -shm file that could not be created: "No such file or directory").
+bool on_read_only_file_system(const char* file) {
+    struct statvfs st {};
+    if (statvfs(file, &st) != 0) {
+        const auto folder = std::filesystem::path(file).parent_path();
+        if (folder.empty() || statvfs(folder.c_str(), &st) != 0) return false;
+    }
+    return (st.f_flag & ST_RDONLY) != 0;
+}
+
+}  // namespace
 
 std::string last_error(sqlite3* db, bool with_file) {
     std::string message = sqlite3_errmsg(db);
@@ -19,11 +40,13 @@ std::string last_error(sqlite3* db, bool with_file) {
                               code == SQLITE_PERM || code == SQLITE_CORRUPT ||
                               code == SQLITE_NOTADB || code == SQLITE_BUSY;
     if (!file_problem) return message;
-    if (const int err = sqlite3_system_errno(db); err != 0)
+    const char* file = sqlite3_db_filename(db, "main");
+    const bool named = file != nullptr && *file != '\0';
+    if (named && on_read_only_file_system(file))
+        message += fmt::format(" ({})", std::strerror(EROFS));
+    else if (const int err = sqlite3_system_errno(db); err != 0)
         message += fmt::format(" ({})", std::strerror(err));
-    if (const char* file = sqlite3_db_filename(db, "main");
-        with_file && file != nullptr && *file != '\0')
-        message += fmt::format(" (database {})", file);
+    if (with_file && named) message += fmt::format(" (database {})", file);
     return message;
 }
 
