@@ -18,6 +18,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -783,6 +784,12 @@ template <class F>
 void Service::query(Reply reply, F f) {
     asio::post(reader_pool_, [this, reply = std::move(reply), f = std::move(f),
                               work = asio::make_work_guard(io_)]() mutable {
+        // Queries yield to the poll: each reader thread lowers its own
+        // priority once (nice is per thread on Linux), so a storm of clients
+        // slows the answers, not the poll that must not miss an item.
+        static thread_local const bool yielding =
+            setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kReaderNice) == 0;
+        (void)yielding;
         // As many connections as pool threads: one is always idle here.
         storage::Store* db = nullptr;
         {

@@ -138,6 +138,8 @@ class Service {
     // blocks a read (WAL), and two at once, so one slow search does not hold
     // up every other client. Each query borrows an idle connection.
     static constexpr int kReaders = 2;
+    // How much less CPU a busy reader gets than the poll's threads (nice).
+    static constexpr int kReaderNice = 10;
     boost::asio::thread_pool reader_pool_{kReaders};
     std::unique_ptr<storage::Store> writer_;
     std::vector<std::unique_ptr<storage::Store>> readers_;
