@@ -781,35 +781,50 @@ void Service::cmd_backup(const Json& req, Reply reply) {
 }
 
 template <class F>
-void Service::query(Reply reply, F f) {
-    asio::post(reader_pool_, [this, reply = std::move(reply), f = std::move(f),
-                              work = asio::make_work_guard(io_)]() mutable {
-        // Queries yield to the poll: each reader thread lowers its own
-        // priority once (nice is per thread on Linux), so a storm of clients
-        // slows the answers, not the poll that must not miss an item.
-        static thread_local const bool yielding =
-            setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kReaderNice) == 0;
-        (void)yielding;
-        // As many connections as pool threads: one is always idle here.
-        storage::Store* db = nullptr;
-        {
-            const std::lock_guard lock(readers_mutex_);
-            db = idle_readers_.back();
-            idle_readers_.pop_back();
-        }
+void Service::query(Reply reply, F f, Lane lane) {
+    auto run = [this, reply = std::move(reply), f = std::move(f),
+                work = asio::make_work_guard(io_)](storage::Store& db) mutable {
         Json out;
         try {
-            out = f(*db);
+            out = f(db);
         } catch (const std::exception& e) {
             out = protocol::error_reply(e.what());
         }
-        {
-            const std::lock_guard lock(readers_mutex_);
-            idle_readers_.push_back(db);
-        }
         asio::post(io_, [reply = std::move(reply), out = std::move(out),
                          work = std::move(work)]() mutable { reply(std::move(out)); });
-    });
+    };
+    auto shared = std::make_shared<decltype(run)>(std::move(run));
+    {
+        const std::lock_guard lock(readers_mutex_);
+        (lane == Lane::quick ? quick_queries_ : heavy_queries_)
+            .emplace_back([shared](storage::Store& db) { (*shared)(db); });
+    }
+    // One turn of a reader thread per query; the turn takes whichever query
+    // is first in line, quick ones before heavy ones.
+    asio::post(reader_pool_, [this] { run_next_query(); });
+}
+
+void Service::run_next_query() {
+    // Queries yield to the poll: each reader thread lowers its own priority
+    // once (nice is per thread on Linux), so a storm of clients slows the
+    // answers, not the poll that must not miss an item.
+    static thread_local const bool yielding =
+        setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kReaderNice) == 0;
+    (void)yielding;
+    std::function<void(storage::Store&)> job;
+    storage::Store* db = nullptr;
+    {
+        const std::lock_guard lock(readers_mutex_);
+        auto& line = quick_queries_.empty() ? heavy_queries_ : quick_queries_;
+        job = std::move(line.front());
+        line.pop_front();
+        // As many connections as pool threads: one is always idle here.
+        db = idle_readers_.back();
+        idle_readers_.pop_back();
+    }
+    job(*db);
+    const std::lock_guard lock(readers_mutex_);
+    idle_readers_.push_back(db);
 }
 
 void Service::cmd_status(const Json&, Reply reply) {
@@ -839,24 +854,27 @@ void Service::cmd_status(const Json&, Reply reply) {
               {"config", config_->path},
               {"next_poll", iso_or_null(next)}};
     base["failing"] = std::move(failing);
-    query(std::move(reply), [base = std::move(base), polling, gone](storage::Store& db) mutable {
-        auto c = db.counts();
-        if (!c) return protocol::error_reply(c.error().message);
-        base["items"] = c->items;
-        auto m = alerts::mail_counts(db.statements());
-        if (!m) return protocol::error_reply(m.error().message);
-        base["alerts"] = m->alerts;
-        base["mail"] = Json{{"queued", m->queued},
-                            {"sent", m->sent},
-                            {"failed", m->failed},
-                            {"expired", m->expired}};
-        base["sources"] = Json{{"total", c->sources},
-                               {"ok", c->sources_ok},
-                               {"failing", c->sources_failing},
-                               {"polling", polling},
-                               {"gone", gone}};
-        return protocol::ok_reply(std::move(base));
-    });
+    query(
+        std::move(reply),
+        [base = std::move(base), polling, gone](storage::Store& db) mutable {
+            auto c = db.counts();
+            if (!c) return protocol::error_reply(c.error().message);
+            base["items"] = c->items;
+            auto m = alerts::mail_counts(db.statements());
+            if (!m) return protocol::error_reply(m.error().message);
+            base["alerts"] = m->alerts;
+            base["mail"] = Json{{"queued", m->queued},
+                                {"sent", m->sent},
+                                {"failed", m->failed},
+                                {"expired", m->expired}};
+            base["sources"] = Json{{"total", c->sources},
+                                   {"ok", c->sources_ok},
+                                   {"failing", c->sources_failing},
+                                   {"polling", polling},
+                                   {"gone", gone}};
+            return protocol::ok_reply(std::move(base));
+        },
+        Lane::quick);
 }
 
 void Service::cmd_sources(const Json&, Reply reply) {
@@ -868,27 +886,29 @@ void Service::cmd_sources(const Json&, Reply reply) {
         if (rt.polling) polling.insert(name);
         latest.emplace(name, rt.state);
     }
-    query(std::move(reply),
-          [polling = std::move(polling), latest = std::move(latest)](storage::Store& db) {
-              auto sources = db.sources();
-              if (!sources) return protocol::error_reply(sources.error().message);
-              Json out = Json::array();
-              for (auto s : *sources) {
-                  if (auto it = latest.find(s.name);
-                      it != latest.end() && it->second.last_poll >= s.last_poll) {
-                      const auto& m = it->second;
-                      s.last_poll = m.last_poll;
-                      s.last_success = m.last_success;
-                      s.last_status = m.last_status;
-                      s.last_error = m.last_error;
-                      s.failures = m.failures;
-                      s.next_poll = m.next_poll;
-                      s.failing_since = m.failing_since;
-                  }
-                  out.push_back(source_json(s, polling.count(s.name) > 0));
-              }
-              return protocol::ok_reply(std::move(out));
-          });
+    query(
+        std::move(reply),
+        [polling = std::move(polling), latest = std::move(latest)](storage::Store& db) {
+            auto sources = db.sources();
+            if (!sources) return protocol::error_reply(sources.error().message);
+            Json out = Json::array();
+            for (auto s : *sources) {
+                if (auto it = latest.find(s.name);
+                    it != latest.end() && it->second.last_poll >= s.last_poll) {
+                    const auto& m = it->second;
+                    s.last_poll = m.last_poll;
+                    s.last_success = m.last_success;
+                    s.last_status = m.last_status;
+                    s.last_error = m.last_error;
+                    s.failures = m.failures;
+                    s.next_poll = m.next_poll;
+                    s.failing_since = m.failing_since;
+                }
+                out.push_back(source_json(s, polling.count(s.name) > 0));
+            }
+            return protocol::ok_reply(std::move(out));
+        },
+        Lane::quick);
 }
 
 void Service::cmd_items(const Json& req, Reply reply) {
@@ -901,13 +921,16 @@ void Service::cmd_items(const Json& req, Reply reply) {
         if (!t) throw BadArgument(t.error().message);
         filter.since = to_unix(*t);
     }
-    query(std::move(reply), [filter](storage::Store& db) {
-        auto items = db.items(filter);
-        if (!items) return protocol::error_reply(items.error().message);
-        Json out = Json::array();
-        for (const auto& s : *items) out.push_back(stored_json(s));
-        return protocol::ok_reply(std::move(out));
-    });
+    query(
+        std::move(reply),
+        [filter](storage::Store& db) {
+            auto items = db.items(filter);
+            if (!items) return protocol::error_reply(items.error().message);
+            Json out = Json::array();
+            for (const auto& s : *items) out.push_back(stored_json(s));
+            return protocol::ok_reply(std::move(out));
+        },
+        Lane::quick);
 }
 
 void Service::cmd_search(const Json& req, Reply reply) {
@@ -927,12 +950,15 @@ void Service::cmd_show(const Json& req, Reply reply) {
     if (!req.contains("key") || !req["key"].is_number_integer())
         throw BadArgument("'key' must be an item's number (see 'items' or 'search')");
     const auto key = req["key"].get<std::int64_t>();
-    query(std::move(reply), [key](storage::Store& db) {
-        auto item = db.item(key);
-        if (!item) return protocol::error_reply(item.error().message);
-        if (!*item) return protocol::error_reply(fmt::format("no item with key {}", key));
-        return protocol::ok_reply(stored_json(**item));
-    });
+    query(
+        std::move(reply),
+        [key](storage::Store& db) {
+            auto item = db.item(key);
+            if (!item) return protocol::error_reply(item.error().message);
+            if (!*item) return protocol::error_reply(fmt::format("no item with key {}", key));
+            return protocol::ok_reply(stored_json(**item));
+        },
+        Lane::quick);
 }
 
 void Service::cmd_poll(const Json& req, Reply reply) {
@@ -1127,22 +1153,25 @@ void Service::cmd_metrics(const Json&, Reply reply) {
         if (rt.polling) ++g.sources_polling;
         if (rt.state.enabled && rt.state.gone) ++g.sources_gone;
     }
-    query(std::move(reply), [m = metrics_, g](storage::Store& db) mutable {
-        auto c = db.counts();
-        if (!c) return protocol::error_reply(c.error().message);
-        g.sources = c->sources;
-        g.sources_ok = c->sources_ok;
-        g.sources_failing = c->sources_failing;
-        g.items = c->items;
-        if (auto mail = alerts::mail_counts(db.statements())) {
-            g.mail_known = true;
-            g.mail_queued = mail->queued;
-            g.mail_sent = mail->sent;
-            g.mail_failed = mail->failed;
-            g.mail_expired = mail->expired;
-        }
-        return protocol::ok_reply(Json{{"text", render_metrics(m, g, kVersion)}});
-    });
+    query(
+        std::move(reply),
+        [m = metrics_, g](storage::Store& db) mutable {
+            auto c = db.counts();
+            if (!c) return protocol::error_reply(c.error().message);
+            g.sources = c->sources;
+            g.sources_ok = c->sources_ok;
+            g.sources_failing = c->sources_failing;
+            g.items = c->items;
+            if (auto mail = alerts::mail_counts(db.statements())) {
+                g.mail_known = true;
+                g.mail_queued = mail->queued;
+                g.mail_sent = mail->sent;
+                g.mail_failed = mail->failed;
+                g.mail_expired = mail->expired;
+            }
+            return protocol::ok_reply(Json{{"text", render_metrics(m, g, kVersion)}});
+        },
+        Lane::quick);
 }
 
 // ---- meetings and their calendar ----

@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -104,8 +105,13 @@ class Service {
     void wait_signals();
     void update_status();
 
+    // A query on a reader connection. Quick ones (status, sources, show,
+    // items, metrics: index lookups) go ahead of queued searches and reports,
+    // so `specwatch status` answers at once while a storm of searches waits.
+    enum class Lane { quick, heavy };
     template <class F>
-    void query(Reply reply, F f);
+    void query(Reply reply, F f, Lane lane = Lane::heavy);
+    void run_next_query();
 
     void cmd_status(const protocol::Json& request, Reply reply);
     void cmd_metrics(const protocol::Json& request, Reply reply);
@@ -143,8 +149,10 @@ class Service {
     boost::asio::thread_pool reader_pool_{kReaders};
     std::unique_ptr<storage::Store> writer_;
     std::vector<std::unique_ptr<storage::Store>> readers_;
-    std::mutex readers_mutex_;
+    std::mutex readers_mutex_;  // guards the three below
     std::vector<storage::Store*> idle_readers_;
+    std::deque<std::function<void(storage::Store&)>> quick_queries_;
+    std::deque<std::function<void(storage::Store&)>> heavy_queries_;
     // The outbox's delivery (daemon/mailer.h); after the pools in
     // declaration order, so it is destroyed first.
     std::unique_ptr<Mailer> mailer_;
