@@ -12,7 +12,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev libzip-dev
   python3 python3-aiosmtpd python3-openpyxl openssl clang-format
   systemd dpkg-dev file e2fsprogs util-linux
-  nginx-light time
+  nginx-light time newsboat rss2email
   clang libclang-rt-14-dev
 "
 
