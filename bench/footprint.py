@@ -26,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -103,9 +104,23 @@ def main():
         env = dict(os.environ)
         if args.watchdog > 0:
             notify_path = os.path.join(work, "notify.sock")
+            if os.path.exists(notify_path):
+                os.remove(notify_path)  # left by a run with --keep
             notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             notify.bind(notify_path)
-            notify.setblocking(False)
+            # Drained all along, as systemd does: a full datagram queue would
+            # block the daemon's sd_notify() and stall its loop.
+            notify.settimeout(0.5)
+
+            def drain():
+                while notify is not None and notify.fileno() >= 0:
+                    try:
+                        notify.recv(4096)
+                    except socket.timeout:
+                        continue
+                    except OSError:
+                        return
+            threading.Thread(target=drain, daemon=True).start()
             env["NOTIFY_SOCKET"] = notify_path
             # No WATCHDOG_PID: sd_watchdog_enabled() accepts its absence.
             env["WATCHDOG_USEC"] = str(args.watchdog * 1_000_000)
@@ -144,12 +159,6 @@ def main():
         while time.monotonic() - t_start < args.seconds:
             rss.append(kb(f"/proc/{pid}/status", "VmRSS"))
             pss.append(kb(f"/proc/{pid}/smaps_rollup", "Pss"))
-            if notify is not None:
-                try:
-                    while notify.recv(4096):
-                        pass
-                except BlockingIOError:
-                    pass
             time.sleep(1)
         window = time.monotonic() - t_start
         after = threads(pid)

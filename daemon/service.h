@@ -104,6 +104,9 @@ class Service {
     void reload(std::function<void(protocol::Json)> done);
     void wait_signals();
     void update_status();
+    // When no source is polling any more: the memory the poll used goes back
+    // to the system (SQLite's page caches, the allocator's free pages).
+    void release_idle_memory();
 
     // A query on a reader connection. Quick ones (status, sources, show,
     // items, metrics: index lookups) go ahead of queued searches and reports,

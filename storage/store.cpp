@@ -367,6 +367,10 @@ Store::~Store() {
     sqlite3_close_v2(db_);
 }
 
+void Store::release_memory() {
+    sqlite3_db_release_memory(db_);
+}
+
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Clock& clock) {
     if (migrations().size() != static_cast<std::size_t>(kSchemaVersion))
         throw std::logic_error("storage: kSchemaVersion does not match the list of migrations");

@@ -182,6 +182,9 @@ class Store {
 
     [[nodiscard]] int schema_version() const;
     sqlite3* handle() { return db_; }
+    // Gives back the memory this connection's page cache holds (its cached
+    // pages are read again when next needed). For when the daemon goes idle.
+    void release_memory();
 
   private:
     Store(sqlite3* db, const Clock& clock);
