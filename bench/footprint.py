@@ -161,6 +161,18 @@ def main():
             pss.append(kb(f"/proc/{pid}/smaps_rollup", "Pss"))
             time.sleep(1)
         window = time.monotonic() - t_start
+        anon_kb = kb(f"/proc/{pid}/status", "RssAnon")
+        file_kb = kb(f"/proc/{pid}/status", "RssFile")
+        # Where the resident pages are: the largest mappings by RSS.
+        by_map = {}
+        name = None
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                head = line.split()
+                if "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
+                    name = os.path.basename(head[5]) if len(head) > 5 else "[anon]"
+                elif head[0] == "Rss:":
+                    by_map[name] = by_map.get(name, 0) + int(head[1])
         after = threads(pid)
         db_mb = sum(os.path.getsize(db + s) for s in ("", "-wal") if os.path.exists(db + s))
 
@@ -174,6 +186,8 @@ def main():
               f"{sorted(rss)[len(rss) // 2] / 1024:.1f} / {max(rss) / 1024:.1f} MB |")
         print(f"| idle Pss: min / median / max | {min(pss) / 1024:.1f} / "
               f"{sorted(pss)[len(pss) // 2] / 1024:.1f} / {max(pss) / 1024:.1f} MB |")
+        print(f"| at the end: anonymous / file-backed (code of the binary and its "
+              f"libraries) | {anon_kb / 1024:.1f} / {file_kb / 1024:.1f} MB |")
         total = 0
         rows = []
         for tid, (name, n) in sorted(after.items()):
@@ -181,6 +195,9 @@ def main():
             total += woke
             rows.append((tid, name, woke))
         print(f"| wake-ups, all {len(after)} threads | {total} ({total / window:.3f}/s) |")
+        print("\n| mapping | RSS MB |\n|---|---:|")
+        for name, size in sorted(by_map.items(), key=lambda kv: -kv[1])[:8]:
+            print(f"| {name} | {size / 1024:.1f} |")
         print("\n| thread | wake-ups in the window | per second |\n|---|---:|---:|")
         for tid, name, woke in rows:
             print(f"| {name} ({tid}) | {woke} | {woke / window:.3f} |")
