@@ -37,6 +37,13 @@ def kb(pid, field):
     raise AssertionError(f"no {field} in /proc/{pid}/status")
 
 
+def allocator_keeps_memory(pid):
+    """ASan's and valgrind's allocators hold freed memory in quarantine and
+    ignore malloc_trim: under them only the queries are checked."""
+    with open(f"/proc/{pid}/maps") as f:
+        return any("libasan" in line or "vgpreload" in line for line in f)
+
+
 class Idle(TempDirTest):
     def setUp(self):
         super().setUp()
@@ -69,6 +76,9 @@ class Idle(TempDirTest):
         # At least half of what the poll grew goes back to the system once it
         # is over (the release runs when the last source of the poll is done).
         bound = before + grown / 2
+        sanitized = allocator_keeps_memory(pid)
+        if sanitized:
+            bound = float("inf")
         wait_for(lambda: kb(pid, "VmRSS") < bound, timeout=60,
                  what=f"RSS to fall below {bound:.0f} kB (before the poll {before} kB, "
                       f"peak {peak} kB, now {kb(pid, 'VmRSS')} kB)")
@@ -82,6 +92,9 @@ class Idle(TempDirTest):
         self.assertEqual(self.daemon.json("poll")["failed"], 0)
         wait_for(lambda: kb(pid, "VmRSS") < bound, timeout=60,
                  what=f"RSS to stay below {bound:.0f} kB after a second poll")
+        if sanitized:
+            self.skipTest("the daemon runs under ASan or valgrind, whose allocator keeps "
+                          "freed memory: the queries were checked, not the RSS")
         print(f"\nRSS before the poll {before} kB, peak {peak} kB, after the second poll "
               f"{kb(pid, 'VmRSS')} kB", file=sys.stderr)
 
