@@ -31,7 +31,9 @@ namespace specwatch::parse {
 // Converts HTML fragments to plain text (script and style contents dropped,
 // block elements separating words, references decoded, then clean_text).
 //
-// Fragments are parsed with gumbo, a full HTML5 parser, which gets the odd
+// Simple fragments (well nested common elements, which most feeds send) are
+// read directly, giving exactly gumbo's text; the others are parsed with
+// gumbo, a full HTML5 parser, which gets the odd
 // cases right (unclosed elements, raw text, comments, attributes holding ">").
 // gumbo's time grows with the square of the element nesting depth and it
 // crashes on some hostile nestings of ~100,000 formatting elements, so a
@@ -71,6 +73,12 @@ struct HtmlShape {
 
 // One fragment with a fresh converter.
 [[nodiscard]] std::string html_to_text(std::string_view html);
+
+// The gumbo path alone, and the direct reader alone (false when the fragment
+// needs gumbo); HtmlToText tries the direct reader first. Exposed so tests
+// and fuzzing can prove the two give the same text.
+[[nodiscard]] std::string html_to_text_gumbo(std::string_view html);
+[[nodiscard]] bool html_to_text_direct(std::string_view html, std::string& out);
 
 // The linear scanner alone (exposed so tests can compare it with gumbo).
 [[nodiscard]] std::string html_to_text_linear(std::string_view html);
