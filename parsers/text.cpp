@@ -807,6 +807,67 @@ std::string decode_entities(std::string_view s) {
     return decode_with_gumbo(s);
 }
 
+namespace {
+
+// clean_text in one pass for valid UTF-8 without terminal escapes (ESC and
+// the C1 controls that start or end a sequence, whose skipping depends on
+// the bytes after them): false when `s` needs the general path.
+bool clean_text_one_pass(std::string_view s, std::string& out) {
+    out.reserve(s.size());
+    bool pending_space = false;
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        if (b < 0x80) {
+            if (b > ' ' && b != 0x7F) {
+                if (pending_space) {
+                    out += ' ';
+                    pending_space = false;
+                }
+                // The run of plain characters up to the next special one.
+                std::size_t j = i + 1;
+                while (j < n) {
+                    const auto c = static_cast<unsigned char>(s[j]);
+                    if (c <= ' ' || c >= 0x7F) break;
+                    ++j;
+                }
+                out.append(s.data() + i, j - i);
+                i = j;
+                continue;
+            }
+            if (b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v')
+                pending_space = !out.empty();
+            else if (b == 0x1B)
+                return false;
+            ++i;  // other controls are dropped
+            continue;
+        }
+        char32_t cp = 0;
+        const std::size_t len = decode_utf8(s, i, cp);
+        if (len == 0) return false;
+        const bool space = cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+                           cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
+                           cp == 0x3000;
+        if (space) {
+            pending_space = !out.empty();
+        } else if (cp >= 0x80 && cp < 0xA0) {
+            if (cp == 0x9B || cp == 0x9D || cp == 0x90 || cp == 0x98 || cp == 0x9E || cp == 0x9F)
+                return false;
+        } else {
+            if (pending_space) {
+                out += ' ';
+                pending_space = false;
+            }
+            out.append(s.data() + i, len);
+        }
+        i += len;
+    }
+    return true;
+}
+
+}  // namespace
+
 std::string clean_text(std::string_view s) {
     // Text that is already clean (printable ASCII, single inner spaces) is
     // the common case: one look, no rewriting.
@@ -816,6 +877,12 @@ std::string clean_text(std::string_view s) {
         clean = (c > ' ' && c < 0x7F) || (c == ' ' && s[i + 1] != ' ');
     }
     if (clean || s.empty()) return std::string(s);
+    std::string out;
+    if (clean_text_one_pass(s, out)) return out;
+    return clean_text_reference(s);
+}
+
+std::string clean_text_reference(std::string_view s) {
     // Unicode's space separators become plain spaces first, so that folding
     // (and word matching after it) treats "5G&nbsp;NR" as two words.
     std::string spaced;

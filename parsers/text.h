@@ -17,6 +17,9 @@ namespace specwatch::parse {
 // terminal escapes removed, every run of white space (no-break and other
 // Unicode spaces too) one space, trimmed.
 [[nodiscard]] std::string clean_text(std::string_view s);
+// The same in several simple passes: what clean_text's one pass is tested
+// against, and what it falls back to for invalid UTF-8 and terminal escapes.
+[[nodiscard]] std::string clean_text_reference(std::string_view s);
 
 // True when `s` holds HTML markup (a known HTML tag) or character references:
 // for fields that are text by the specs but often HTML in practice (RSS titles).

@@ -1989,3 +1989,46 @@ TEST(Text, CleanTextLeavesCleanTextAlone) {
     EXPECT_EQ(parse::clean_text(""), "");
     EXPECT_EQ(parse::clean_text(" "), "");
 }
+
+TEST(Text, CleanTextInOnePassEqualsTheReference) {
+    static const std::vector<std::string> pieces{"a",
+                                                 "word",
+                                                 " ",
+                                                 "  ",
+                                                 "\t",
+                                                 "\n",
+                                                 "\r\n",
+                                                 "\f",
+                                                 "\v",
+                                                 "\x01",
+                                                 "\x7F",
+                                                 "\x1B[31m",
+                                                 "\x1B",
+                                                 "\xC2\xA0",
+                                                 "\xC2\x85",
+                                                 "\xC2\x9B",
+                                                 "\xC2\x9D"
+                                                 "0;x\x07",
+                                                 "\xE1\x9A\x80",
+                                                 "\xE2\x80\x83",
+                                                 "\xE2\x80\xA8",
+                                                 "\xE2\x80\xAF",
+                                                 "\xE2\x81\x9F",
+                                                 "\xE3\x80\x80",
+                                                 "\xE2\x80\x94",
+                                                 "caf\xC3\xA9",
+                                                 "\xF0\x9F\x98\x80",
+                                                 "\xFF",
+                                                 "\xE2\x80",
+                                                 "\xC0\xAF",
+                                                 "\xED\xA0\x80",
+                                                 "\0",
+                                                 "\xEF\xBF\xBD"};
+    std::mt19937 rng(29);
+    for (int k = 0; k < 100000; ++k) {
+        std::string s;
+        const int n = static_cast<int>(rng() % 10);
+        for (int p = 0; p < n; ++p) s += pieces[rng() % pieces.size()];
+        ASSERT_EQ(parse::clean_text(s), parse::clean_text_reference(s)) << "case " << k;
+    }
+}
