@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <unordered_map>
 #include <utility>
@@ -30,7 +32,7 @@ char lower(char c) {
 }
 
 template <std::size_t N>
-bool among(std::string_view name, const std::array<std::string_view, N>& set) {
+constexpr bool among(std::string_view name, const std::array<std::string_view, N>& set) {
     return std::find(set.begin(), set.end(), name) != set.end();
 }
 
@@ -463,7 +465,22 @@ bool is_control(char32_t cp) {
 
 // Valid UTF-8 without control characters.
 bool plain_input(std::string_view s) {
-    for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = s.size();
+    for (std::size_t i = 0; i < n;) {
+        // Eight bytes at a time while they are ASCII from 0x20 to 0x7E.
+        if (i + 8 <= n) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, s.data() + i, 8);
+            constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+            constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+            const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+            const std::uint64_t del =
+                ((w ^ (kOnes * 0x7F)) - kOnes) & ~(w ^ (kOnes * 0x7F)) & kHigh;
+            if (((w & kHigh) | below_space | del) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         const auto b = static_cast<unsigned char>(s[i]);
         if (b < 0x80) {
             if (is_control(b)) return false;
@@ -560,10 +577,19 @@ struct ElementInfo {
     unsigned kind;
 };
 
-const ElementInfo* element_info(std::string_view name) {
+constexpr unsigned kBlockSpace = 256;  // is_block_element: a word boundary
+
+// The known elements with kBlockSpace set from kBlock, and where each first
+// letter's entries start.
+struct ElementTable {
+    std::array<ElementInfo, 61> entries{};
+    std::array<unsigned char, 27> first{};  // entries of letter k: [first[k], first[k + 1])
+};
+
+constexpr ElementTable element_table() {
     using E = ElementInfo;
-    static constexpr unsigned kBlockK = kSpecial | kClosesP;
-    static constexpr E kKnown[] = {
+    constexpr unsigned kBlockK = kSpecial | kClosesP;
+    constexpr E kKnown[] = {
         {"a", kInline | kFormatting},
         {"abbr", kInline},
         {"address", kBlockK},
@@ -626,10 +652,30 @@ const ElementInfo* element_info(std::string_view name) {
         {"var", kInline},
         {"wbr", kVoidEl},
     };
-    const auto* end = std::end(kKnown);
-    const auto* it = std::lower_bound(std::begin(kKnown), end, name,
-                                      [](const E& e, std::string_view n) { return e.name < n; });
-    return it != end && it->name == name ? it : nullptr;
+    static_assert(std::size(kKnown) == ElementTable{}.entries.size());
+    ElementTable table;
+    for (std::size_t k = 0; k < std::size(kKnown); ++k) {
+        table.entries[k] = kKnown[k];
+        if (among(kKnown[k].name, kBlock)) table.entries[k].kind |= kBlockSpace;
+    }
+    std::size_t k = 0;
+    for (std::size_t letter = 0; letter <= 26; ++letter) {
+        while (k < std::size(kKnown) && static_cast<std::size_t>(kKnown[k].name[0] - 'a') < letter)
+            ++k;
+        table.first[letter] = static_cast<unsigned char>(k);
+    }
+    return table;
+}
+
+const ElementInfo* element_info(std::string_view name) {
+    static constexpr ElementTable kTable = element_table();
+    if (name.empty() || name[0] < 'a' || name[0] > 'z') return nullptr;
+    const auto letter = static_cast<std::size_t>(name[0] - 'a');
+    for (std::size_t k = kTable.first[letter]; k < kTable.first[letter + 1]; ++k) {
+        const ElementInfo& e = kTable.entries[k];
+        if (e.name.size() == name.size() && e.name == name) return &e;
+    }
+    return nullptr;
 }
 
 unsigned element_kind(std::string_view name) {
@@ -703,7 +749,7 @@ bool DirectReader::start(std::string_view name, unsigned kind) {
     }
     if ((kind & kHeading) && (element_kind(top()) & kHeading)) --open_;
     if (name == "a" && is_open("a")) return false;
-    if (is_block_element(name)) out_ += ' ';
+    if (kind & kBlockSpace) out_ += ' ';
     if (kind & kVoidEl) return true;
     if (open_ == kMaxOpen) return false;
     stack_[open_++] = name;
@@ -720,7 +766,7 @@ bool DirectReader::end(std::string_view name, unsigned kind) {
             pop_implied(name);
             if (top() != name) return false;
         }
-        if (is_block_element(name)) out_ += ' ';
+        if (kind & kBlockSpace) out_ += ' ';
     } else if (top() != name) {
         return false;
     }
