@@ -44,6 +44,29 @@ std::string rss_document() {
     return doc + "</channel>\n</rss>\n";
 }
 
+// The same feed with plain-text descriptions and no content:encoded: what
+// is left when no HTML has to be read (XML, dates, links, storage shape).
+std::string rss_plain_document() {
+    std::string doc =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" "
+        "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n<title>ITU Hub</title>\n"
+        "<link>https://www.itu.int/hub/</link>\n";
+    for (int i = 0; doc.size() < kTargetBytes; ++i) {
+        const std::string n = std::to_string(i);
+        doc += "\t<item>\n\t\t<title>AI for Good: standards for 6G and IMT-2030, part " + n +
+               "</title>\n\t\t<link>https://www.itu.int/hub/2026/03/ai-for-good-" + n +
+               "/</link>\n\t\t<dc:creator>ITU News</dc:creator>\n"
+               "\t\t<pubDate>Mon, 16 Mar 2026 09:00:00 +0000</pubDate>\n"
+               "\t\t<category>Artificial intelligence</category>\n"
+               "\t\t<guid isPermaLink=\"false\">https://www.itu.int/hub/?p=" +
+               n +
+               "</guid>\n\t\t<description>Experts met in Geneva to agree the next steps for "
+               "IMT-2030. The study group agreed on three new work items covering 5G, 6G and the "
+               "security of AI systems, and liaised with 3GPP RAN1.</description>\n\t</item>\n";
+    }
+    return doc + "</channel>\n</rss>\n";
+}
+
 std::string atom_document() {
     std::string doc =
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed "
@@ -149,6 +172,11 @@ void BM_Rss(benchmark::State& state) {
     run(state, doc, {});
 }
 
+void BM_RssPlain(benchmark::State& state) {
+    static const std::string doc = rss_plain_document();
+    run(state, doc, {});
+}
+
 void BM_Atom(benchmark::State& state) {
     static const std::string doc = atom_document();
     run(state, doc, {});
@@ -200,6 +228,7 @@ void BM_Json(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_Rss)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RssPlain)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Atom)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ICalendar)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Html)->Unit(benchmark::kMillisecond);

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 
 namespace specwatch::parse {
@@ -21,7 +23,21 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
 }
 
 bool is_valid_utf8(std::string_view s) {
-    for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = s.size();
+    for (std::size_t i = 0; i < n;) {
+        // ASCII eight bytes at a time: most feeds are mostly ASCII.
+        if (i + 8 <= n) {
+            std::uint64_t word = 0;
+            std::memcpy(&word, s.data() + i, 8);
+            if ((word & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            ++i;
+            continue;
+        }
         const std::size_t len = utf8_length(s, i);
         if (len == 0) return false;
         i += len;
@@ -142,6 +158,21 @@ std::string valid_utf8(std::string_view s) {
     return out;
 }
 
+namespace {
+
+// Bytes meant as UTF-8: used in place when valid, else repaired in a copy.
+Utf8Document utf8_document(std::string_view bytes) {
+    Utf8Document doc;
+    doc.encoding = "utf-8";
+    if (is_valid_utf8(bytes))
+        doc.borrowed = bytes;
+    else
+        doc.text = valid_utf8(bytes);
+    return doc;
+}
+
+}  // namespace
+
 Utf8Document decode_xml_document(std::string_view bytes, std::string_view content_type) {
     auto starts = [&](std::string_view prefix) { return bytes.substr(0, prefix.size()) == prefix; };
     using namespace std::string_view_literals;
@@ -165,9 +196,9 @@ Utf8Document decode_xml_document(std::string_view bytes, std::string_view conten
     for (const auto& w : kWide) {
         if (!starts(w.mark)) continue;
         auto text = transcode(bytes.substr(w.skip), w.name, w.unit);
-        if (text) return {valid_utf8(*text), lower(w.name)};
+        if (text) return {valid_utf8(*text), lower(w.name), std::nullopt};
     }
-    if (starts("\xEF\xBB\xBF")) return {valid_utf8(bytes.substr(3)), "utf-8"};
+    if (starts("\xEF\xBB\xBF")) return utf8_document(bytes.substr(3));
 
     const std::string declared = charset_of_declaration(bytes);
     std::string charset = charset_of_content_type(content_type);
@@ -180,11 +211,11 @@ Utf8Document decode_xml_document(std::string_view bytes, std::string_view conten
         charset = declared;
     if (charset.starts_with("utf-16") || charset.starts_with("utf-32")) charset.clear();
 
-    if (is_utf8_name(charset)) return {valid_utf8(bytes), "utf-8"};
+    if (is_utf8_name(charset)) return utf8_document(bytes);
     const std::string from = is_latin1_name(charset) ? "WINDOWS-1252" : charset;
     auto text = transcode(bytes, from, 1);
-    if (!text) return {valid_utf8(bytes), "utf-8"};
-    return {valid_utf8(*text), lower(from)};
+    if (!text) return utf8_document(bytes);
+    return {valid_utf8(*text), lower(from), std::nullopt};
 }
 
 }  // namespace specwatch::parse

@@ -1,14 +1,21 @@
 #pragma once
 // Feeds arrive in UTF-8 mostly, but also in UTF-16, ISO-8859-x and
 // windows-1252; the XML parser and everything after it see UTF-8 only.
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace specwatch::parse {
 
 struct Utf8Document {
-    std::string text;      // UTF-8, without a byte order mark
+    std::string text;      // UTF-8, without a byte order mark, when converted
     std::string encoding;  // what it was decoded from ("utf-8", "windows-1252", ...)
+    // The input itself when it was valid UTF-8 already (no copy is made): a
+    // view of the caller's bytes, valid as long as they are.
+    std::optional<std::string_view> borrowed;
+
+    // The document's UTF-8 text, wherever it is.
+    [[nodiscard]] std::string_view utf8() const { return borrowed ? *borrowed : text; }
 };
 
 // Decodes an XML document to UTF-8. The encoding comes from, in order: a byte

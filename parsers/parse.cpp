@@ -88,7 +88,7 @@ Result<Feed> parse_page(std::string_view bytes, const Options& options) {
             "(specwatch parse --config C --source S)");
     const Utf8Document doc =
         decode_xml_document(bytes, page_content_type(bytes, options.content_type));
-    return parse_html_page(doc.text, options.base_url, options.source->html);
+    return parse_html_page(doc.utf8(), options.base_url, options.source->html);
 }
 
 Result<Feed> parse_calendar(std::string_view bytes, const Options& options) {
@@ -98,12 +98,13 @@ Result<Feed> parse_calendar(std::string_view bytes, const Options& options) {
         options.now
             ? *options.now
             : std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    return parse_icalendar(doc.text, window);
+    return parse_icalendar(doc.utf8(), window);
 }
 
 Result<Feed> parse_json_document(std::string_view bytes, const Options& options) {
     const Utf8Document doc = decode_xml_document(bytes, options.content_type);
-    return parse_json(doc.text, options.base_url, options.source ? &options.source->json : nullptr);
+    return parse_json(doc.utf8(), options.base_url,
+                      options.source ? &options.source->json : nullptr);
 }
 
 Result<Feed> parse_workbook(std::string_view bytes, const Options& options) {
@@ -175,7 +176,7 @@ Result<Feed> parse_any(std::string_view bytes, const Options& options) {
         }
     }
     const Utf8Document doc = decode_xml_document(bytes, options.content_type);
-    return parse_xml_feed(doc.text, options.base_url, family);
+    return parse_xml_feed(doc.utf8(), options.base_url, family);
 }
 
 }  // namespace

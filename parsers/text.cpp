@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <unordered_map>
 #include <utility>
@@ -30,17 +32,18 @@ char lower(char c) {
 }
 
 template <std::size_t N>
-bool among(std::string_view name, const std::array<std::string_view, N>& set) {
+constexpr bool among(std::string_view name, const std::array<std::string_view, N>& set) {
     return std::find(set.begin(), set.end(), name) != set.end();
 }
 
-constexpr std::array<std::string_view, 48> kBlock{
-    "address",    "article", "aside",  "blockquote", "body",   "br",   "caption", "center",
-    "dd",         "details", "dialog", "dir",        "div",    "dl",   "dt",      "fieldset",
-    "figcaption", "figure",  "footer", "form",       "h1",     "h2",   "h3",      "h4",
-    "h5",         "h6",      "header", "hgroup",     "hr",     "html", "legend",  "li",
-    "main",       "menu",    "nav",    "ol",         "option", "p",    "pre",     "section",
-    "summary",    "table",   "tbody",  "td",         "tfoot",  "th",   "thead",   "tr",
+constexpr std::array<std::string_view, 53> kBlock{
+    "address",    "article", "aside",   "blockquote", "body",  "br",     "caption", "center",
+    "dd",         "details", "dialog",  "dir",        "div",   "dl",     "dt",      "fieldset",
+    "figcaption", "figure",  "footer",  "form",       "h1",    "h2",     "h3",      "h4",
+    "h5",         "h6",      "header",  "hgroup",     "hr",    "html",   "legend",  "li",
+    "listing",    "main",    "menu",    "nav",        "ol",    "option", "p",       "plaintext",
+    "pre",        "search",  "section", "summary",    "table", "tbody",  "td",      "tfoot",
+    "th",         "thead",   "tr",      "ul",         "xmp",
 };
 constexpr std::array<std::string_view, 9> kHidden{
     "script", "style", "template", "iframe", "noembed", "noframes", "head", "object", "embed",
@@ -422,6 +425,418 @@ std::string decode_with_gumbo(std::string_view s) {
     return out;
 }
 
+// --- A direct reader for simple fragments ----------------------------------
+//
+// Most feed fragments are well nested markup of a few common elements. For
+// those the text gumbo's tree gives can be read straight off the tags: the
+// reader keeps the stack of open elements that gumbo would build, and gives
+// up (false) whenever the HTML5 tree construction would do more than push and
+// pop it (misnested formatting, tables, foreign content, raw text other than
+// style and script, unusual comments, control characters, invalid UTF-8).
+// tests/unit/parsers_test.cpp checks it against gumbo on every fragment of
+// the fixtures and on random fragments; fuzz target html_text does too.
+
+struct Entity {
+    std::string_view name;
+    std::string_view value;
+};
+constexpr Entity kEntities[] = {
+#include "parsers/entities.inc"
+};
+
+const Entity* find_entity(std::string_view name) {
+    const auto* end = std::end(kEntities);
+    const auto* it =
+        std::lower_bound(std::begin(kEntities), end, name,
+                         [](const Entity& e, std::string_view n) { return e.name < n; });
+    return it != end && it->name == name ? it : nullptr;
+}
+
+bool is_alnum(char c) {
+    return is_alpha(c) || is_digit(c);
+}
+
+// A code point clean_text would drop or treat as a terminal escape: the
+// direct reader leaves such text to gumbo.
+bool is_control(char32_t cp) {
+    return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r' && cp != '\f') || cp == 0x7F ||
+           (cp >= 0x80 && cp <= 0x9F);
+}
+
+// Valid UTF-8 without control characters.
+bool plain_input(std::string_view s) {
+    const std::size_t n = s.size();
+    for (std::size_t i = 0; i < n;) {
+        // Eight bytes at a time while they are ASCII from 0x20 to 0x7E.
+        if (i + 8 <= n) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, s.data() + i, 8);
+            constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+            constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+            const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+            const std::uint64_t del =
+                ((w ^ (kOnes * 0x7F)) - kOnes) & ~(w ^ (kOnes * 0x7F)) & kHigh;
+            if (((w & kHigh) | below_space | del) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        const auto b = static_cast<unsigned char>(s[i]);
+        if (b < 0x80) {
+            if (is_control(b)) return false;
+            ++i;
+            continue;
+        }
+        char32_t cp = 0;
+        const std::size_t len = decode_utf8(s, i, cp);
+        if (len == 0 || is_control(cp)) return false;
+        i += len;
+    }
+    return true;
+}
+
+// Decodes the character reference at s[i] == '&' into `out` as the HTML5
+// tokenizer does in data; returns the index after it, or npos when the
+// reader should leave the fragment to gumbo.
+std::size_t read_reference(std::string_view s, std::size_t i, std::string& out) {
+    const std::size_t n = s.size();
+    std::size_t j = i + 1;
+    if (j < n && s[j] == '#') {
+        ++j;
+        const bool hex = j < n && (s[j] == 'x' || s[j] == 'X');
+        if (hex) ++j;
+        char32_t cp = 0;
+        std::size_t digits = 0;
+        for (; j < n; ++j, ++digits) {
+            const char c = s[j];
+            int d = -1;
+            if (is_digit(c))
+                d = c - '0';
+            else if (hex && lower(c) >= 'a' && lower(c) <= 'f')
+                d = lower(c) - 'a' + 10;
+            if (d < 0) break;
+            if (digits >= 8) return std::string_view::npos;  // overflow: gumbo's business
+            cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
+        }
+        if (digits == 0 || j >= n || s[j] != ';') return std::string_view::npos;
+        if (cp >= 0x80 && cp <= 0x9F) cp = kC1[cp - 0x80];
+        if (cp != 0 && is_control(cp)) return std::string_view::npos;
+        append_utf8(out, cp);
+        return j + 1;
+    }
+    std::size_t k = j;
+    while (k < n && is_alnum(s[k]) && k - j < 32) ++k;
+    if (k == j) {
+        out += '&';
+        return j;
+    }
+    if (k < n && s[k] == ';') {
+        if (const Entity* e = find_entity(s.substr(j, k - j + 1))) {
+            out += e->value;
+            return k + 1;
+        }
+    }
+    // Legacy names read without ";" (the longest that matches) and names
+    // that match nothing: gumbo's business.
+    for (std::size_t len = k - j; len > 0; --len)
+        if (find_entity(s.substr(j, len))) return std::string_view::npos;
+    if (k < n && s[k] == ';') return std::string_view::npos;
+    out.append(s.substr(i, k - i));
+    return k;
+}
+
+bool append_text(std::string_view s, std::string& out) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto amp = s.find('&', i);
+        if (amp == std::string_view::npos) {
+            out.append(s.substr(i));
+            return true;
+        }
+        out.append(s.substr(i, amp - i));
+        i = read_reference(s, amp, out);
+        if (i == std::string_view::npos) return false;
+    }
+    return true;
+}
+
+// Elements the reader knows, with what the tree construction does with them.
+enum Kind : unsigned char {
+    kInline = 1,        // pushed and popped, nothing else
+    kFormatting = 2,    // a formatting element (the adoption agency's)
+    kSpecial = 4,       // a "special" element: stops the search for li, dd, dt
+    kClosesP = 8,       // its start tag closes an open p
+    kVoidEl = 16,       // never pushed
+    kOptionalEnd = 32,  // closed by implied end tags (p, li, dd, dt)
+    kHeading = 64,
+    kRawHidden = 128,  // style, script: raw text, not shown
+};
+
+struct ElementInfo {
+    std::string_view name;
+    unsigned kind;
+};
+
+constexpr unsigned kBlockSpace = 256;  // is_block_element: a word boundary
+
+// The known elements with kBlockSpace set from kBlock, and where each first
+// letter's entries start.
+struct ElementTable {
+    std::array<ElementInfo, 61> entries{};
+    std::array<unsigned char, 27> first{};  // entries of letter k: [first[k], first[k + 1])
+};
+
+constexpr ElementTable element_table() {
+    using E = ElementInfo;
+    constexpr unsigned kBlockK = kSpecial | kClosesP;
+    constexpr E kKnown[] = {
+        {"a", kInline | kFormatting},
+        {"abbr", kInline},
+        {"address", kBlockK},
+        {"article", kBlockK},
+        {"aside", kBlockK},
+        {"b", kInline | kFormatting},
+        {"bdi", kInline},
+        {"bdo", kInline},
+        {"big", kInline | kFormatting},
+        {"blockquote", kBlockK},
+        {"br", kVoidEl},
+        {"center", kBlockK},
+        {"cite", kInline},
+        {"code", kInline | kFormatting},
+        {"dd", kBlockK | kOptionalEnd},
+        {"del", kInline},
+        {"dfn", kInline},
+        {"div", kBlockK},
+        {"dl", kBlockK},
+        {"dt", kBlockK | kOptionalEnd},
+        {"em", kInline | kFormatting},
+        {"figcaption", kBlockK},
+        {"figure", kBlockK},
+        {"font", kInline | kFormatting},
+        {"footer", kBlockK},
+        {"h1", kBlockK | kHeading},
+        {"h2", kBlockK | kHeading},
+        {"h3", kBlockK | kHeading},
+        {"h4", kBlockK | kHeading},
+        {"h5", kBlockK | kHeading},
+        {"h6", kBlockK | kHeading},
+        {"header", kBlockK},
+        {"hr", kVoidEl | kClosesP},
+        {"i", kInline | kFormatting},
+        {"img", kVoidEl},
+        {"ins", kInline},
+        {"kbd", kInline},
+        {"li", kBlockK | kOptionalEnd},
+        {"mark", kInline},
+        {"nav", kBlockK},
+        {"ol", kBlockK},
+        {"p", kBlockK | kOptionalEnd},
+        {"pre", kBlockK},
+        {"q", kInline},
+        {"s", kInline | kFormatting},
+        {"samp", kInline},
+        {"script", kRawHidden},
+        {"section", kBlockK},
+        {"small", kInline | kFormatting},
+        {"span", kInline},
+        {"strike", kInline | kFormatting},
+        {"strong", kInline | kFormatting},
+        {"style", kRawHidden},
+        {"sub", kInline},
+        {"sup", kInline},
+        {"time", kInline},
+        {"tt", kInline | kFormatting},
+        {"u", kInline | kFormatting},
+        {"ul", kBlockK},
+        {"var", kInline},
+        {"wbr", kVoidEl},
+    };
+    static_assert(std::size(kKnown) == ElementTable{}.entries.size());
+    ElementTable table;
+    for (std::size_t k = 0; k < std::size(kKnown); ++k) {
+        table.entries[k] = kKnown[k];
+        if (among(kKnown[k].name, kBlock)) table.entries[k].kind |= kBlockSpace;
+    }
+    std::size_t k = 0;
+    for (std::size_t letter = 0; letter <= 26; ++letter) {
+        while (k < std::size(kKnown) && static_cast<std::size_t>(kKnown[k].name[0] - 'a') < letter)
+            ++k;
+        table.first[letter] = static_cast<unsigned char>(k);
+    }
+    return table;
+}
+
+const ElementInfo* element_info(std::string_view name) {
+    static constexpr ElementTable kTable = element_table();
+    if (name.empty() || name[0] < 'a' || name[0] > 'z') return nullptr;
+    const auto letter = static_cast<std::size_t>(name[0] - 'a');
+    for (std::size_t k = kTable.first[letter]; k < kTable.first[letter + 1]; ++k) {
+        const ElementInfo& e = kTable.entries[k];
+        if (e.name.size() == name.size() && e.name == name) return &e;
+    }
+    return nullptr;
+}
+
+unsigned element_kind(std::string_view name) {
+    const ElementInfo* e = element_info(name);
+    return e ? e->kind : 0;
+}
+
+class DirectReader {
+  public:
+    explicit DirectReader(std::string& out) : out_(out) {}
+
+    bool read(std::string_view s);
+
+  private:
+    static constexpr std::size_t kMaxOpen = 64;
+
+    [[nodiscard]] std::string_view top() const {
+        return open_ == 0 ? std::string_view{} : stack_[open_ - 1];
+    }
+    [[nodiscard]] bool is_open(std::string_view name) const {
+        for (std::size_t k = 0; k < open_; ++k)
+            if (stack_[k] == name) return true;
+        return false;
+    }
+    bool start(std::string_view name, unsigned kind);
+    bool end(std::string_view name, unsigned kind);
+    // Pops p, li, dd, dt from the top (implied end tags) except `keep`.
+    void pop_implied(std::string_view keep) {
+        while (open_ > 0 && top() != keep && (element_kind(top()) & kOptionalEnd)) --open_;
+    }
+    // li, dd, dt start tags: close the open one of `a` or `b` if gumbo would
+    // with nothing but implied end tags in between.
+    bool close_item(std::string_view a, std::string_view b);
+
+    std::string& out_;
+    std::array<std::string_view, kMaxOpen> stack_{};
+    std::size_t open_ = 0;
+};
+
+bool DirectReader::close_item(std::string_view a, std::string_view b) {
+    bool only_p = true;
+    for (std::size_t k = open_; k-- > 0;) {
+        const std::string_view n = stack_[k];
+        if (n == a || n == b) {
+            if (!only_p) return false;
+            open_ = k;
+            return true;
+        }
+        const unsigned kind = element_kind(n);
+        if (n == "p") continue;
+        if (n == "div" || n == "address" || !(kind & kSpecial)) {
+            only_p = false;
+            continue;
+        }
+        return true;  // a special element: nothing to close
+    }
+    return true;
+}
+
+bool DirectReader::start(std::string_view name, unsigned kind) {
+    if (name == "li") {
+        if (!close_item("li", "li")) return false;
+    } else if (name == "dd" || name == "dt") {
+        if (!close_item("dd", "dt")) return false;
+    }
+    if (kind & kClosesP) {
+        if (top() == "p")
+            --open_;
+        else if (is_open("p"))
+            return false;
+    }
+    if ((kind & kHeading) && (element_kind(top()) & kHeading)) --open_;
+    if (name == "a" && is_open("a")) return false;
+    if (kind & kBlockSpace) out_ += ' ';
+    if (kind & kVoidEl) return true;
+    if (open_ == kMaxOpen) return false;
+    stack_[open_++] = name;
+    return true;
+}
+
+bool DirectReader::end(std::string_view name, unsigned kind) {
+    if (kind & kVoidEl) return false;
+    if (kind & kSpecial) {
+        if (kind & kHeading) {
+            pop_implied({});
+            if (!(element_kind(top()) & kHeading)) return false;
+        } else {
+            pop_implied(name);
+            if (top() != name) return false;
+        }
+        if (kind & kBlockSpace) out_ += ' ';
+    } else if (top() != name) {
+        return false;
+    }
+    --open_;
+    return true;
+}
+
+bool DirectReader::read(std::string_view s) {
+    if (!plain_input(s)) return false;
+    std::size_t i = 0;
+    const std::size_t n = s.size();
+    while (i < n) {
+        const auto lt = s.find('<', i);
+        if (lt == std::string_view::npos) return append_text(s.substr(i), out_);
+        if (lt > i && !append_text(s.substr(i, lt - i), out_)) return false;
+        i = lt;
+        const char next = i + 1 < n ? s[i + 1] : '\0';
+        if (next == '!') {
+            if (s.substr(i, 4) != "<!--") return false;
+            if (s.substr(i + 4, 1) == ">" || s.substr(i + 4, 2) == "->") return false;
+            const auto close = s.find("-->", i + 4);
+            const std::size_t stop = close == std::string_view::npos ? n : close;
+            const std::string_view body = s.substr(i + 4, stop - (i + 4));
+            if (body.find("--!") != std::string_view::npos || body.ends_with("--!") ||
+                body.ends_with("-"))
+                return false;
+            i = close == std::string_view::npos ? n : close + 3;
+            continue;
+        }
+        if (next == '?') return false;
+        const bool end_tag = next == '/';
+        const std::size_t name_at = end_tag ? i + 2 : i + 1;
+        if (name_at >= n || !is_alpha(s[name_at])) {
+            if (end_tag) return false;
+            out_ += '<';
+            ++i;
+            continue;
+        }
+        std::size_t j = name_at;
+        std::array<char, 16> buf{};
+        std::size_t len = 0;
+        while (j < n && !is_html_space(s[j]) && s[j] != '/' && s[j] != '>') {
+            if (len == buf.size()) return false;
+            buf[len++] = lower(s[j]);
+            ++j;
+        }
+        // The stack holds views of the static table, not of `buf`.
+        const ElementInfo* info = element_info(std::string_view(buf.data(), len));
+        if (!info) return false;
+        const std::string_view name = info->name;
+        const unsigned kind = info->kind;
+        const TagEnd tag = skip_attributes(s, j);
+        if (!tag.complete) return false;
+        i = tag.next;
+        if (kind & kRawHidden) {
+            if (end_tag) return false;
+            const auto close = find_end_tag(s, name, i);
+            const std::string_view content =
+                s.substr(i, (close == std::string_view::npos ? n : close) - i);
+            if (content.find("<!--") != std::string_view::npos) return false;
+            if (close == std::string_view::npos) return true;
+            const TagEnd after = skip_attributes(s, close + 2 + name.size());
+            if (!after.complete) return true;
+            i = after.next;
+            continue;
+        }
+        if (!(end_tag ? end(name, kind) : start(name, kind))) return false;
+    }
+    return true;
+}
 }  // namespace
 
 bool is_block_element(std::string_view name) {
@@ -438,7 +853,82 @@ std::string decode_entities(std::string_view s) {
     return decode_with_gumbo(s);
 }
 
+namespace {
+
+// clean_text in one pass for valid UTF-8 without terminal escapes (ESC and
+// the C1 controls that start or end a sequence, whose skipping depends on
+// the bytes after them): false when `s` needs the general path.
+bool clean_text_one_pass(std::string_view s, std::string& out) {
+    out.reserve(s.size());
+    bool pending_space = false;
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        if (b < 0x80) {
+            if (b > ' ' && b != 0x7F) {
+                if (pending_space) {
+                    out += ' ';
+                    pending_space = false;
+                }
+                // The run of plain characters up to the next special one.
+                std::size_t j = i + 1;
+                while (j < n) {
+                    const auto c = static_cast<unsigned char>(s[j]);
+                    if (c <= ' ' || c >= 0x7F) break;
+                    ++j;
+                }
+                out.append(s.data() + i, j - i);
+                i = j;
+                continue;
+            }
+            if (b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v')
+                pending_space = !out.empty();
+            else if (b == 0x1B)
+                return false;
+            ++i;  // other controls are dropped
+            continue;
+        }
+        char32_t cp = 0;
+        const std::size_t len = decode_utf8(s, i, cp);
+        if (len == 0) return false;
+        const bool space = cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+                           cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
+                           cp == 0x3000;
+        if (space) {
+            pending_space = !out.empty();
+        } else if (cp >= 0x80 && cp < 0xA0) {
+            if (cp == 0x9B || cp == 0x9D || cp == 0x90 || cp == 0x98 || cp == 0x9E || cp == 0x9F)
+                return false;
+        } else {
+            if (pending_space) {
+                out += ' ';
+                pending_space = false;
+            }
+            out.append(s.data() + i, len);
+        }
+        i += len;
+    }
+    return true;
+}
+
+}  // namespace
+
 std::string clean_text(std::string_view s) {
+    // Text that is already clean (printable ASCII, single inner spaces) is
+    // the common case: one look, no rewriting.
+    bool clean = !s.empty() && s.front() != ' ' && s.back() != ' ';
+    for (std::size_t i = 0; clean && i < s.size(); ++i) {
+        const char c = s[i];
+        clean = (c > ' ' && c < 0x7F) || (c == ' ' && s[i + 1] != ' ');
+    }
+    if (clean || s.empty()) return std::string(s);
+    std::string out;
+    if (clean_text_one_pass(s, out)) return out;
+    return clean_text_reference(s);
+}
+
+std::string clean_text_reference(std::string_view s) {
     // Unicode's space separators become plain spaces first, so that folding
     // (and word matching after it) treats "5G&nbsp;NR" as two words.
     std::string spaced;
@@ -505,7 +995,23 @@ std::string html_to_text_linear(std::string_view html) {
     return clean_text(decode_entities(t.out));
 }
 
+bool html_to_text_direct(std::string_view html, std::string& out) {
+    std::string raw;
+    raw.reserve(html.size());
+    if (!DirectReader(raw).read(html)) return false;
+    out = clean_text(raw);
+    return true;
+}
+
+std::string html_to_text_gumbo(std::string_view html) {
+    GumboParse p{html};
+    if (!p.output) return html_to_text_linear(html);
+    return clean_text(gumbo_text(p.output->root));
+}
+
 std::string HtmlToText::operator()(std::string_view html) {
+    std::string direct;
+    if (html_to_text_direct(html, direct)) return direct;
     if (html.find('<') == std::string_view::npos) return clean_text(decode_entities(html));
     Guard g;
     scan_html(html, g);

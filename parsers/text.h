@@ -17,6 +17,9 @@ namespace specwatch::parse {
 // terminal escapes removed, every run of white space (no-break and other
 // Unicode spaces too) one space, trimmed.
 [[nodiscard]] std::string clean_text(std::string_view s);
+// The same in several simple passes: what clean_text's one pass is tested
+// against, and what it falls back to for invalid UTF-8 and terminal escapes.
+[[nodiscard]] std::string clean_text_reference(std::string_view s);
 
 // True when `s` holds HTML markup (a known HTML tag) or character references:
 // for fields that are text by the specs but often HTML in practice (RSS titles).
@@ -31,7 +34,9 @@ namespace specwatch::parse {
 // Converts HTML fragments to plain text (script and style contents dropped,
 // block elements separating words, references decoded, then clean_text).
 //
-// Fragments are parsed with gumbo, a full HTML5 parser, which gets the odd
+// Simple fragments (well nested common elements, which most feeds send) are
+// read directly, giving exactly gumbo's text; the others are parsed with
+// gumbo, a full HTML5 parser, which gets the odd
 // cases right (unclosed elements, raw text, comments, attributes holding ">").
 // gumbo's time grows with the square of the element nesting depth and it
 // crashes on some hostile nestings of ~100,000 formatting elements, so a
@@ -71,6 +76,12 @@ struct HtmlShape {
 
 // One fragment with a fresh converter.
 [[nodiscard]] std::string html_to_text(std::string_view html);
+
+// The gumbo path alone, and the direct reader alone (false when the fragment
+// needs gumbo); HtmlToText tries the direct reader first. Exposed so tests
+// and fuzzing can prove the two give the same text.
+[[nodiscard]] std::string html_to_text_gumbo(std::string_view html);
+[[nodiscard]] bool html_to_text_direct(std::string_view html, std::string& out);
 
 // The linear scanner alone (exposed so tests can compare it with gumbo).
 [[nodiscard]] std::string html_to_text_linear(std::string_view html);

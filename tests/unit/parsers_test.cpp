@@ -8,7 +8,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -1742,4 +1746,289 @@ TEST(JsonMapping, starStepsOverMissingOrScalarValuesFindNothing) {
     EXPECT_TRUE(f.items[0].organizations.empty());
     EXPECT_TRUE(f.items[1].organizations.empty());
     EXPECT_EQ(f.items[2].organizations, (Strings{"Nokia", "Huawei"}));
+}
+
+namespace {
+
+// Every file under a fixture folder.
+std::vector<std::string> fixture_files(const std::string& folder) {
+    std::vector<std::string> out;
+    const std::string dir = std::string(SPECWATCH_FIXTURES) + "/" + folder;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+        if (!e.is_regular_file()) continue;
+        std::ifstream in(e.path(), std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        out.push_back(ss.str());
+    }
+    return out;
+}
+
+// The XML text of an element's content: CDATA as is, the five XML entities
+// and numeric references left for the HTML reader (they mean the same there).
+std::string xml_content(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size();) {
+        if (s.substr(i, 9) == "<![CDATA[") {
+            const auto end = s.find("]]>", i + 9);
+            const std::size_t stop = end == std::string_view::npos ? s.size() : end;
+            out.append(s.substr(i + 9, stop - i - 9));
+            i = end == std::string_view::npos ? s.size() : end + 3;
+            continue;
+        }
+        bool replaced = false;
+        for (const auto& [ref, ch] : {std::pair<std::string_view, char>{"&lt;", '<'},
+                                      {"&gt;", '>'},
+                                      {"&amp;", '&'},
+                                      {"&quot;", '"'},
+                                      {"&apos;", '\''}}) {
+            if (s.substr(i, ref.size()) == ref) {
+                out += ch;
+                i += ref.size();
+                replaced = true;
+                break;
+            }
+        }
+        if (!replaced) out += s[i++];
+    }
+    return out;
+}
+
+// The HTML-bearing fields of every feed fixture, and windows of every feed
+// and page fixture starting at a tag.
+struct FixtureFragments {
+    std::vector<std::string> fragments;
+    std::size_t fields = 0;  // the first ones are feed fields
+};
+
+FixtureFragments fixture_fragments() {
+    FixtureFragments all;
+    std::vector<std::string>& out = all.fragments;
+    static const std::regex field(
+        R"(<(description|content:encoded|summary|content|title|subtitle)\b[^>]*>([\s\S]*?)</\1>)");
+    for (const auto& doc : fixture_files("feeds")) {
+        for (std::sregex_iterator it(doc.begin(), doc.end(), field), end; it != end; ++it)
+            out.push_back(xml_content((*it)[2].str()));
+    }
+    all.fields = out.size();
+    std::mt19937 rng(20260316);
+    for (const std::string folder : {"feeds", "html"}) {
+        for (const auto& doc : fixture_files(folder)) {
+            out.push_back(doc);
+            for (int k = 0; k < 200 && !doc.empty(); ++k) {
+                const auto at = doc.find('<', rng() % doc.size());
+                if (at == std::string::npos) continue;
+                out.push_back(doc.substr(at, 1 + rng() % 400));
+            }
+        }
+    }
+    return all;
+}
+
+// Random fragments from the pieces feeds are made of, odd ones included.
+std::string random_fragment(std::mt19937& rng) {
+    static const std::vector<std::string> names{
+        "p",      "div",        "b",      "i",          "a",       "span",     "ul",
+        "ol",     "li",         "dl",     "dt",         "dd",      "h1",       "h2",
+        "h3",     "br",         "hr",     "img",        "em",      "strong",   "pre",
+        "code",   "blockquote", "figure", "figcaption", "section", "table",    "tr",
+        "td",     "th",         "tbody",  "script",     "style",   "textarea", "title",
+        "select", "option",     "svg",    "math",       "form",    "button",   "nobr",
+        "font",   "u",          "s",      "small",      "sub",     "sup",      "template",
+        "object", "iframe",     "xmp",    "noscript",   "body",    "html",     "head",
+        "center", "address",    "nav",    "custom-el",  "P",       "DIV",      "Li",
+        "wbr",    "q",          "abbr",   "time",       "header",  "footer"};
+    static const std::vector<std::string> texts{"word",
+                                                " ",
+                                                "  ",
+                                                "\n",
+                                                "\t",
+                                                "5G",
+                                                "caf\xC3\xA9",
+                                                "\xE2\x80\x94",
+                                                "\xC2\xA0",
+                                                "x y",
+                                                "&amp;",
+                                                "&lt;",
+                                                "&gt;",
+                                                "&quot;",
+                                                "&apos;",
+                                                "&nbsp;",
+                                                "&eacute;",
+                                                "&egrave;",
+                                                "&mdash;",
+                                                "&hellip;",
+                                                "&copy",
+                                                "&copy2026",
+                                                "&notin;",
+                                                "&notit;",
+                                                "&amp",
+                                                "&AMP;",
+                                                "&#8230;",
+                                                "&#x2019;",
+                                                "&#X41;",
+                                                "&#0;",
+                                                "&#128;",
+                                                "&#150;",
+                                                "&#x110000;",
+                                                "&#xD800;",
+                                                "&#13;",
+                                                "&#27;",
+                                                "&#9;",
+                                                "&#;",
+                                                "&#x;",
+                                                "&#12345678901;",
+                                                "&bogus;",
+                                                "&T",
+                                                "R&D",
+                                                "& ",
+                                                "&",
+                                                "<",
+                                                "< b",
+                                                "a<3",
+                                                "</",
+                                                "</>",
+                                                "</3>",
+                                                "<!-- c -->",
+                                                "<!-->",
+                                                "<!--->",
+                                                "<!-- a --!> b -->",
+                                                "<!-- x",
+                                                "<!DOCTYPE html>",
+                                                "<?php x ?>",
+                                                "<![CDATA[x]]>",
+                                                "\r\n",
+                                                "\f",
+                                                "\x01",
+                                                "\x1B[31m",
+                                                "\x7F",
+                                                "\xC2\x85",
+                                                "\xFF",
+                                                "\xE2\x80",
+                                                "\xF0\x9F\x98\x80",
+                                                "\xE3\x80\x80",
+                                                "\0"};
+    std::string out;
+    const int pieces = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < pieces; ++k) {
+        const unsigned r = rng() % 10;
+        if (r < 4) {
+            out += texts[rng() % texts.size()];
+            continue;
+        }
+        const std::string& name = names[rng() % names.size()];
+        if (r < 6) {
+            out += "</" + name + ">";
+            continue;
+        }
+        out += "<" + name;
+        if (rng() % 3 == 0) out += " class=\"x\"";
+        if (rng() % 6 == 0) out += " title='a > b'";
+        if (rng() % 8 == 0) out += " href=a&amp;b";
+        if (rng() % 8 == 0) out += "/";
+        if (rng() % 40 != 0) out += ">";
+        if (rng() % 4 == 0) out += texts[rng() % texts.size()];
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(Text, DirectReaderGivesGumbosTextOnEveryFixtureFragment) {
+    std::size_t direct = 0, fields = 0, fields_direct = 0;
+    const FixtureFragments all = fixture_fragments();
+    for (std::size_t k = 0; k < all.fragments.size(); ++k) {
+        const std::string& f = all.fragments[k];
+        std::string text;
+        const bool field = k < all.fields;
+        fields += field;
+        if (!parse::html_to_text_direct(f, text)) {
+            if (field && std::getenv("SPECWATCH_SHOW_GUMBO")) std::cout << "GUMBO: " << f << "\n";
+            continue;
+        }
+        ++direct;
+        fields_direct += field;
+        ASSERT_EQ(text, parse::html_to_text_gumbo(f)) << f;
+    }
+    std::cout << direct << " of " << all.fragments.size() << " fixture fragments read directly, "
+              << fields_direct << " of " << fields << " feed fields\n";
+    EXPECT_GT(fields_direct, fields / 2);
+}
+
+TEST(Text, DirectReaderGivesGumbosTextOnRandomFragments) {
+    std::mt19937 rng(10);
+    std::size_t direct = 0;
+    constexpr std::size_t kFragments = 200000;
+    for (std::size_t k = 0; k < kFragments; ++k) {
+        const std::string f = random_fragment(rng);
+        std::string text;
+        if (!parse::html_to_text_direct(f, text)) continue;
+        ++direct;
+        ASSERT_EQ(text, parse::html_to_text_gumbo(f)) << "fragment " << k << ": " << f;
+    }
+    std::cout << direct << " of " << kFragments << " random fragments read directly\n";
+    EXPECT_GT(direct, kFragments / 20);
+}
+
+TEST(Text, ListsAndTablesSeparateWords) {
+    EXPECT_EQ(parse::html_to_text("word<ul><li>x</ul>"), "word x");
+    EXPECT_EQ(parse::html_to_text("word<ol><li>x</ol>after"), "word x after");
+    EXPECT_EQ(parse::html_to_text("word<dl><dt>t<dd>d</dl>after"), "word t d after");
+    EXPECT_EQ(parse::html_to_text("word<table><tr><td>x</table>after"), "word x after");
+    EXPECT_EQ(parse::html_to_text("a<section>b</section>c<nav>d</nav>e"), "a b c d e");
+    EXPECT_EQ(parse::html_to_text_linear("word<ul><li>x</ul>"), "word x");
+    EXPECT_TRUE(parse::is_block_element("ul"));
+}
+
+TEST(Text, CleanTextLeavesCleanTextAlone) {
+    EXPECT_EQ(parse::clean_text("already clean text"), "already clean text");
+    EXPECT_EQ(parse::clean_text(" leading"), "leading");
+    EXPECT_EQ(parse::clean_text("two  spaces"), "two spaces");
+    EXPECT_EQ(parse::clean_text("tab\there"), "tab here");
+    EXPECT_EQ(parse::clean_text("x"), "x");
+    EXPECT_EQ(parse::clean_text(""), "");
+    EXPECT_EQ(parse::clean_text(" "), "");
+}
+
+TEST(Text, CleanTextInOnePassEqualsTheReference) {
+    static const std::vector<std::string> pieces{"a",
+                                                 "word",
+                                                 " ",
+                                                 "  ",
+                                                 "\t",
+                                                 "\n",
+                                                 "\r\n",
+                                                 "\f",
+                                                 "\v",
+                                                 "\x01",
+                                                 "\x7F",
+                                                 "\x1B[31m",
+                                                 "\x1B",
+                                                 "\xC2\xA0",
+                                                 "\xC2\x85",
+                                                 "\xC2\x9B",
+                                                 "\xC2\x9D"
+                                                 "0;x\x07",
+                                                 "\xE1\x9A\x80",
+                                                 "\xE2\x80\x83",
+                                                 "\xE2\x80\xA8",
+                                                 "\xE2\x80\xAF",
+                                                 "\xE2\x81\x9F",
+                                                 "\xE3\x80\x80",
+                                                 "\xE2\x80\x94",
+                                                 "caf\xC3\xA9",
+                                                 "\xF0\x9F\x98\x80",
+                                                 "\xFF",
+                                                 "\xE2\x80",
+                                                 "\xC0\xAF",
+                                                 "\xED\xA0\x80",
+                                                 "\0",
+                                                 "\xEF\xBF\xBD"};
+    std::mt19937 rng(29);
+    for (int k = 0; k < 100000; ++k) {
+        std::string s;
+        const int n = static_cast<int>(rng() % 10);
+        for (int p = 0; p < n; ++p) s += pieces[rng() % pieces.size()];
+        ASSERT_EQ(parse::clean_text(s), parse::clean_text_reference(s)) << "case " << k;
+    }
 }
