@@ -30,6 +30,21 @@ std::string_view trim_ws(std::string_view s) {
 // the spaces careless feeds leave in paths (libcurl percent-encodes them).
 constexpr unsigned kFlags = CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE;
 
+// "/" then characters libcurl keeps as they are, without dot segments,
+// query or fragment.
+bool plain_absolute_path(std::string_view ref) {
+    if (ref.size() < 2 || ref[0] != '/' || ref[1] == '/') return false;
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+        const char c = ref[i];
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '~' || c == '/' ||
+                           c == '.';
+        if (!plain) return false;
+        if (c == '.' && ref[i - 1] == '/') return false;  // "/./", "/../", "/.x"
+    }
+    return true;
+}
+
 std::string resolve_absolute(std::string_view base, std::string_view ref) {
     // libcurl 7.88 resolves most references by RFC 3986 but turns "" and
     // "#frag" into the base's directory: those two are the base itself.
@@ -38,6 +53,30 @@ std::string resolve_absolute(std::string_view base, std::string_view ref) {
         std::string b(base.substr(0, base.find('#')));
         return b + std::string(ref);
     }
+    // The commonest reference, an absolute path of plain characters
+    // ("/api/v1/meeting/123/"), is the base's origin as libcurl writes it
+    // plus the path: libcurl is asked for the origin once per base.
+    if (plain_absolute_path(ref)) {
+        thread_local std::string last_base, last_origin;
+        if (last_base != base || last_origin.empty()) {
+            std::string origin = resolve_with_curl(base, "/");
+            if (!has_scheme(origin) || !origin.ends_with("/")) return resolve_with_curl(base, ref);
+            origin.pop_back();
+            last_base = std::string(base);
+            last_origin = std::move(origin);
+        }
+        std::string out;
+        out.reserve(last_origin.size() + ref.size());
+        out += last_origin;
+        out += ref;
+        return out;
+    }
+    return resolve_with_curl(base, ref);
+}
+
+}  // namespace
+
+std::string resolve_with_curl(std::string_view base, std::string_view ref) {
     std::unique_ptr<CURLU, CurluDeleter> u{curl_url()};
     if (!u) return std::string(ref);
     const std::string base_s(base), ref_s(ref);
@@ -51,8 +90,6 @@ std::string resolve_absolute(std::string_view base, std::string_view ref) {
     std::unique_ptr<char, CurlStringDeleter> owned{out};
     return std::string(out);
 }
-
-}  // namespace
 
 bool has_scheme(std::string_view s) {
     if (s.empty() || !is_alpha(s[0])) return false;

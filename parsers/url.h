@@ -11,6 +11,11 @@ namespace specwatch::parse {
 // URL that can anchor it (a "tag:" id). Never fails: the worst case is `ref`.
 [[nodiscard]] std::string resolve_url(std::string_view base, std::string_view ref);
 
+// libcurl's resolution of `ref` against an absolute `base`, which
+// resolve_url skips for plain absolute paths ("/a/b.html"), giving the same
+// URL; exposed so tests can compare the two.
+[[nodiscard]] std::string resolve_with_curl(std::string_view base, std::string_view ref);
+
 // True when `s` starts with a URI scheme ("http:", "urn:").
 [[nodiscard]] bool has_scheme(std::string_view s);
 

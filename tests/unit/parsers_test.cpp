@@ -2032,3 +2032,32 @@ TEST(Text, CleanTextInOnePassEqualsTheReference) {
         ASSERT_EQ(parse::clean_text(s), parse::clean_text_reference(s)) << "case " << k;
     }
 }
+
+TEST(Url, PlainAbsolutePathsResolveAsLibcurlDoes) {
+    const Strings bases{"https://datatracker.ietf.org/api/v1/meeting/meeting/?offset=20",
+                        "HTTPS://Example.ORG:443/a/b?q#f",
+                        "http://user:pw@example.org:8080",
+                        "http://[::1]:8080/x/",
+                        "https://b\xC3\xBC"
+                        "cher.example/x",
+                        "https://example.org/a b/c",
+                        "ftp://ftp.3gpp.org/tsg_ran/",
+                        "https://www.itu.int/hub/2026/03/ai-for-good-1/",
+                        "file:///srv/feeds/x.xml",
+                        "https://example.org"};
+    const Strings refs{"/api/v1/meeting/meeting/123/",
+                       "/a",
+                       "/a//b",
+                       "/a/b.html",
+                       "/a.b/c..d/",
+                       "/~user/x-y_z",
+                       "/A/B/C",
+                       "/x/",
+                       "/ab/cd/ef.tar.gz"};
+    for (const auto& b : bases) {
+        for (const auto& r : refs)
+            EXPECT_EQ(parse::resolve_url(b, r), parse::resolve_with_curl(b, r)) << b << " + " << r;
+        // The cached origin is per base: alternate bases must not mix.
+        EXPECT_EQ(parse::resolve_url(b, "/z"), parse::resolve_with_curl(b, "/z")) << b;
+    }
+}
