@@ -306,6 +306,9 @@ void Service::stop() {
     // hold work on the loop until their results are posted back).
     if (fetcher_) fetcher_->cancel_all();
     for (auto& [name, rt] : runtime_) rt.polling = false;
+    in_flight_.clear();
+    due_.clear();
+    queued_.clear();
     for (auto& w : waiters_) w->done(std::move(w->results));
     waiters_.clear();
 }
@@ -352,11 +355,29 @@ void Service::update_status() {
         systemd::notify("STATUS=idle; no enabled sources");
 }
 
+std::size_t Service::max_in_flight() const {
+    return 2 * static_cast<std::size_t>(std::max(1, config_->daemon.max_parallel));
+}
+
+void Service::start_due() {
+    while (!due_.empty() && in_flight_.size() < max_in_flight() && !stopping_) {
+        std::string name = std::move(due_.front());
+        due_.pop_front();
+        queued_.erase(name);
+        start_poll(name);
+    }
+}
+
 void Service::start_poll(const std::string& name) {
     auto it = runtime_.find(name);
     if (it == runtime_.end() || it->second.polling || stopping_) return;
     const config::Source* src = config_->find_source(name);
     if (!src) return;
+    if (in_flight_.size() >= max_in_flight()) {
+        if (queued_.insert(name).second) due_.push_back(name);
+        return;
+    }
+    in_flight_.insert(name);
     it->second.polling = true;
     it->second.started = std::chrono::steady_clock::now();
     const auto& st = it->second.state;
@@ -543,6 +564,7 @@ void Service::finish_poll(PollResult result, std::optional<storage::SourceState>
     }
     metrics_.record_poll(result.ok, result.not_modified, result.error_kind, result.bytes,
                          result.seconds, result.new_items, result.changed, result.alerts);
+    in_flight_.erase(result.source);
     if (it != runtime_.end()) {
         it->second.polling = false;
         if (state) it->second.state = std::move(*state);
@@ -575,10 +597,9 @@ void Service::finish_poll(PollResult result, std::optional<storage::SourceState>
             ++w;
         }
     }
+    start_due();
     schedule();
-    if (!stopping_ && std::none_of(runtime_.begin(), runtime_.end(),
-                                   [](const auto& r) { return r.second.polling; }))
-        release_idle_memory();
+    if (!stopping_ && in_flight_.empty() && due_.empty()) release_idle_memory();
 }
 
 void Service::release_idle_memory() {

@@ -167,6 +167,15 @@ class Service {
 
     std::unique_ptr<fetch::Fetcher> fetcher_;
     std::map<std::string, Runtime> runtime_;
+    // Backpressure: at most 2 x max_parallel polls between their start and
+    // their commit, so documents fetched faster than the single writer
+    // stores them do not pile up in memory. The rest wait their turn here,
+    // in the order they became due.
+    std::set<std::string> in_flight_;
+    std::deque<std::string> due_;
+    std::set<std::string> queued_;
+    std::size_t max_in_flight() const;
+    void start_due();
     std::vector<std::shared_ptr<Waiter>> waiters_;
     boost::asio::steady_timer tick_;
     boost::asio::signal_set signals_;
