@@ -154,17 +154,26 @@ class Corpus {
         it.published = "2026-01-01T00:00:00Z";
         return it;
     }
-    // A rule query of the kinds people write: a word, two words, a phrase, an OR.
+    // A rule query of the kinds people write, each matching a few items of
+    // 10,000 (a rule that matched a third of everything would be no rule):
+    // two rare words, a phrase, a rare word with a common one, an OR.
     std::string query(int n) {
+        auto rare = [&] {
+            return tail_[std::uniform_int_distribution<std::size_t>(0, tail_.size() - 1)(rng_)];
+        };
+        auto common = [&] {
+            return std::string(kVocabulary[std::uniform_int_distribution<std::size_t>(
+                0, kVocabulary.size() - 3)(rng_)]);
+        };
         switch (n % 4) {
             case 0:
-                return quote(word());
+                return quote(rare()) + " " + quote(rare());
             case 1:
-                return quote(word()) + " " + quote(word());
+                return quote(common() + " " + rare());
             case 2:
-                return quote(word() + " " + word());
+                return quote(rare()) + " " + quote(common());
             default:
-                return quote(word()) + " OR " + quote(word());
+                return "(" + quote(rare()) + " OR " + quote(rare()) + ") " + quote(common());
         }
     }
     const std::vector<std::string>& tail() const { return tail_; }

@@ -142,6 +142,7 @@ void BM_Match(benchmark::State& state) {
     remove_db(path);
 }
 BENCHMARK(BM_Match)
+    ->Args({20, 10000})
     ->Args({1000, 10000})
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime()
