@@ -173,7 +173,7 @@ class Corpus {
             case 2:
                 return quote(rare()) + " " + quote(common());
             default:
-                return "(" + quote(rare()) + " OR " + quote(rare()) + ") " + quote(common());
+                return "(" + quote(rare()) + " OR " + quote(rare()) + ") AND " + quote(common());
         }
     }
     const std::vector<std::string>& tail() const { return tail_; }
