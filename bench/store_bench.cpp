@@ -1,0 +1,160 @@
+// Storing and matching, through the libraries the daemon uses:
+//   BM_Ingest: items/s stored (upsert + FTS5 index) into a SQLite file, one
+//     store_poll (one transaction) per 50-item poll, like a first poll.
+//   BM_Match: 1,000 rules against a batch of 10,000 new items (match_batch,
+//     inside the batch's transaction, as the daemon runs it).
+// Run: build/bench/store_bench (the database files live under /tmp).
+#include "alerts/alerts.h"
+#include "bench/corpus.h"
+#include "common/clock.h"
+#include "config/config.h"
+#include "storage/store.h"
+
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+using namespace specwatch;
+
+std::string fresh_path(const char* name) {
+    const std::string p =
+        "/tmp/specwatch-" + std::string(name) + "-" + std::to_string(getpid()) + ".db";
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p + ext);
+    return p;
+}
+
+void remove_db(const std::string& p) {
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p + ext);
+}
+
+std::vector<config::Source> sources(int n) {
+    std::vector<config::Source> out;
+    for (int i = 0; i < n; ++i) {
+        config::Source s;
+        s.name = "src" + std::to_string(i);
+        s.body = std::string(bench::kVocabulary[static_cast<std::size_t>(i) % 10]);
+        s.url = "http://127.0.0.1/" + s.name;
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+template <class T>
+T must(Result<T> r) {
+    if (!r) throw std::runtime_error(r.error().message);
+    return std::move(*r);
+}
+void must(Result<void> r) {
+    if (!r) throw std::runtime_error(r.error().message);
+}
+
+void BM_Ingest(benchmark::State& state) {
+    constexpr int kPerPoll = 50, kSources = 1000;
+    const std::string path = fresh_path("ingest");
+    SystemClock clock;
+    auto store = must(storage::Store::open(path, clock));
+    must(store->sync_sources(sources(kSources)));
+    bench::Corpus corpus;
+    std::int64_t n = 0;
+    std::vector<std::vector<Item>> polls(64);
+    for (auto& p : polls)
+        for (int i = 0; i < kPerPoll; ++i) p.push_back(corpus.item(0));
+    std::int64_t stored = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        for (auto& p : polls)
+            for (auto& it : p) {
+                it.id = "urn:bench:" + std::to_string(++n);
+                it.link = "https://example.org/doc/" + std::to_string(n);
+            }
+        state.ResumeTiming();
+        for (std::size_t i = 0; i < polls.size(); ++i) {
+            storage::FetchOutcome o;
+            o.when = 1'800'000'000;
+            o.http_status = 200;
+            auto r = must(store->store_poll("src" + std::to_string((stored / kPerPoll) % kSources),
+                                            polls[i], o));
+            stored += r.new_items;
+        }
+    }
+    state.SetItemsProcessed(stored);
+    store.reset();
+    remove_db(path);
+}
+BENCHMARK(BM_Ingest)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+void BM_Match(benchmark::State& state) {
+    const int rules = static_cast<int>(state.range(0)), items = static_cast<int>(state.range(1));
+    const std::string path = fresh_path("match");
+    SystemClock clock;
+    auto store = must(storage::Store::open(path, clock));
+    config::Config cfg;
+    cfg.sources = sources(1);
+    must(store->sync_sources(cfg.sources));
+    bench::Corpus corpus(7);
+    for (int i = 0; i < rules; ++i) {
+        config::Rule r;
+        r.name = "rule" + std::to_string(i);
+        r.query = corpus.query(i);
+        cfg.rules.push_back(std::move(r));
+    }
+    // History first (so the batch is not the whole index), then the batch.
+    std::int64_t n = 0;
+    auto batch_of = [&](int count) {
+        std::vector<Item> v;
+        for (int i = 0; i < count; ++i) v.push_back(corpus.item(++n));
+        return v;
+    };
+    storage::FetchOutcome o;
+    o.when = 1'800'000'000;
+    o.http_status = 200;
+    (void)must(store->store_poll("src0", batch_of(20'000), o));
+    const auto batch = batch_of(items);
+    if (std::getenv("STORE_BENCH_DEBUG"))
+        for (int i = 0; i < 4; ++i)
+            fprintf(stderr, "%s: %zu\n", cfg.rules[i].query.c_str(),
+                    must(alerts::match_all(store->statements(), cfg.rules[i])).size());
+    std::int64_t alerts = 0;
+    for (auto _ : state) {
+        // Each round a fresh batch of new items (the same text, new ids),
+        // rolled back with its alerts so that every round does the same work.
+        // Only match_batch is timed.
+        std::vector<Item> round = batch;
+        for (auto& it : round) it.id += "-" + std::to_string(++n);
+        double seconds = 0;
+        auto r = store->store_poll(
+            "src0", round, o,
+            [&](storage::sql::StatementCache& st, storage::StoreResult& b) -> Result<void> {
+                const auto t0 = std::chrono::steady_clock::now();
+                auto m = alerts::match_batch(st, cfg, "src0", b, clock.now());
+                seconds =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                if (!m) return m.error();
+                alerts += *m;
+                return make_error("rolled back by the benchmark");
+            });
+        if (!r && r.error().message.find("rolled back by the benchmark") == std::string::npos)
+            throw std::runtime_error(r.error().message);
+        state.SetIterationTime(seconds);
+    }
+    state.counters["alerts/round"] = static_cast<double>(alerts) / state.iterations();
+    store.reset();
+    remove_db(path);
+}
+BENCHMARK(BM_Match)
+    ->Args({20, 10000})
+    ->Args({1000, 10000})
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(1);
+
+}  // namespace
+
+BENCHMARK_MAIN();
