@@ -670,15 +670,26 @@ Result<std::vector<StoredItem>> Store::meetings(const MeetingFilter& filter) {
     return r;
 }
 
+// How many of a query's newest matches `search` ranks.
+constexpr int kSearchWindow = 5000;
+
 Result<std::vector<StoredItem>> Store::search(const std::string& query, int limit) {
     static const std::string sql = fmt::format(
         "SELECT {}, snippet(items_fts, -1, '[', ']', '…', 12) FROM items_fts "
         "JOIN items i ON i.key = items_fts.rowid JOIN sources s ON s.id = i.source_id "
-        "WHERE items_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+        "WHERE items_fts MATCH ?1 AND items_fts.rowid >= (SELECT coalesce(min(rowid), 0) FROM "
+        "(SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?3)) "
+        "ORDER BY rank LIMIT ?2",
         kItemColumns);
     auto q = statements_->get(sql);
     if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
-    q->bind(1, query).bind(2, clamp_limit(limit));
+    // Only the newest matches are ranked (keys grow with each new item, and
+    // FTS5 walks a query's matches in key order at no extra cost): a query
+    // that matches most of a million items is ranked over its newest
+    // kSearchWindow, not all of them. Better-ranked old items still come up
+    // for narrower queries, which is what a search for something specific is.
+    const int n = clamp_limit(limit);
+    q->bind(1, query).bind(2, n).bind(3, std::max(kSearchWindow, n));
     auto r = read_items(*q, true);
     if (!r) {
         // SQLITE_ERROR is FTS5 rejecting the query ("fts5: syntax error near

@@ -491,6 +491,32 @@ TEST_F(StorageTest, SearchCarriesSourceAndSnippet) {
     EXPECT_NE((*r)[0].snippet.find("[beamforming]"), std::string::npos) << (*r)[0].snippet;
 }
 
+TEST_F(StorageTest, SearchRanksTheNewestFiveThousandMatches) {
+    // The oldest item is the best match for "spectrum" (in its title, three
+    // times) but is behind 5,000 newer matches: a broad query ranks only
+    // those. A narrower one still finds it.
+    auto s = open_with_sources();
+    store(*s, "itu-news",
+          {make_item("old", "Spectrum spectrum spectrum", "spectrum sharing in the old bands")});
+    std::vector<Item> batch;
+    for (int i = 0; i < 5000; ++i)
+        batch.push_back(make_item("n" + std::to_string(i), "Meeting " + std::to_string(i),
+                                  "a long summary of a meeting that also mentions spectrum once "
+                                  "among many other words about the agenda"));
+    store(*s, "itu-news", batch);
+    auto broad = s->search("spectrum", 10);
+    ASSERT_TRUE(broad) << broad.error().message;
+    ASSERT_EQ(broad->size(), 10u);
+    for (const auto& item : *broad) EXPECT_NE(item.item.title, "Spectrum spectrum spectrum");
+    EXPECT_EQ(search_titles(*s, "spectrum AND bands"),
+              std::vector<std::string>{"Spectrum spectrum spectrum"});
+    // A limit beyond the window widens it.
+    auto all = s->search("spectrum", 6000);
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->size(), 5001u);
+    EXPECT_EQ(all->front().item.title, "Spectrum spectrum spectrum");
+}
+
 TEST_F(StorageTest, TheIndexFollowsUpdates) {
     auto s = open_with_sources();
     store(*s, "itu-news", {make_item("a", "Original heading", "first summary")});
