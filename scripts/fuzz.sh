@@ -17,12 +17,14 @@ CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 cmake --build build/fuzz -j2
 
 declare -A seeds
+every=()
 while read -r name _libs dirs; do
     [[ $name =~ ^[a-z] ]] || continue
     seeds[$name]=$dirs
+    every+=("$name")
 done < fuzz/targets.txt
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(xml ical html json config request units)
+[ ${#targets[@]} -gt 0 ] || targets=("${every[@]}")
 
 run_one() {
     local t=$1 out=build/fuzz/runs/$1
