@@ -517,6 +517,9 @@ std::size_t read_reference(std::string_view s, std::size_t i, std::string& out) 
             if (d < 0) break;
             if (digits >= 8) return std::string_view::npos;  // overflow: gumbo's business
             cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
+            // Beyond Unicode: gumbo's own overflow handling decides (its
+            // text for &#xDFFFFF7F; is not U+FFFD), so leave it to gumbo.
+            if (cp > 0x10FFFF) return std::string_view::npos;
         }
         if (digits == 0 || j >= n || s[j] != ';') return std::string_view::npos;
         if (cp >= 0x80 && cp <= 0x9F) cp = kC1[cp - 0x80];

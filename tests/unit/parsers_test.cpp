@@ -1955,6 +1955,18 @@ TEST(Text, DirectReaderGivesGumbosTextOnEveryFixtureFragment) {
     EXPECT_GT(fields_direct, fields / 2);
 }
 
+TEST(Text, ReferencesBeyondUnicodeAreLeftToGumbo) {
+    // Found by fuzz_html_text: gumbo's text for a reference beyond U+10FFFF
+    // (its own overflow) is not the U+FFFD the reader gave.
+    for (const std::string f : {"&#xDFFFFF7F;", "a &#x110000; b", "&#1114112;", "&#99999999;"}) {
+        std::string text;
+        EXPECT_FALSE(parse::html_to_text_direct(f, text)) << f;
+    }
+    std::string text;
+    ASSERT_TRUE(parse::html_to_text_direct("&#x10FFFF;&#65;", text));
+    EXPECT_EQ(text, parse::html_to_text_gumbo("&#x10FFFF;&#65;"));
+}
+
 TEST(Text, DirectReaderGivesGumbosTextOnRandomFragments) {
     std::mt19937 rng(10);
     std::size_t direct = 0;
