@@ -30,7 +30,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from poll_bench import free_port, start_nginx, write_feeds  # noqa: E402
+from poll_bench import free_port, start_nginx, stop, write_feeds  # noqa: E402
 
 
 def kb(path, field):
@@ -203,17 +203,9 @@ def main():
             print(f"| {name} ({tid}) | {woke} | {woke / window:.3f} |")
     finally:
         if daemon is not None and daemon.poll() is None:
-            daemon.terminate()
-            try:
-                daemon.wait(30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+            stop(daemon, 30)
         if nginx is not None:
-            nginx.terminate()
-            try:
-                nginx.wait(10)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
+            stop(nginx, 10)
         if notify is not None:
             notify.close()
         if not args.keep:

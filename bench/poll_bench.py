@@ -99,6 +99,15 @@ http {{
     sys.exit("poll_bench: nginx did not listen within 10 s")
 
 
+def stop(proc, timeout):
+    """Terminates proc, killing it if it has not exited within timeout s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def timed(cmd):
     """Runs cmd under /usr/bin/time -v; returns (exit code, stdout, figures)."""
     out = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
@@ -184,11 +193,7 @@ def main():
         print(f"database: {os.path.getsize(db) / 1e6:.1f} MB")
     finally:
         if nginx is not None:
-            nginx.terminate()
-            try:
-                nginx.wait(10)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
+            stop(nginx, 10)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
