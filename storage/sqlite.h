@@ -100,6 +100,12 @@ class StatementCache {
 // up front: a deferred transaction that reads and then writes can fail with
 // SQLITE_BUSY_SNAPSHOT whatever the busy timeout (NOTES.md). Rolls back in its
 // destructor unless committed.
+//
+// Begun while a transaction is open, it is a savepoint inside it: commit
+// releases the savepoint (the work becomes part of the enclosing transaction,
+// durable only when that commits), and rolling back undoes only its own work.
+// The writer uses this to store several polls in one transaction, each poll
+// in its own savepoint.
 class Transaction {
   public:
     [[nodiscard]] static Result<Transaction> begin(sqlite3* db);
@@ -111,9 +117,13 @@ class Transaction {
 
     [[nodiscard]] Result<void> commit();
 
+    // A savepoint inside an enclosing transaction.
+    [[nodiscard]] bool nested() const noexcept { return nested_; }
+
   private:
-    explicit Transaction(sqlite3* db) noexcept : db_(db) {}
+    Transaction(sqlite3* db, bool nested) noexcept : db_(db), nested_(nested) {}
     sqlite3* db_;  // null once committed or moved from
+    bool nested_;
 };
 
 }  // namespace specwatch::storage::sql
