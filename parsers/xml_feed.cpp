@@ -75,11 +75,26 @@ std::string normalize_uri(std::string_view uri) {
     return u;
 }
 
+// normalize_uri's comparison without building its string: classify runs for
+// every element and attribute name, and a namespace URI is past the short
+// string buffer (a heap allocation each time).
 Ns classify(std::string_view uri) {
     if (uri.empty()) return Ns::none;
-    const std::string u = normalize_uri(uri);
-    for (const auto& k : kNamespaces)
-        if (k.uri == u) return k.ns;
+    constexpr std::string_view kSpace = " \t\r\n\f\v";  // trim()'s
+    const auto b = uri.find_first_not_of(kSpace);
+    if (b == std::string_view::npos) return Ns::other;
+    std::string_view u = uri.substr(b, uri.find_last_not_of(kSpace) - b + 1);
+    while (!u.empty() && u.back() == '/') u.remove_suffix(1);
+    for (const auto& k : kNamespaces) {
+        if (k.uri.size() != u.size()) continue;
+        bool same = true;
+        for (std::size_t i = 0; same && i < u.size(); ++i) {
+            char c = u[i];
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            same = c == k.uri[i];
+        }
+        if (same) return k.ns;
+    }
     return Ns::other;
 }
 
@@ -434,17 +449,39 @@ class Reader {
     // block elements separating words. Not yet cleaned.
     std::string walk_text(pugi::xml_node n) const;
 
+    // raw_text without a copy when the element holds one CDATA section or
+    // one run of text without references (most fields): a view of the
+    // document, else `holder`.
+    std::string_view raw_view(pugi::xml_node n, std::string& holder) const {
+        const pugi::xml_node c = n.first_child();
+        if (!c) return {};
+        if (!c.next_sibling()) {
+            if (c.type() == pugi::node_cdata) return c.value();
+            if (c.type() == pugi::node_pcdata) {
+                const std::string_view v = c.value();
+                if (v.find('&') == std::string_view::npos) return v;
+            }
+        }
+        holder = raw_text(n);
+        return holder;
+    }
+
     std::string plain(pugi::xml_node n) const {
-        return clean_text(has_element_children(n) ? walk_text(n) : raw_text(n));
+        if (has_element_children(n)) return clean_text(walk_text(n));
+        std::string holder;
+        return clean_text(raw_view(n, holder));
     }
     std::string html(pugi::xml_node n) {
-        return has_element_children(n) ? clean_text(walk_text(n)) : html_(raw_text(n));
+        if (has_element_children(n)) return clean_text(walk_text(n));
+        std::string holder;
+        return html_(raw_view(n, holder));
     }
     // Text by the specs but HTML in practice (RSS titles): markup or
     // references make it HTML.
     std::string sniffed(pugi::xml_node n) {
         if (has_element_children(n)) return clean_text(walk_text(n));
-        const std::string raw = raw_text(n);
+        std::string holder;
+        const std::string_view raw = raw_view(n, holder);
         return looks_like_html(raw) ? html_(raw) : clean_text(raw);
     }
     std::string atom_text(pugi::xml_node n);
@@ -601,7 +638,8 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
     switch (q.ns) {
         case Ns::none:
         case Ns::rss: {
-            const std::string local = to_lower_ascii(q.local);
+            const std::string lowered = to_lower_ascii(q.local);
+            const std::string_view local = lowered;
             if (local == "title") {
                 d.title.offer(0, sniffed(el));
             } else if (local == "link") {
@@ -752,7 +790,8 @@ void Reader::feed_child(const Scope& own, Draft& d) {
     switch (q.ns) {
         case Ns::none:
         case Ns::rss: {
-            const std::string local = to_lower_ascii(q.local);
+            const std::string lowered = to_lower_ascii(q.local);
+            const std::string_view local = lowered;
             if (local == "title") {
                 d.title.offer(0, sniffed(el));
             } else if (local == "link") {
@@ -849,7 +888,8 @@ Feed Reader::rss(const Scope& root, bool rdf) {
         const Scope cs = enter(root, c);
         const QName q = element_name(cs);
         if (q.ns != Ns::none && q.ns != Ns::rss) continue;
-        const std::string local = to_lower_ascii(q.local);
+        const std::string lowered = to_lower_ascii(q.local);
+        const std::string_view local = lowered;
         if (local == "item") {
             read_item(cs);
         } else if (local == "channel") {
