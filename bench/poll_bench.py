@@ -10,6 +10,7 @@ scripts/install-deps.sh. Everything lives in a temporary folder, removed at
 the end unless --keep names one. Standard library only.
 """
 import argparse
+import shlex
 import os
 import random
 import shutil
@@ -138,6 +139,9 @@ def main():
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--max-parallel", type=int, default=16)
     parser.add_argument("--keep", help="work in this folder and leave it")
+    parser.add_argument("--wrap", default="",
+                        help="run specwatchd under this command, e.g. 'perf record -g -o "
+                             "perf.data' (its figures then include the wrapper's)")
     args = parser.parse_args()
     if not os.access(args.specwatchd, os.X_OK):
         sys.exit(f"poll_bench: {args.specwatchd}: not an executable (build specwatchd, or "
@@ -175,7 +179,8 @@ def main():
 
         rows = []
         for label in ("first poll", "second poll (304)"):
-            code, stdout, st, err = timed([args.specwatchd, "--once", "--config", cfg])
+            code, stdout, st, err = timed([*shlex.split(args.wrap), args.specwatchd, "--once",
+                                           "--config", cfg])
             summary = stdout.strip().splitlines()[-1] if stdout.strip() else "(no summary)"
             if code != 0:
                 print(f"poll_bench: specwatchd --once exited {code}\n{err[-2000:]}",

@@ -305,10 +305,9 @@ void Service::stop() {
     // time. Documents already fetched are parsed and committed (the pools
     // hold work on the loop until their results are posted back).
     if (fetcher_) fetcher_->cancel_all();
-    for (auto& [name, rt] : runtime_) rt.polling = false;
+    for (auto& [name, rt] : runtime_) rt.polling = rt.queued = false;
     in_flight_.clear();
     due_.clear();
-    queued_.clear();
     for (auto& w : waiters_) w->done(std::move(w->results));
     waiters_.clear();
 }
@@ -318,7 +317,8 @@ void Service::schedule() {
     const auto now = to_unix(clock_.now());
     std::int64_t next = 0;
     for (auto& [name, rt] : runtime_) {
-        if (!rt.state.enabled || rt.polling) continue;
+        // A source waiting its turn in due_ is started by start_due.
+        if (!rt.state.enabled || rt.polling || rt.queued) continue;
         if (rt.state.next_poll <= now) {
             start_poll(name);
             continue;
@@ -363,7 +363,7 @@ void Service::start_due() {
     while (!due_.empty() && in_flight_.size() < max_in_flight() && !stopping_) {
         std::string name = std::move(due_.front());
         due_.pop_front();
-        queued_.erase(name);
+        if (auto it = runtime_.find(name); it != runtime_.end()) it->second.queued = false;
         start_poll(name);
     }
 }
@@ -374,7 +374,7 @@ void Service::start_poll(const std::string& name) {
     const config::Source* src = config_->find_source(name);
     if (!src) return;
     if (in_flight_.size() >= max_in_flight()) {
-        if (queued_.insert(name).second) due_.push_back(name);
+        if (!std::exchange(it->second.queued, true)) due_.push_back(name);
         return;
     }
     in_flight_.insert(name);

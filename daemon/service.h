@@ -83,6 +83,7 @@ class Service {
     struct Runtime {
         storage::SourceState state;
         bool polling = false;
+        bool queued = false;  // in due_, waiting for a place among the polls in flight
         std::chrono::steady_clock::time_point started;  // of the poll in progress
     };
     struct Waiter {
@@ -183,11 +184,10 @@ class Service {
     // stores them do not pile up in memory. The rest wait their turn here,
     // in the order they became due.
     std::set<std::string> in_flight_;
+    std::deque<std::string> due_;
     std::mutex store_mutex_;  // guards the two below
     std::vector<ToStore> to_store_;
     bool store_posted_ = false;  // a store_queued is on its way to the writer
-    std::deque<std::string> due_;
-    std::set<std::string> queued_;
     std::size_t max_in_flight() const;
     void start_due();
     std::vector<std::shared_ptr<Waiter>> waiters_;

@@ -14,6 +14,13 @@ namespace specwatch::storage::sql {
 
 namespace {
 
+// SQLite counts every allocation for sqlite3_status() under a global mutex
+// unless told not to; nothing here reads those counts. Set by a static
+// initializer because sqlite3_config works only before the library's first
+// use (the config loader opens an in-memory database to check rule queries).
+// BM_Ingest: see docs/performance.md.
+[[maybe_unused]] const int kMemoryStatisticsOff = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
 // Whether the file system holding `file` (or, before it exists, its folder)
 // is read-only: mounted so, or turned so by the kernel after an I/O error
 // (ext4's errors=remount-ro). sqlite's errno then often names a side effect

@@ -50,6 +50,11 @@ class Query {
     // An empty string is stored as NULL: "the document does not have this field".
     Query& bind_optional(int index, std::string_view text);
 
+    // The rowid the last INSERT on this statement's connection made.
+    [[nodiscard]] std::int64_t last_insert_rowid() const {
+        return sqlite3_last_insert_rowid(sqlite3_db_handle(stmt_));
+    }
+
     // true: a row is ready to read; false: done.
     [[nodiscard]] Result<bool> step();
     // Steps a statement that returns no rows (INSERT, UPDATE) to completion.
