@@ -197,7 +197,14 @@ class LowerName {
 };
 
 bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && to_lower_ascii(a) == to_lower_ascii(b);
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
 }
 
 // An attribute's value, references decoded (the document is parsed without
@@ -517,7 +524,14 @@ class Reader {
     }
     std::string atom_text(pugi::xml_node n);
     std::string atom_person(const Scope& own) const;
-    std::string date(pugi::xml_node n) const { return normalize_date(plain(n)); }
+    std::string date(pugi::xml_node n) const {
+        if (has_element_children(n)) return normalize_date(plain(n));
+        std::string holder;
+        const std::string_view raw = raw_view(n, holder);
+        // Clean text is read in place; anything else as plain() gives it.
+        if (is_clean_text(raw)) return normalize_date(raw);
+        return normalize_date(clean_text(raw));
+    }
     std::string media_text(pugi::xml_node n) {
         return to_lower_ascii(trim(attribute(n, "type"))) == "html" ? html(n) : plain(n);
     }
@@ -691,9 +705,9 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
                 // leave the attribute out on ids like "12345": without it,
                 // only an http(s) URL becomes the link.
                 const std::string perma = to_lower_ascii(trim(attribute(el, "isPermaLink")));
-                const std::string lg = to_lower_ascii(guid);
                 if (perma == "true" ||
-                    (perma.empty() && (lg.starts_with("http://") || lg.starts_with("https://"))))
+                    (perma.empty() && (iequals(std::string_view(guid).substr(0, 7), "http://") ||
+                                       iequals(std::string_view(guid).substr(0, 8), "https://"))))
                     d.link.offer(3, resolve_url(own.base, guid));
             } else if (local == "author") {
                 d.add_author(0, person_name(plain(el)));
