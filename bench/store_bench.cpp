@@ -159,6 +159,7 @@ void BM_Match(benchmark::State& state) {
 }
 BENCHMARK(BM_Match)
     ->Args({20, 10000})
+    ->Args({100, 10000})
     ->Args({1000, 10000})
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime()

@@ -290,7 +290,7 @@ std::optional<Fields> parse_rfc822(std::string_view s) {
     // dates have none and are read in place.)
     std::string text;
     std::string_view t = s;
-    if (s.find_first_of("()") != std::string_view::npos) {
+    if (s.find('(') != std::string_view::npos) {  // a ")" alone is kept
         int depth = 0;
         for (char ch : s) {
             if (ch == '(')

@@ -967,7 +967,15 @@ bool clean_text_one_pass(std::string_view s, std::string& out) {
 std::string clean_text(std::string_view s) {
     // Text that is already clean (printable ASCII, single inner spaces) is
     // the common case: one look, no rewriting.
-    bool clean = !s.empty() && s.front() != ' ' && s.back() != ' ';
+    if (is_clean_text(s)) return std::string(s);
+    std::string out;
+    if (clean_text_one_pass(s, out)) return out;
+    return clean_text_reference(s);
+}
+
+bool is_clean_text(std::string_view s) {
+    if (s.empty()) return true;
+    bool clean = s.front() != ' ' && s.back() != ' ';
     std::size_t i = 0;
     // Eight bytes at a time (and the eight after the first, for a space
     // followed by a space) while they are printable ASCII.
@@ -981,10 +989,7 @@ std::string clean_text(std::string_view s) {
         const char c = s[i];
         clean = (c > ' ' && c < 0x7F) || (c == ' ' && s[i + 1] != ' ');
     }
-    if (clean || s.empty()) return std::string(s);
-    std::string out;
-    if (clean_text_one_pass(s, out)) return out;
-    return clean_text_reference(s);
+    return clean;
 }
 
 std::string clean_text_reference(std::string_view s) {
