@@ -124,6 +124,10 @@ std::int64_t Query::int64(int column) const {
     return sqlite3_column_int64(stmt_, column);
 }
 
+double Query::real(int column) const {
+    return sqlite3_column_double(stmt_, column);
+}
+
 std::string Query::text(int column) const {
     const auto* p = sqlite3_column_text(stmt_, column);
     if (p == nullptr) return {};

@@ -64,6 +64,7 @@ class Query {
     [[nodiscard]] int result_code() const { return rc_ & 0xff; }
 
     [[nodiscard]] std::int64_t int64(int column) const;
+    [[nodiscard]] double real(int column) const;
     [[nodiscard]] std::string text(int column) const;  // NULL reads as ""
     [[nodiscard]] bool is_null(int column) const;
 

@@ -4,10 +4,12 @@
 #include "common/log.h"
 #include "common/meeting.h"
 #include "common/text.h"
+#include "storage/rank.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <stdexcept>
 #include <string_view>
@@ -428,6 +430,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Clock&
 
     if (auto r = sql::exec(db, fmt::format("PRAGMA busy_timeout = {}", kBusyTimeoutMs)); !r)
         return fail(r.error().message);
+    if (auto r = register_rank(db); !r) return fail(r.error().message);
 
     // The first read of the file: a file that is not a database fails here
     // ("file is not a database"), before anything writes to it.
@@ -739,31 +742,113 @@ Result<std::vector<StoredItem>> Store::meetings(const MeetingFilter& filter) {
 constexpr int kSearchWindow = 5000;
 
 Result<std::vector<StoredItem>> Store::search(const std::string& query, int limit) {
-    static const std::string sql = fmt::format(
-        "SELECT {}, snippet(items_fts, -1, '[', ']', '…', 12) FROM items_fts "
-        "JOIN items i ON i.key = items_fts.rowid JOIN sources s ON s.id = i.source_id "
-        "WHERE items_fts MATCH ?1 AND items_fts.rowid >= (SELECT coalesce(min(rowid), 0) FROM "
-        "(SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?3)) "
-        "ORDER BY rank LIMIT ?2",
-        kItemColumns);
-    auto q = statements_->get(sql);
-    if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
     // Only the newest matches are ranked (keys grow with each new item, and
     // FTS5 walks a query's matches in key order at no extra cost): a query
     // that matches most of a million items is ranked over its newest
     // kSearchWindow, not all of them. Better-ranked old items still come up
     // for narrower queries, which is what a search for something specific is.
+    //
+    // One walk of the query's newest matches gives each its rank
+    // (specwatch_bm25, storage/rank.cpp: bm25's order); the best `limit` are
+    // then read with their snippet one key at a time. Before, the query ran
+    // twice (once for the window's lowest key, once to rank above it), and
+    // bm25() counted each phrase's matches over the whole table: a phrase of
+    // common words ("study item") took three full passes over its doclists.
+    static const std::string window_sql =
+        "SELECT rowid, rank FROM items_fts WHERE items_fts MATCH ?1 "
+        "AND rank MATCH 'specwatch_bm25()' ORDER BY rowid DESC LIMIT ?2";
+    static const std::string row_sql = fmt::format(
+        "SELECT {}, snippet(items_fts, -1, '[', ']', '…', 12) FROM items_fts "
+        "JOIN items i ON i.key = items_fts.rowid JOIN sources s ON s.id = i.source_id "
+        "WHERE items_fts MATCH ?1 AND items_fts.rowid = ?2",
+        kItemColumns);
+    static const std::string range_sql = fmt::format(
+        "SELECT {}, snippet(items_fts, -1, '[', ']', '…', 12) FROM items_fts "
+        "JOIN items i ON i.key = items_fts.rowid JOIN sources s ON s.id = i.source_id "
+        "WHERE items_fts MATCH ?1 AND items_fts.rowid BETWEEN ?2 AND ?3 "
+        "AND +items_fts.rowid IN (SELECT value FROM json_each(?4))",
+        kItemColumns);
     const int n = clamp_limit(limit);
-    q->bind(1, query).bind(2, n).bind(3, std::max(kSearchWindow, n));
-    auto r = read_items(*q, true);
-    if (!r) {
-        // SQLITE_ERROR is FTS5 rejecting the query ("fts5: syntax error near
-        // …", "no such column: x"); anything else is the database's trouble.
-        if (q->result_code() == SQLITE_ERROR)
-            return context(fmt::format("invalid query '{}'", query), r.error());
-        return context(fmt::format("cannot search for '{}'", query), r.error());
+    struct Ranked {
+        double rank;
+        std::int64_t key;
+    };
+    std::vector<Ranked> ranked;
+    const auto walk_start = std::chrono::steady_clock::now();
+    {
+        auto q = statements_->get(window_sql);
+        if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
+        q->bind(1, query).bind(2, std::max(kSearchWindow, n));
+        for (;;) {
+            auto row = q->step();
+            if (!row) {
+                // SQLITE_ERROR is FTS5 rejecting the query ("fts5: syntax error
+                // near …", "no such column: x"); anything else is the database's
+                // trouble.
+                if (q->result_code() == SQLITE_ERROR)
+                    return context(fmt::format("invalid query '{}'", query), row.error());
+                return context(fmt::format("cannot search for '{}'", query), row.error());
+            }
+            if (!*row) break;
+            ranked.push_back({q->real(1), q->int64(0)});
+        }
     }
-    return r;
+    const auto walked = std::chrono::steady_clock::now() - walk_start;
+    // Best rank first (bm25 ranks are negative: lower is better); equal
+    // ranks newest first.
+    const auto better = [](const Ranked& a, const Ranked& b) {
+        return a.rank != b.rank ? a.rank < b.rank : a.key > b.key;
+    };
+    const auto top = ranked.begin() + std::min<std::ptrdiff_t>(n, std::ssize(ranked));
+    std::partial_sort(ranked.begin(), top, ranked.end(), better);
+    std::vector<StoredItem> out;
+    if (top == ranked.begin()) return out;
+    // Each chosen row is read with its snippet, by one of two ways that give
+    // the same rows:
+    // - a key at a time: FTS5 seeks each term's doclist to the key, ~0.6 ms a
+    //   key over a million items (kPerKeyCost) whatever the query, but a
+    //   prefix term (secur*) has no doclist of its own: FTS5 merges those of
+    //   every term it covers, ~60 ms, again for each key;
+    // - one walk over the keys' range, a part of what the ranking walk went
+    //   over, so at most its cost (the unary + keeps the key list a filter on
+    //   the rows the walk returns, not a lookup per key that FTS5 would run
+    //   the query again for). A phrase of common words ("study item") whose
+    //   matches are few and far apart makes that walk long.
+    // The walk is taken for prefix queries, and when the ranking walk took
+    // less than the lookups would.
+    constexpr auto kPerKeyCost = std::chrono::microseconds(600);
+    const bool walk = query.find('*') != std::string::npos ||
+                      walked < kPerKeyCost * std::distance(ranked.begin(), top);
+    if (!walk) {
+        for (auto it = ranked.begin(); it != top; ++it) {
+            auto q = statements_->get(row_sql);
+            if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
+            q->bind(1, query).bind(2, it->key);
+            auto rows = read_items(*q, true);
+            if (!rows) return context(fmt::format("cannot search for '{}'", query), rows.error());
+            for (auto& r : *rows) out.push_back(std::move(r));
+        }
+        return out;
+    }
+    std::int64_t lo = ranked.front().key, hi = lo;
+    std::string keys = "[";
+    for (auto it = ranked.begin(); it != top; ++it) {
+        lo = std::min(lo, it->key);
+        hi = std::max(hi, it->key);
+        keys += (keys.size() > 1 ? "," : "") + std::to_string(it->key);
+    }
+    keys += ']';
+    auto q = statements_->get(range_sql);
+    if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
+    q->bind(1, query).bind(2, lo).bind(3, hi).bind(4, keys);
+    auto rows = read_items(*q, true);
+    if (!rows) return context(fmt::format("cannot search for '{}'", query), rows.error());
+    // Back in rank order.
+    std::unordered_map<std::int64_t, std::size_t> at;
+    for (std::size_t i = 0; i < rows->size(); ++i) at[(*rows)[i].key] = i;
+    for (auto it = ranked.begin(); it != top; ++it)
+        if (auto f = at.find(it->key); f != at.end()) out.push_back(std::move((*rows)[f->second]));
+    return out;
 }
 
 Result<std::optional<StoredItem>> Store::item(std::int64_t key) {

@@ -662,6 +662,47 @@ TEST_F(StorageTest, SearchRanksTheNewestFiveThousandMatches) {
     EXPECT_EQ(all->front().item.title, "Spectrum spectrum spectrum");
 }
 
+TEST_F(StorageTest, SearchOrdersAsFts5Bm25Does) {
+    // specwatch_bm25 (storage/rank.cpp) skips bm25()'s document counts when a
+    // query has one phrase; the order must stay bm25()'s, for one phrase and
+    // for several (whose IDFs weigh them), with prefixes (read by one walk)
+    // and without (read a key at a time). Equal ranks: newest first.
+    auto s = open_with_sources();
+    std::vector<Item> batch;
+    const char* words[] = {"spectrum", "radio",  "satellite", "study",  "item",   "security",
+                           "privacy",  "agenda", "report",    "energy", "saving", "beam"};
+    for (int i = 0; i < 400; ++i) {
+        std::string title, summary;
+        for (int w = 0; w < 3 + i % 5; ++w) title += std::string(words[(i * 7 + w * 3) % 12]) + " ";
+        for (int w = 0; w < 10 + i % 13; ++w)
+            summary += std::string(words[(i * 5 + w * w) % 12]) + " ";
+        batch.push_back(make_item("i" + std::to_string(i), title, summary));
+    }
+    store(*s, "itu-news", batch);
+    for (const std::string q :
+         {"spectrum", "\"study item\"", "security AND privacy", "(radio OR satellite) AND beam",
+          "secur*", "sat* AND energy", "report NOT agenda", "zzz"}) {
+        std::vector<std::int64_t> expected;
+        sqlite3_stmt* stmt = nullptr;
+        ASSERT_EQ(sqlite3_prepare_v2(s->handle(),
+                                     "SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 "
+                                     "ORDER BY bm25(items_fts), rowid DESC LIMIT 30",
+                                     -1, &stmt, nullptr),
+                  SQLITE_OK);
+        sqlite3_bind_text(stmt, 1, q.c_str(), -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(stmt) == SQLITE_ROW) expected.push_back(sqlite3_column_int64(stmt, 0));
+        sqlite3_finalize(stmt);
+        auto found = s->search(q, 30);
+        ASSERT_TRUE(found) << found.error().message;
+        std::vector<std::int64_t> keys;
+        for (const auto& f : *found) {
+            keys.push_back(f.key);
+            EXPECT_FALSE(f.snippet.empty()) << q;
+        }
+        EXPECT_EQ(keys, expected) << q;
+    }
+}
+
 TEST_F(StorageTest, TheIndexFollowsUpdates) {
     auto s = open_with_sources();
     store(*s, "itu-news", {make_item("a", "Original heading", "first summary")});
