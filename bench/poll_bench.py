@@ -59,7 +59,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_nginx(work, root, port):
+def start_nginx(work, root, port, gzip=False, who="poll_bench"):
+    """A private nginx (its own prefix, config, pid and logs in work) serving
+    root with ETags; gzip=True compresses the feeds as real servers do."""
     conf = os.path.join(work, "nginx.conf")
     user = "user root;\n" if os.geteuid() == 0 else ""
     with open(conf, "w") as f:
@@ -76,6 +78,7 @@ http {{
     scgi_temp_path {work}/tmp;
     types {{ application/rss+xml xml; }}
     keepalive_requests 100000;
+{"    gzip on;" + chr(10) + "    gzip_types application/rss+xml;" + chr(10) + "    gzip_min_length 256;" if gzip else ""}
     server {{
         listen 127.0.0.1:{port};
         root {root};
@@ -94,10 +97,10 @@ http {{
                 return proc
         except OSError:
             if proc.poll() is not None:
-                sys.exit(f"poll_bench: nginx exited: {proc.stderr.read().decode()}")
+                sys.exit(f"{who}: nginx exited: {proc.stderr.read().decode()}")
             time.sleep(0.05)
     proc.kill()
-    sys.exit("poll_bench: nginx did not listen within 10 s")
+    sys.exit(f"{who}: nginx did not listen within 10 s")
 
 
 def stop(proc, timeout):
