@@ -100,6 +100,16 @@ Query& Query::bind_optional(int index, std::string_view text) {
     return text.empty() ? bind_null(index) : bind(index, text);
 }
 
+Query& Query::bind_ref(int index, std::string_view text) {
+    check_bind(
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+    return *this;
+}
+
+Query& Query::bind_optional_ref(int index, std::string_view text) {
+    return text.empty() ? bind_null(index) : bind_ref(index, text);
+}
+
 Result<bool> Query::step() {
     sqlite3* db = sqlite3_db_handle(stmt_);
     if (bind_rc_ != SQLITE_OK) {

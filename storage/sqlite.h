@@ -49,6 +49,11 @@ class Query {
     Query& bind_null(int index);
     // An empty string is stored as NULL: "the document does not have this field".
     Query& bind_optional(int index, std::string_view text);
+    // Not copied (SQLITE_STATIC): the text must outlive this Query, whose end
+    // clears the bindings. For large fields bound once per row on the
+    // writer's hot path, where the copy is a malloc and a memcpy per field.
+    Query& bind_ref(int index, std::string_view text);
+    Query& bind_optional_ref(int index, std::string_view text);
 
     // The rowid the last INSERT on this statement's connection made.
     [[nodiscard]] std::int64_t last_insert_rowid() const {

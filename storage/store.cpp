@@ -50,8 +50,11 @@ int clamp_limit(int limit) {
 // character no text field carries. The cancelled mark is appended only when
 // set, so every other item keeps the fingerprint it was stored with (no
 // spurious "changed" after an upgrade).
+// Both hashes are of the fields' concatenation, built in one buffer kept
+// from item to item (no allocation per item; the writer is one thread).
 std::string fingerprint(const Item& item) {
-    std::string s;
+    thread_local std::string s;
+    s.clear();
     for (const std::string* f :
          {&item.title, &item.published, &item.start, &item.end, &item.location}) {
         s += *f;
@@ -63,7 +66,8 @@ std::string fingerprint(const Item& item) {
 
 // Every field: any difference at all is worth storing, quietly or not.
 std::string content_hash(const Item& item) {
-    std::string s;
+    thread_local std::string s;
+    s.clear();
     const auto field = [&](const std::string& f) {
         s += f;
         s += '\x1f';
@@ -92,6 +96,9 @@ std::string content_hash(const Item& item) {
 }
 
 std::string to_json(const std::vector<std::string>& values) {
+    // Most items have no organizations and many no categories: nlohmann's
+    // "[]" costs a json value and a serializer.
+    if (values.empty()) return "[]";
     // Feed text may hold invalid UTF-8; replace it rather than throw.
     return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -152,20 +159,22 @@ Result<std::vector<StoredItem>> read_items(sql::Query& q, bool with_snippet) {
     }
 }
 
-// Binds the twelve stored fields of an item (all but its id) from `first` on.
-void bind_item_fields(sql::Query& q, int first, const Item& item) {
-    q.bind_optional(first, item.link)
-        .bind_optional(first + 1, item.title)
-        .bind_optional(first + 2, item.summary)
-        .bind_optional(first + 3, item.content)
-        .bind_optional(first + 4, item.author)
-        .bind(first + 5, to_json(item.categories))
+// Binds the twelve stored fields of an item (all but its id) from `first` on;
+// `categories` is to_json(item.categories). Not copied (Query::bind_ref):
+// `item` and `categories` must outlive `q`.
+void bind_item_fields(sql::Query& q, int first, const Item& item, const std::string& categories) {
+    q.bind_optional_ref(first, item.link)
+        .bind_optional_ref(first + 1, item.title)
+        .bind_optional_ref(first + 2, item.summary)
+        .bind_optional_ref(first + 3, item.content)
+        .bind_optional_ref(first + 4, item.author)
+        .bind_ref(first + 5, categories)
         .bind(first + 6, to_json(item.organizations))
-        .bind_optional(first + 7, item.published)
-        .bind_optional(first + 8, item.updated)
-        .bind_optional(first + 9, item.start)
-        .bind_optional(first + 10, item.end)
-        .bind_optional(first + 11, item.location);
+        .bind_optional_ref(first + 7, item.published)
+        .bind_optional_ref(first + 8, item.updated)
+        .bind_optional_ref(first + 9, item.start)
+        .bind_optional_ref(first + 10, item.end)
+        .bind_optional_ref(first + 11, item.location);
 }
 
 constexpr std::string_view kFindItem =
@@ -192,10 +201,14 @@ WHERE key = ?1)";
 struct ToIndex {
     std::int64_t key;
     const Item* item;
+    std::string categories;  // as stored in items: to_json(item->categories)
 };
 
+// `known`: whether the source may have the item already; false for a source
+// with no items yet (a first poll), whose items need no lookup.
 Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const Item& item,
-                         std::int64_t now, StoreResult& result, std::vector<ToIndex>& to_index) {
+                         bool known, std::int64_t now, StoreResult& result,
+                         std::vector<ToIndex>& to_index) {
     const std::string fp = fingerprint(item);
     const std::string hash = content_hash(item);
 
@@ -204,10 +217,10 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
         std::string fingerprint, content_hash;
     };
     std::optional<Existing> existing;
-    {
+    if (known) {
         auto q = st.get(kFindItem);
         if (!q) return q.error();
-        q->bind(1, source_id).bind(2, item.id);
+        q->bind(1, source_id).bind_ref(2, item.id);
         auto row = q->step();
         if (!row) return row.error();
         if (*row) existing = Existing{q->int64(0), q->text(1), q->text(2)};
@@ -216,8 +229,9 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
     if (!existing) {
         auto q = st.get(kInsertItem);
         if (!q) return q.error();
-        q->bind(1, source_id).bind(2, item.id);
-        bind_item_fields(*q, 3, item);
+        std::string categories = to_json(item.categories);
+        q->bind(1, source_id).bind_ref(2, item.id);
+        bind_item_fields(*q, 3, item, categories);
         q->bind(15, fp).bind(16, hash).bind(17, now);
         // Not RETURNING key: that runs the statement in a statement journal
         // (and costs a third of the insert); the key is the rowid just made.
@@ -225,7 +239,7 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
         const std::int64_t key = q->last_insert_rowid();
         result.new_items++;
         result.new_keys.push_back(key);
-        to_index.push_back({key, &item});
+        to_index.push_back({key, &item, std::move(categories)});
         return {};
     }
 
@@ -240,8 +254,9 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
     const bool changed = existing->fingerprint != fp;
     auto q = st.get(kUpdateItem);
     if (!q) return q.error();
+    const std::string categories = to_json(item.categories);
     q->bind(1, existing->key);
-    bind_item_fields(*q, 2, item);
+    bind_item_fields(*q, 2, item, categories);
     q->bind(14, fp).bind(15, hash).bind(16, now).bind(17, changed ? 1 : 0);
     if (auto r = q->run(); !r) return r.error();
     if (changed) {
@@ -265,15 +280,15 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
 Result<void> index_items(sql::StatementCache& st, const std::vector<ToIndex>& to_index) {
     static const std::string insert = fmt::format(
         "INSERT INTO items_fts (rowid, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", fts::kColumns);
-    for (const auto& [key, item] : to_index) {
+    for (const auto& [key, item, categories] : to_index) {
         auto q = st.get(insert);
         if (!q) return q.error();
         q->bind(1, key)
-            .bind_optional(2, item->title)
-            .bind_optional(3, item->summary)
-            .bind_optional(4, item->content)
-            .bind(5, to_json(item->categories))
-            .bind_optional(6, item->location);
+            .bind_optional_ref(2, item->title)
+            .bind_optional_ref(3, item->summary)
+            .bind_optional_ref(4, item->content)
+            .bind_ref(5, categories)
+            .bind_optional_ref(6, item->location);
         if (auto r = q->run(); !r)
             return context(fmt::format("indexing item '{}'", item->id), r.error());
     }
@@ -607,13 +622,25 @@ Result<std::vector<StoreResult>> Store::store_polls(std::span<const PollToStore>
             }
             // A document that repeats an id: its last occurrence wins, and the
             // item counts once.
+            // A source without items (its first poll) has none of these:
+            // one lookup for the poll instead of one per item.
+            bool known = false;
+            {
+                auto q = statements_->get("SELECT 1 FROM items WHERE source_id = ?1 LIMIT 1");
+                if (!q) return q.error();
+                q->bind(1, ids[i]);
+                auto row = q->step();
+                if (!row) return row.error();
+                known = *row;
+            }
             const std::vector<Item>& items = *poll.items;
             std::unordered_map<std::string_view, std::size_t> last;
             last.reserve(items.size());
             for (std::size_t k = 0; k < items.size(); ++k) last[items[k].id] = k;
             for (std::size_t k = 0; k < items.size(); ++k) {
                 if (last[items[k].id] != k) continue;
-                if (auto u = upsert_item(*statements_, ids[i], items[k], now, results[i], to_index);
+                if (auto u = upsert_item(*statements_, ids[i], items[k], known, now, results[i],
+                                         to_index);
                     !u)
                     return context(fmt::format("item '{}'", items[k].id), u.error());
             }
