@@ -99,8 +99,57 @@ std::string to_json(const std::vector<std::string>& values) {
     // Most items have no organizations and many no categories: nlohmann's
     // "[]" costs a json value and a serializer.
     if (values.empty()) return "[]";
-    // Feed text may hold invalid UTF-8; replace it rather than throw.
-    return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // ASCII text (nearly every category) written here, byte for byte what
+    // nlohmann writes: only '"', '\\' and control characters escaped, the
+    // latter as \b \t \n \f \r or \u00xx. Anything else, which nlohmann
+    // checks as UTF-8 and repairs, goes through nlohmann.
+    const auto ascii = [](const std::string& v) {
+        return std::all_of(v.begin(), v.end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    };
+    if (!std::all_of(values.begin(), values.end(), ascii))
+        // Feed text may hold invalid UTF-8; replace it rather than throw.
+        return nlohmann::json(values).dump(-1, ' ', false,
+                                           nlohmann::json::error_handler_t::replace);
+    std::string out = "[";
+    for (const std::string& v : values) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (const char c : v) {
+            const auto u = static_cast<unsigned char>(c);
+            switch (c) {
+                case '"':
+                    out += "\\\"";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\b':
+                    out += "\\b";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\f':
+                    out += "\\f";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                default:
+                    if (u < 0x20)
+                        out += fmt::format("\\u{:04x}", u);
+                    else
+                        out += c;
+            }
+        }
+        out += '"';
+    }
+    out += ']';
+    return out;
 }
 
 std::vector<std::string> from_json(const std::string& text) {

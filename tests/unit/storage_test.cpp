@@ -225,6 +225,27 @@ TEST_F(StorageTest, StorePollInsertsItemsAndReportsThemNew) {
     EXPECT_FALSE(*missing);
 }
 
+TEST_F(StorageTest, CategoriesWithQuotesControlCharactersAndNonAsciiReadBackAsStored) {
+    auto s = open_with_sources();
+    Item it = make_item("urn:json", "Categories");
+    it.categories = {"a \"quoted\" \\ back", "tab\tnew\nline\x01\x1f\x7f", ""};  // ASCII
+    it.organizations = {"/slash/", "Ström", "Genève"};
+    auto r = store(*s, "itu-news", {it});
+    ASSERT_EQ(r.new_keys.size(), 1u);
+    auto got = s->item(r.new_keys[0]);
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ((*got)->item.categories, it.categories);
+    EXPECT_EQ((*got)->item.organizations, it.organizations);
+    // Invalid UTF-8 is repaired (U+FFFD), not refused.
+    Item bad = make_item("urn:bad", "Bad");
+    bad.categories = {"x\xffy"};
+    r = store(*s, "itu-news", {bad});
+    ASSERT_EQ(r.new_keys.size(), 1u);
+    got = s->item(r.new_keys[0]);
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ((*got)->item.categories, std::vector<std::string>{"x\xef\xbf\xbdy"});
+}
+
 TEST_F(StorageTest, StoringTheSameItemsAgainChangesNothing) {
     auto s = open_with_sources();
     const std::vector<Item> items = {make_item("a", "One"), make_item("b", "Two")};
