@@ -9,6 +9,7 @@
 #include <limits>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -30,6 +31,10 @@ using storage::sql::Query;
 constexpr std::string_view kMatch = R"(
 SELECT rowid, snippet(items_fts, -1, char(2), char(3), '…', 16) FROM items_fts
 WHERE items_fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3)";
+// The same without the snippet, for a rule whose alerts no message shows:
+// snippet() reads and tokenizes each matched document again.
+constexpr std::string_view kMatchKeys = R"(
+SELECT rowid, '' FROM items_fts WHERE items_fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3)";
 
 // Keys further apart than this start a new range (rows between two keys of a
 // range are read and dropped).
@@ -222,19 +227,41 @@ struct SourceInfo {
 
 }  // namespace
 
-Result<std::vector<std::pair<std::int64_t, std::string>>> match_keys(
-    StatementCache& st, const config::Rule& rule, const std::vector<std::int64_t>& keys) {
+namespace {
+
+// A batch's keys, sorted and split into the rowid ranges the FTS5 query is
+// bounded by (`dense`: every rowid of the range is one of the keys).
+struct KeyRanges {
+    std::vector<std::int64_t> sorted;
+    struct Range {
+        std::size_t begin, end;
+        bool dense;
+    };
+    std::vector<Range> ranges;
+
+    explicit KeyRanges(std::vector<std::int64_t> keys) : sorted(std::move(keys)) {
+        std::sort(sorted.begin(), sorted.end());
+        sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+        for (std::size_t i = 0; i < sorted.size();) {
+            std::size_t j = i + 1;
+            while (j < sorted.size() && sorted[j] - sorted[j - 1] <= kRangeGap) ++j;
+            ranges.push_back(
+                {i, j, sorted[j - 1] - sorted[i] + 1 == static_cast<std::int64_t>(j - i)});
+            i = j;
+        }
+    }
+};
+
+// The keys of `ranges` the rule's query matches, in key order, each with a
+// snippet when `snippets` (else an empty string).
+Result<std::vector<std::pair<std::int64_t, std::string>>> match_ranges(StatementCache& st,
+                                                                       const config::Rule& rule,
+                                                                       const KeyRanges& ranges,
+                                                                       bool snippets) {
     std::vector<std::pair<std::int64_t, std::string>> hits;
-    if (keys.empty()) return hits;
-    std::vector<std::int64_t> sorted = keys;
-    std::sort(sorted.begin(), sorted.end());
-    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    for (std::size_t i = 0; i < sorted.size();) {
-        std::size_t j = i + 1;
-        while (j < sorted.size() && sorted[j] - sorted[j - 1] <= kRangeGap) ++j;
-        const std::int64_t lo = sorted[i], hi = sorted[j - 1];
-        const bool dense = hi - lo + 1 == static_cast<std::int64_t>(j - i);
-        auto q = st.get(kMatch);  // one use per range
+    for (const auto& r : ranges.sorted.empty() ? std::vector<KeyRanges::Range>{} : ranges.ranges) {
+        const std::int64_t lo = ranges.sorted[r.begin], hi = ranges.sorted[r.end - 1];
+        auto q = st.get(snippets ? kMatch : kMatchKeys);  // one use per range
         if (!q) return q.error();
         q->bind(1, rule.query).bind(2, lo).bind(3, hi);
         for (;;) {
@@ -243,12 +270,21 @@ Result<std::vector<std::pair<std::int64_t, std::string>>> match_keys(
                 return make_error(fmt::format("rule '{}': {}", rule.name, row.error().message));
             if (!*row) break;
             const std::int64_t key = q->int64(0);
-            if (dense || std::binary_search(sorted.begin() + i, sorted.begin() + j, key))
-                hits.emplace_back(key, q->text(1));
+            if (r.dense ||
+                std::binary_search(ranges.sorted.begin() + static_cast<std::ptrdiff_t>(r.begin),
+                                   ranges.sorted.begin() + static_cast<std::ptrdiff_t>(r.end), key))
+                hits.emplace_back(key, snippets ? q->text(1) : std::string());
         }
-        i = j;
     }
     return hits;
+}
+
+}  // namespace
+
+Result<std::vector<std::pair<std::int64_t, std::string>>> match_keys(
+    StatementCache& st, const config::Rule& rule, const std::vector<std::int64_t>& keys) {
+    if (keys.empty()) return std::vector<std::pair<std::int64_t, std::string>>{};
+    return match_ranges(st, rule, KeyRanges(keys), true);
 }
 
 Result<std::vector<std::int64_t>> match_all(StatementCache& st, const config::Rule& rule) {
@@ -327,92 +363,116 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
     }
     const std::unordered_set<std::int64_t> changed(batch.changed_keys.begin(),
                                                    batch.changed_keys.end());
+
+    // What the alerts need of each batch item, read once for the batch (not
+    // once per alert): its normalized link, organizations and change number.
+    struct BatchItem {
+        std::string link_key;
+        std::vector<std::string> organizations;
+        int change = 0;
+    };
+    std::unordered_map<std::int64_t, BatchItem> items;
+    std::vector<std::int64_t> all_keys = batch.new_keys;
+    all_keys.insert(all_keys.end(), batch.changed_keys.begin(), batch.changed_keys.end());
+    const KeyRanges all(std::move(all_keys));
+    items.reserve(all.sorted.size());
+    for (const auto& r : all.ranges) {
+        auto q = st.get(
+            "SELECT key, COALESCE(link, ''), organizations, changes FROM items "
+            "WHERE key BETWEEN ?1 AND ?2");
+        if (!q) return q.error();
+        q->bind(1, all.sorted[r.begin]).bind(2, all.sorted[r.end - 1]);
+        for (;;) {
+            auto row = q->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            const std::int64_t key = q->int64(0);
+            if (!r.dense &&
+                !std::binary_search(all.sorted.begin() + static_cast<std::ptrdiff_t>(r.begin),
+                                    all.sorted.begin() + static_cast<std::ptrdiff_t>(r.end), key))
+                continue;
+            BatchItem it;
+            it.link_key = normalize_link(q->text(1));
+            const std::string orgs = q->text(2);
+            if (orgs.size() > 2) {  // "[]" or "" for none
+                const auto j = nlohmann::json::parse(orgs, nullptr, false);
+                if (j.is_array())
+                    for (const auto& e : j)
+                        if (e.is_string()) it.organizations.push_back(e.get<std::string>());
+            }
+            it.change = changed.contains(key) ? static_cast<int>(q->int64(3)) : 0;
+            items.emplace(key, std::move(it));
+        }
+    }
+    std::optional<KeyRanges> new_only, changed_only;
+    const auto keys_for = [&](const config::Rule& rule) -> const KeyRanges* {
+        const bool with_new = rule.on_new && new_ones && !batch.new_keys.empty();
+        const bool with_changed = rule.on_changed && !batch.changed_keys.empty();
+        if (with_new && with_changed) return &all;
+        if (with_new) {
+            if (!new_only) new_only.emplace(batch.new_keys);
+            return &*new_only;
+        }
+        if (with_changed) {
+            if (!changed_only) changed_only.emplace(batch.changed_keys);
+            return &*changed_only;
+        }
+        return nullptr;
+    };
+
     const std::int64_t t = to_unix(now);
     int recorded = 0;
     for (const auto& rule : cfg.rules) {
         if (!rule.sources.empty() && !glob_any(rule.sources, source)) continue;
         if (!rule.bodies.empty() && !contains_icase(rule.bodies, info.body)) continue;
-        std::vector<std::int64_t> keys;
-        if (rule.on_new && new_ones) keys = batch.new_keys;
-        if (rule.on_changed)
-            keys.insert(keys.end(), batch.changed_keys.begin(), batch.changed_keys.end());
-        if (keys.empty()) continue;
-
-        auto matched = match_keys(st, rule, keys);
+        const KeyRanges* keys = keys_for(rule);
+        if (!keys) continue;
+        const bool immediate = rule.delivery == config::Delivery::immediate;
+        // Snippets are shown only in messages: an immediate rule that mails
+        // none (a watch list, or mail off) needs none, and its alerts are
+        // recorded as 'nomail' at once. A digest rule's alerts wait for a
+        // digest, mailed or not by the configuration of that day.
+        const bool mailed_now = immediate && mails(cfg, rule);
+        const bool snippets = mailed_now || !immediate;
+        auto matched = match_ranges(st, rule, *keys, snippets);
         if (!matched) return matched.error();
         auto& hits = *matched;
         std::sort(hits.begin(), hits.end());
         std::vector<std::int64_t> to_mail;
         for (auto& [key, snippet] : hits) {
-            std::string link;
-            std::vector<std::string> orgs;
-            int change = 0;
-            {
-                auto q = st.get(
-                    "SELECT COALESCE(link, ''), organizations, changes FROM items "
-                    "WHERE key = ?1");
-                if (!q) return q.error();
-                q->bind(1, key);
-                auto row = q->step();
-                if (!row) return row.error();
-                if (!*row) continue;
-                link = q->text(0);
-                const auto j = nlohmann::json::parse(q->text(1), nullptr, false);
-                if (j.is_array())
-                    for (const auto& e : j)
-                        if (e.is_string()) orgs.push_back(e.get<std::string>());
-                change = changed.contains(key) ? static_cast<int>(q->int64(2)) : 0;
-            }
+            const auto found = items.find(key);
+            if (found == items.end()) continue;
+            const BatchItem& it = found->second;
             if (!rule.organizations.empty() &&
-                std::none_of(orgs.begin(), orgs.end(), [&](const std::string& o) {
-                    return contains_icase(rule.organizations, o);
-                }))
+                std::none_of(
+                    it.organizations.begin(), it.organizations.end(),
+                    [&](const std::string& o) { return contains_icase(rule.organizations, o); }))
                 continue;
-            const std::string link_key = normalize_link(link);
-            std::int64_t id = 0;
-            {
-                auto q = st.get(R"(
-INSERT INTO alerts (rule, item_key, change, link_key, snippet, created)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING RETURNING id)");
-                if (!q) return q.error();
-                q->bind(1, rule.name).bind(2, key).bind(3, change).bind(4, link_key);
-                q->bind(5, snippet).bind(6, t);
-                auto row = q->step();
-                if (!row) return row.error();
-                if (!*row) continue;  // this (rule, item, change) has alerted already
-                id = q->int64(0);
-            }
-            if (change == 0 && !link_key.empty()) {
-                // The same document through another source: listed with the
-                // first alert, not mailed again. (link_key <> '' lets sqlite use
-                // the partial index alerts_by_link: without it this scanned the
-                // rule's alerts, about 1 ms an alert.)
-                std::int64_t first = 0;
-                {
-                    auto q = st.get(R"(
-SELECT id FROM alerts WHERE rule = ?1 AND link_key = ?2 AND link_key <> '' AND id <> ?3
-  AND change = 0
-  AND state <> 'duplicate' ORDER BY id LIMIT 1)");
-                    if (!q) return q.error();
-                    q->bind(1, rule.name).bind(2, link_key).bind(3, id);
-                    auto row = q->step();
-                    if (!row) return row.error();
-                    if (*row) first = q->int64(0);
-                }
-                if (first) {
-                    if (auto r = run_sql(st,
-                                         "UPDATE alerts SET state = 'duplicate', duplicate_of = ?2 "
-                                         "WHERE id = ?1",
-                                         [&](Query& q) { q.bind(1, id).bind(2, first); });
-                        !r)
-                        return r.error();
-                    continue;
-                }
-            }
+            // One statement records the alert and, for a new item, whether it
+            // is the same document through another source (the same link
+            // key): then it is listed with the first alert, not mailed again.
+            // (link_key <> '' lets sqlite use the partial index alerts_by_link:
+            // without it this scanned the rule's alerts, about 1 ms an alert.)
+            // An alert already recorded for this (rule, item, change) is left.
+            auto q = st.get(R"(
+INSERT INTO alerts (rule, item_key, change, link_key, snippet, created, state, duplicate_of)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, IIF(d.first IS NULL, ?7, 'duplicate'), d.first
+FROM (SELECT IIF(?3 = 0 AND ?4 <> '',
+                 (SELECT id FROM alerts WHERE rule = ?1 AND link_key = ?4 AND link_key <> ''
+                    AND change = 0 AND state <> 'duplicate' ORDER BY id LIMIT 1),
+                 NULL) AS first) d
+WHERE true ON CONFLICT DO NOTHING RETURNING id, duplicate_of IS NOT NULL)");
+            if (!q) return q.error();
+            q->bind(1, rule.name).bind(2, key).bind(3, it.change).bind(4, it.link_key);
+            q->bind(5, snippet).bind(6, t).bind(7, immediate && !mailed_now ? "nomail" : "pending");
+            auto row = q->step();
+            if (!row) return row.error();
+            if (!*row) continue;             // this (rule, item, change) has alerted already
+            if (q->int64(1) != 0) continue;  // a duplicate
             ++recorded;
-            to_mail.push_back(id);
+            if (mailed_now) to_mail.push_back(q->int64(0));
         }
-        if (rule.delivery == config::Delivery::immediate)
+        if (mailed_now)
             if (auto r = mail_alerts(st, cfg, rule, to_mail, false, now); !r) return r.error();
     }
     return recorded;
