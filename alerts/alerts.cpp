@@ -160,9 +160,12 @@ WHERE a.id = ?1)");
             a.item.changed = a.change > 0;
         }
         if (!link_key.empty()) {
+            // (link_key <> '' for the partial index alerts_by_link, as in
+            // match_batch: without it this scanned the rule's alerts.)
             auto q = st.get(R"(
 SELECT DISTINCT s.name FROM alerts a JOIN items i ON i.key = a.item_key
-JOIN sources s ON s.id = i.source_id WHERE a.rule = ?1 AND a.link_key = ?2 ORDER BY s.name)");
+JOIN sources s ON s.id = i.source_id
+WHERE a.rule = ?1 AND a.link_key = ?2 AND a.link_key <> '' ORDER BY s.name)");
             if (!q) return q.error();
             q->bind(1, rule.name).bind(2, link_key);
             std::vector<std::string> names;
