@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -188,6 +187,14 @@ def main():
               f"{sorted(pss)[len(pss) // 2] / 1024:.1f} / {max(pss) / 1024:.1f} MB |")
         print(f"| at the end: anonymous / file-backed (code of the binary and its "
               f"libraries) | {anon_kb / 1024:.1f} / {file_kb / 1024:.1f} MB |")
+        # The floor: the same binary loading the same shared libraries (their
+        # relocations and constructors: GnuTLS and p11-kit through libcurl's
+        # LDAP and RTMP, OpenSSL, ICU through libical) and doing nothing else.
+        floor = subprocess.run(["/usr/bin/time", "-f", "%M", args.specwatchd, "--version"],
+                               capture_output=True, text=True)
+        floor_kb = int(floor.stderr.strip().splitlines()[-1])
+        print(f"| `specwatchd --version` (loads the libraries, does nothing): peak RSS | "
+              f"{floor_kb / 1024:.1f} MB |")
         total = 0
         rows = []
         for tid, (name, n) in sorted(after.items()):

@@ -16,7 +16,6 @@ import os
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from poll_bench import free_port, start_nginx, write_feeds  # noqa: E402
+from poll_bench import free_port, start_nginx, stop, write_feeds  # noqa: E402
 
 
 def ask(path, request, timeout=120):
@@ -85,8 +84,7 @@ class Daemon:
         return time.monotonic() - self.started, reply
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(30)
+        stop(self.proc, 30)
         self.log.close()
 
 
@@ -190,8 +188,7 @@ def main():
         return 0 if not failures and answered == total else 1
     finally:
         if nginx is not None:
-            nginx.terminate()
-            nginx.wait(10)
+            stop(nginx, 10)
         shutil.rmtree(work, ignore_errors=True)
 
 

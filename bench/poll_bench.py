@@ -10,6 +10,7 @@ scripts/install-deps.sh. Everything lives in a temporary folder, removed at
 the end unless --keep names one. Standard library only.
 """
 import argparse
+import shlex
 import os
 import random
 import shutil
@@ -58,7 +59,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_nginx(work, root, port):
+def start_nginx(work, root, port, gzip=False, who="poll_bench"):
+    """A private nginx (its own prefix, config, pid and logs in work) serving
+    root with ETags; gzip=True compresses the feeds as real servers do."""
     conf = os.path.join(work, "nginx.conf")
     user = "user root;\n" if os.geteuid() == 0 else ""
     with open(conf, "w") as f:
@@ -75,6 +78,7 @@ http {{
     scgi_temp_path {work}/tmp;
     types {{ application/rss+xml xml; }}
     keepalive_requests 100000;
+{"    gzip on;" + chr(10) + "    gzip_types application/rss+xml;" + chr(10) + "    gzip_min_length 256;" if gzip else ""}
     server {{
         listen 127.0.0.1:{port};
         root {root};
@@ -93,10 +97,10 @@ http {{
                 return proc
         except OSError:
             if proc.poll() is not None:
-                sys.exit(f"poll_bench: nginx exited: {proc.stderr.read().decode()}")
+                sys.exit(f"{who}: nginx exited: {proc.stderr.read().decode()}")
             time.sleep(0.05)
     proc.kill()
-    sys.exit("poll_bench: nginx did not listen within 10 s")
+    sys.exit(f"{who}: nginx did not listen within 10 s")
 
 
 def stop(proc, timeout):
@@ -138,6 +142,9 @@ def main():
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--max-parallel", type=int, default=16)
     parser.add_argument("--keep", help="work in this folder and leave it")
+    parser.add_argument("--wrap", default="",
+                        help="run specwatchd under this command, e.g. 'perf record -g -o "
+                             "perf.data' (its figures then include the wrapper's)")
     args = parser.parse_args()
     if not os.access(args.specwatchd, os.X_OK):
         sys.exit(f"poll_bench: {args.specwatchd}: not an executable (build specwatchd, or "
@@ -175,7 +182,8 @@ def main():
 
         rows = []
         for label in ("first poll", "second poll (304)"):
-            code, stdout, st, err = timed([args.specwatchd, "--once", "--config", cfg])
+            code, stdout, st, err = timed([*shlex.split(args.wrap), args.specwatchd, "--once",
+                                           "--config", cfg])
             summary = stdout.strip().splitlines()[-1] if stdout.strip() else "(no summary)"
             if code != 0:
                 print(f"poll_bench: specwatchd --once exited {code}\n{err[-2000:]}",

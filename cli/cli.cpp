@@ -7,12 +7,18 @@
 #include "common/text.h"
 #include "common/units.h"
 #include "common/version.h"
+#include "protocol/protocol.h"
+// SPECWATCH_CLI_LOCAL: this build runs `parse` and `import opml` itself (the
+// specwatch-local program and the unit tests); without it they run in
+// specwatch-local (see run_locally).
+#if SPECWATCH_CLI_LOCAL
 #include "config/config.h"
 #include "config/opml.h"
 #include "parsers/parse.h"
-#include "protocol/protocol.h"
+#endif
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -731,6 +737,7 @@ struct ParseArgs {
     std::string file;
 };
 
+#if SPECWATCH_CLI_LOCAL
 // Reads the whole file (or stdin for "-") as bytes; the error names the path.
 // With `max`, reading stops after max + 1 bytes: enough for the caller to
 // tell the input is too large without holding all of it.
@@ -814,6 +821,48 @@ int run_import_opml(const Io& io, bool json, const std::string& file, const std:
         io.out << imported->toml;
     return kExitOk;
 }
+#else
+// `parse` and `import opml` run in specwatch-local: the same program, linked
+// with the parsers and the config loader. Their libraries (libcurl with its TLS,
+// LDAP, SSH and Kerberos libraries, libical with ICU, gumbo, libzip, pugixml,
+// toml++, SQLite: 40 of the 48 shared objects the whole program maps) cost
+// every other command ~20 M instructions of dynamic linking at start-up, most
+// of a `specwatch search`. It is looked for beside this program (the build
+// tree), then in ../libexec/specwatch (installed).
+int run_locally(const Io& io, bool json, const std::vector<std::string>& args) {
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return fail(
+            io, json,
+            fmt::format("cannot find this program: /proc/self/exe: {}", std::strerror(errno)),
+            kExitFailure);
+    const std::filesystem::path dir = std::filesystem::path(std::string(self, n)).parent_path();
+    std::string helper;
+    for (const auto& candidate :
+         {dir / "specwatch-local", dir / ".." / "libexec" / "specwatch" / "specwatch-local"})
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            helper = candidate.string();
+            break;
+        }
+    if (helper.empty())
+        return fail(io, json,
+                    fmt::format("cannot find specwatch-local in {} nor {}/../libexec/specwatch "
+                                "(reinstall specwatch)",
+                                dir.string(), dir.string()),
+                    kExitFailure);
+    std::vector<std::string> argv_storage{helper};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    io.out.flush();
+    io.err.flush();
+    ::execv(helper.c_str(), argv.data());
+    return fail(io, json, fmt::format("cannot run {}: {}", helper, std::strerror(errno)),
+                kExitFailure);
+}
+#endif
 
 // CLI11 takes its argument vector reversed (it pops from the back).
 std::vector<std::string> reversed(std::vector<std::string> args) {
@@ -1203,9 +1252,15 @@ int run(const std::vector<std::string>& args, const Io& io) {
     }
     if (export_opml->parsed())
         return daemon({{"cmd", "opml"}}, [](const Printer& p, const Json& r) { p.opml(r); });
+#if SPECWATCH_CLI_LOCAL
     if (import_opml->parsed()) return run_import_opml(io, json, import_file, import_body);
     if (parse_cmd->parsed())
         return run_parse(io, json, pa, format_opt->count() > 0, base_opt->count() > 0);
+#else
+    (void)format_opt;  // read by specwatch-local's own parse of the same line
+    (void)base_opt;
+    if (import_opml->parsed() || parse_cmd->parsed()) return run_locally(io, json, args);
+#endif
 
     io.err << "specwatch: internal error: a command was parsed but not handled\n";
     return kExitFailure;

@@ -305,10 +305,9 @@ void Service::stop() {
     // time. Documents already fetched are parsed and committed (the pools
     // hold work on the loop until their results are posted back).
     if (fetcher_) fetcher_->cancel_all();
-    for (auto& [name, rt] : runtime_) rt.polling = false;
+    for (auto& [name, rt] : runtime_) rt.polling = rt.queued = false;
     in_flight_.clear();
     due_.clear();
-    queued_.clear();
     for (auto& w : waiters_) w->done(std::move(w->results));
     waiters_.clear();
 }
@@ -318,7 +317,8 @@ void Service::schedule() {
     const auto now = to_unix(clock_.now());
     std::int64_t next = 0;
     for (auto& [name, rt] : runtime_) {
-        if (!rt.state.enabled || rt.polling) continue;
+        // A source waiting its turn in due_ is started by start_due.
+        if (!rt.state.enabled || rt.polling || rt.queued) continue;
         if (rt.state.next_poll <= now) {
             start_poll(name);
             continue;
@@ -363,7 +363,7 @@ void Service::start_due() {
     while (!due_.empty() && in_flight_.size() < max_in_flight() && !stopping_) {
         std::string name = std::move(due_.front());
         due_.pop_front();
-        queued_.erase(name);
+        if (auto it = runtime_.find(name); it != runtime_.end()) it->second.queued = false;
         start_poll(name);
     }
 }
@@ -374,7 +374,7 @@ void Service::start_poll(const std::string& name) {
     const config::Source* src = config_->find_source(name);
     if (!src) return;
     if (in_flight_.size() >= max_in_flight()) {
-        if (queued_.insert(name).second) due_.push_back(name);
+        if (!std::exchange(it->second.queued, true)) due_.push_back(name);
         return;
     }
     in_flight_.insert(name);
@@ -418,9 +418,7 @@ void Service::continue_poll(ConfigPtr cfg, PollOutcome p, int pages,
         if (p.has_items && !p.next.empty())
             log::warning("source '{}': stopped paging after {} pages at {}", p.source, pages,
                          p.next);
-        asio::post(writer_pool_, [this, cfg, p = std::move(p), work]() mutable {
-            store_outcome(cfg, std::move(p), std::move(work));
-        });
+        queue_store(std::move(cfg), std::move(p), std::move(work));
         return;
     }
     asio::post(io_, [this, cfg, outcome = std::move(p), pages, visited = std::move(visited),
@@ -473,7 +471,20 @@ void Service::continue_poll(ConfigPtr cfg, PollOutcome p, int pages,
 // database) is tried again this soon, whatever the source's interval.
 constexpr std::int64_t kStoreRetrySeconds = 600;
 
-void Service::store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> work) {
+void Service::queue_store(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> work) {
+    bool post = false;
+    {
+        const std::lock_guard lock(store_mutex_);
+        to_store_.push_back({std::move(cfg), std::move(p), std::move(work)});
+        post = !std::exchange(store_posted_, true);
+    }
+    if (post) asio::post(writer_pool_, [this] { store_queued(); });
+}
+
+namespace {
+
+// What the fetch and the parse said, before anything is stored.
+PollResult result_of_fetch(const PollOutcome& p) {
     PollResult res;
     res.source = p.source;
     res.status = p.outcome.http_status;
@@ -482,70 +493,148 @@ void Service::store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> 
     res.error_kind = to_string(p.error_kind);
     res.not_modified = p.outcome.not_modified;
     res.bytes = p.bytes;
-    bool store_failed = false;
-    if (p.has_items) {
-        // Rules are matched in the transaction that stores the
-        // items (DESIGN.md invariant 1): an item, its alerts and
-        // their mail are committed together or not at all.
-        const SysTime now = clock_.now();
-        auto stored = writer_->store_poll(
-            p.source, p.items, p.outcome,
-            [&](storage::sql::StatementCache& sql, storage::StoreResult& batch) -> Result<void> {
-                auto n = alerts::match_batch(sql, *cfg, p.source, batch, now);
-                if (!n) return n.error();
-                batch.alerts = *n;
-                return {};
-            });
-        if (stored) {
-            res.new_items = stored->new_items;
-            res.changed = stored->changed;
-            res.alerts = stored->alerts;
-            // New or moved meetings may be due for a reminder now: wake the
-            // mailer, which checks reminders before reading the outbox.
-            res.mail_queued = stored->alerts > 0 || stored->new_items > 0 || stored->changed > 0;
-        } else {
-            res.error = fmt::format("cannot store: {}", stored.error().message);
-            res.error_kind = "store";
-            // Recorded as a failed fetch, the validators untouched, so the
-            // next poll fetches the document again instead of a 304 that
-            // would lose its items. On a full disk this may fail too: the
-            // state read below is then corrected in memory.
-            storage::FetchOutcome failed = p.outcome;
-            failed.error = res.error;
-            failed.next_poll = failed.when + kStoreRetrySeconds;
-            if (failed.failing_since == 0) failed.failing_since = failed.when;
-            store_failed = true;
-            if (auto r = writer_->record_fetch(p.source, failed); !r)
-                log::debug("source '{}': {}", p.source, r.error().message);
+    return res;
+}
+
+void add_stored(PollResult& res, const storage::StoreResult& stored) {
+    res.new_items = stored.new_items;
+    res.changed = stored.changed;
+    res.alerts = stored.alerts;
+    // New or moved meetings may be due for a reminder now: wake the mailer,
+    // which checks reminders before reading the outbox.
+    res.mail_queued = stored.alerts > 0 || stored.new_items > 0 || stored.changed > 0;
+}
+
+}  // namespace
+
+storage::PollToStore Service::to_store(const ToStore& t, SysTime now) const {
+    storage::PollToStore poll;
+    poll.source = t.poll.source;
+    poll.items = t.poll.has_items ? &t.poll.items : nullptr;
+    poll.outcome = t.poll.outcome;
+    // Rules are matched in the transaction that stores the items (DESIGN.md
+    // invariant 1): an item, its alerts and their mail are committed
+    // together or not at all.
+    if (t.poll.has_items)
+        poll.also = [cfg = t.cfg, source = t.poll.source, now](
+                        storage::sql::StatementCache& sql,
+                        storage::StoreResult& batch) -> Result<void> {
+            auto n = alerts::match_batch(sql, *cfg, source, batch, now);
+            if (!n) return n.error();
+            batch.alerts = *n;
+            return {};
+        };
+    return poll;
+}
+
+void Service::store_alone(const ToStore& t, PollResult& res, bool& store_failed, SysTime now) {
+    const PollOutcome& p = t.poll;
+    if (!p.has_items) {
+        if (auto r = writer_->record_fetch(p.source, p.outcome); !r) {
+            if (res.error.empty()) res.error = r.error().message;
+            log::error("source '{}': cannot record the fetch: {}", p.source, r.error().message);
         }
-    } else if (auto r2 = writer_->record_fetch(p.source, p.outcome); !r2) {
-        if (res.error.empty()) res.error = r2.error().message;
-        log::error("source '{}': cannot record the fetch: {}", p.source, r2.error().message);
+        return;
     }
-    res.ok = res.error.empty();
+    const storage::PollToStore poll = to_store(t, now);
+    auto stored = writer_->store_polls(std::span(&poll, 1));
+    if (stored) {
+        add_stored(res, stored->front());
+        return;
+    }
+    res.error = fmt::format("cannot store: {}", stored.error().message);
+    res.error_kind = "store";
+    // Recorded as a failed fetch, the validators untouched, so the next poll
+    // fetches the document again instead of a 304 that would lose its items.
+    // On a full disk this may fail too: the state read after is then
+    // corrected in memory.
+    storage::FetchOutcome failed = p.outcome;
+    failed.error = res.error;
+    failed.next_poll = failed.when + kStoreRetrySeconds;
+    if (failed.failing_since == 0) failed.failing_since = failed.when;
+    store_failed = true;
+    if (auto r = writer_->record_fetch(p.source, failed); !r)
+        log::debug("source '{}': {}", p.source, r.error().message);
+}
+
+void Service::store_queued() {
+    // Every poll that finished while the writer was busy, in one transaction
+    // (docs/design.md, "The writer's batches"): one FTS5 segment and one
+    // commit for all of them. No poll waits for others: a lone poll is
+    // stored at once, a batch is whatever piled up (at most 2 x max_parallel,
+    // the backpressure of start_due).
+    std::vector<ToStore> batch;
+    {
+        const std::lock_guard lock(store_mutex_);
+        batch.swap(to_store_);
+        store_posted_ = false;
+    }
+    const SysTime now = clock_.now();
+    std::vector<PollResult> results;
+    results.reserve(batch.size());
+    for (const auto& t : batch) results.push_back(result_of_fetch(t.poll));
+    std::vector<char> store_failed(batch.size(), 0);
+
+    bool together = false;
+    if (batch.size() > 1) {
+        std::vector<storage::PollToStore> polls;
+        polls.reserve(batch.size());
+        for (const auto& t : batch) polls.push_back(to_store(t, now));
+        auto stored = writer_->store_polls(polls);
+        if (stored) {
+            together = true;
+            for (std::size_t i = 0; i < batch.size(); ++i)
+                if (batch[i].poll.has_items) add_stored(results[i], (*stored)[i]);
+        } else {
+            // Nothing of the batch was stored: each poll again on its own,
+            // so one bad poll fails alone, with its own error.
+            log::debug("storing {} polls together failed ({}); storing them one by one",
+                       batch.size(), stored.error().message);
+        }
+    }
+    if (!together)
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            bool failed = false;
+            store_alone(batch[i], results[i], failed, now);
+            store_failed[i] = failed;
+        }
+    for (auto& res : results) res.ok = res.error.empty();
+
     if (auto h = writer_->transaction([&](storage::sql::StatementCache& sql) -> Result<void> {
-            auto queued =
-                alerts::record_health(sql, *cfg, p.source, res.ok, res.error, clock_.now());
-            if (!queued) return queued.error();
-            res.mail_queued = res.mail_queued || *queued;
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                PollResult& res = results[i];
+                auto queued = alerts::record_health(sql, *batch[i].cfg, res.source, res.ok,
+                                                    res.error, clock_.now());
+                if (!queued)
+                    return make_error(
+                        fmt::format("source '{}': {}", res.source, queued.error().message));
+                res.mail_queued = res.mail_queued || *queued;
+            }
             return {};
         });
         !h)
-        log::error("source '{}': health: {}", p.source, h.error().message);
-    std::optional<storage::SourceState> state;
-    if (auto s = writer_->source(p.source); s && *s) state = std::move(**s);
-    if (store_failed && state && state->last_error != res.error) {
-        // The failure could not be written: what status and sources show
-        // must still say it.
-        state->last_error = res.error;
-        state->last_poll = p.outcome.when;
-        state->failures += 1;
-        state->next_poll = p.outcome.when + kStoreRetrySeconds;
-        if (state->failing_since == 0) state->failing_since = p.outcome.when;
+        log::error("source health: {}", h.error().message);
+
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const PollOutcome& p = batch[i].poll;
+        PollResult& res = results[i];
+        std::optional<storage::SourceState> state;
+        if (auto s = writer_->source(p.source); s && *s) state = std::move(**s);
+        if (store_failed[i] && state && state->last_error != res.error) {
+            // The failure could not be written: what status and sources show
+            // must still say it.
+            state->last_error = res.error;
+            state->last_poll = p.outcome.when;
+            state->failures += 1;
+            state->next_poll = p.outcome.when + kStoreRetrySeconds;
+            if (state->failing_since == 0) state->failing_since = p.outcome.when;
+        }
+        // Acknowledged (logged, counted, shown) only now, after the commit.
+        asio::post(io_, [this, res = std::move(res), state = std::move(state),
+                         work = std::move(batch[i].work)]() mutable {
+            finish_poll(std::move(res), std::move(state));
+        });
     }
-    asio::post(
-        io_, [this, res = std::move(res), state = std::move(state),
-              work = std::move(work)]() mutable { finish_poll(std::move(res), std::move(state)); });
 }
 
 void Service::finish_poll(PollResult result, std::optional<storage::SourceState> state) {

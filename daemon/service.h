@@ -83,6 +83,7 @@ class Service {
     struct Runtime {
         storage::SourceState state;
         bool polling = false;
+        bool queued = false;  // in due_, waiting for a place among the polls in flight
         std::chrono::steady_clock::time_point started;  // of the poll in progress
     };
     struct Waiter {
@@ -97,7 +98,18 @@ class Service {
     using Work = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
     void continue_poll(ConfigPtr cfg, PollOutcome p, int pages, std::vector<std::string> visited,
                        std::shared_ptr<Work> work);
-    void store_outcome(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> work);
+    // The single writer stores parsed polls in batches: queue_store hands a
+    // poll over, store_queued (on the writer's thread) stores every poll
+    // queued since it last ran, in one transaction when there are several.
+    struct ToStore {
+        ConfigPtr cfg;
+        PollOutcome poll;
+        std::shared_ptr<Work> work;
+    };
+    void queue_store(ConfigPtr cfg, PollOutcome p, std::shared_ptr<Work> work);
+    void store_queued();
+    void store_alone(const ToStore& t, PollResult& res, bool& store_failed, SysTime now);
+    storage::PollToStore to_store(const ToStore& t, SysTime now) const;
     void finish_poll(PollResult result, std::optional<storage::SourceState> state);
     void poll_sources(std::vector<std::string> names,
                       std::function<void(std::vector<PollResult>)> done);
@@ -173,7 +185,9 @@ class Service {
     // in the order they became due.
     std::set<std::string> in_flight_;
     std::deque<std::string> due_;
-    std::set<std::string> queued_;
+    std::mutex store_mutex_;  // guards the two below
+    std::vector<ToStore> to_store_;
+    bool store_posted_ = false;  // a store_queued is on its way to the writer
     std::size_t max_in_flight() const;
     void start_due();
     std::vector<std::shared_ptr<Waiter>> waiters_;

@@ -1,11 +1,9 @@
 #include "parsers/dates.h"
 
 #include <array>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <optional>
-#include <vector>
 
 namespace specwatch::parse {
 
@@ -32,12 +30,16 @@ bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+// ASCII case folding: the names compared against are ASCII, and no locale
+// folds a byte above 0x7F onto an ASCII letter.
+char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
+        if (lower(a[i]) != lower(b[i])) return false;
     return true;
 }
 
@@ -284,21 +286,37 @@ bool time_of(std::string_view w, Fields& f) {
 }
 
 std::optional<Fields> parse_rfc822(std::string_view s) {
-    // Comments such as "-0800 (PST)" say nothing the offset does not.
+    // Comments such as "-0800 (PST)" say nothing the offset does not. (Most
+    // dates have none and are read in place.)
     std::string text;
-    int depth = 0;
-    for (char ch : s) {
-        if (ch == '(')
-            ++depth;
-        else if (ch == ')' && depth > 0)
-            --depth;
-        else if (depth == 0)
-            text += ch;
+    std::string_view t = s;
+    if (s.find('(') != std::string_view::npos) {  // a ")" alone is kept
+        int depth = 0;
+        for (char ch : s) {
+            if (ch == '(')
+                ++depth;
+            else if (ch == ')' && depth > 0)
+                --depth;
+            else if (depth == 0)
+                text += ch;
+        }
+        t = text;
     }
     // Words, split at white space and commas; RFC 850's "06-Nov-94" splits at
-    // its dashes too, which leaves numeric offsets ("-0800") whole.
-    std::vector<std::string_view> words;
-    std::string_view t = text;
+    // its dashes too, which leaves numeric offsets ("-0800") whole. The text
+    // is at most 64 bytes (normalize_date): a word and its separator take 2
+    // bytes at least, a word split in 3 takes 5, so 64 words always fit.
+    std::array<std::string_view, 64> word_list;
+    std::size_t word_count = 0;
+    struct Words {
+        std::array<std::string_view, 64>& list;
+        std::size_t& count;
+        void push_back(std::string_view w) {
+            if (count < list.size()) list[count++] = w;
+        }
+        [[nodiscard]] std::size_t size() const { return count; }
+        std::string_view operator[](std::size_t k) const { return list[k]; }
+    } words{word_list, word_count};
     std::size_t i = 0;
     while (i < t.size()) {
         while (i < t.size() && (is_space(t[i]) || t[i] == ',')) ++i;
@@ -355,11 +373,15 @@ std::optional<Fields> parse_rfc822(std::string_view s) {
     }
     // The zone may be one word or two ("GMT +0200"); nothing may follow it.
     std::string zone_text;
-    for (; k < words.size(); ++k) {
-        if (!zone_text.empty()) zone_text += ' ';
-        zone_text += words[k];
+    std::string_view zone_words = k + 1 == words.size() ? words[k] : std::string_view{};
+    if (k + 1 < words.size()) {
+        for (; k < words.size(); ++k) {
+            if (!zone_text.empty()) zone_text += ' ';
+            zone_text += words[k];
+        }
+        zone_words = zone_text;
     }
-    auto off = zone(zone_text);
+    auto off = zone(zone_words);
     if (!off) return std::nullopt;
     f.offset_minutes = *off;
     return f;

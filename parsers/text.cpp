@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -858,6 +859,33 @@ std::string decode_entities(std::string_view s) {
 
 namespace {
 
+// --- Eight bytes at a time ----------------------------------------------------
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+constexpr std::uint64_t kSpaces = kOnes * 0x20;
+
+std::uint64_t load8(const char* p) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+
+// The high bit of each byte of `w` that is zero, exactly.
+std::uint64_t zero_bytes(std::uint64_t w) {
+    constexpr std::uint64_t kLow7 = kOnes * 0x7F;
+    return ~(((w & kLow7) + kLow7) | w | kLow7);
+}
+
+// A high bit set in the bytes of `w` below `low` (0x20 or 0x21), 0x7F or
+// above: none when all eight are in [low, 0x7E]. The lowest byte marked is
+// exactly the first such byte (bytes after it may be marked wrongly by the
+// borrow, which only the first-byte search and the none-test read).
+std::uint64_t special_mask(std::uint64_t w, unsigned low) {
+    const std::uint64_t below = (w - kOnes * low) & ~w & kHigh;
+    return (w & kHigh) | below | zero_bytes(w ^ (kOnes * 0x7F));
+}
+
 // clean_text in one pass for valid UTF-8 without terminal escapes (ESC and
 // the C1 controls that start or end a sequence, whose skipping depends on
 // the bytes after them): false when `s` needs the general path.
@@ -874,12 +902,31 @@ bool clean_text_one_pass(std::string_view s, std::string& out) {
                     out += ' ';
                     pending_space = false;
                 }
-                // The run of plain characters up to the next special one.
+                // The run of plain characters up to the next special one,
+                // found eight bytes at a time. A single space between two
+                // plain characters is kept as it is, so it stays in the run.
+                auto plain = [&](std::size_t k) {
+                    const auto c = static_cast<unsigned char>(s[k]);
+                    return c > ' ' && c < 0x7F;
+                };
                 std::size_t j = i + 1;
-                while (j < n) {
-                    const auto c = static_cast<unsigned char>(s[j]);
-                    if (c <= ' ' || c >= 0x7F) break;
-                    ++j;
+                while (true) {
+                    bool found = false;
+                    for (; j + 8 <= n; j += 8) {
+                        if (const std::uint64_t m = special_mask(load8(s.data() + j), 0x21);
+                            m != 0) {
+                            j += static_cast<std::size_t>(std::countr_zero(m)) / 8;
+                            found = true;
+                            break;
+                        }
+                    }
+                    if (!found)
+                        while (j < n && plain(j)) ++j;
+                    if (j + 1 < n && s[j] == ' ' && plain(j + 1)) {
+                        j += 2;
+                        continue;
+                    }
+                    break;
                 }
                 out.append(s.data() + i, j - i);
                 i = j;
@@ -920,15 +967,29 @@ bool clean_text_one_pass(std::string_view s, std::string& out) {
 std::string clean_text(std::string_view s) {
     // Text that is already clean (printable ASCII, single inner spaces) is
     // the common case: one look, no rewriting.
-    bool clean = !s.empty() && s.front() != ' ' && s.back() != ' ';
-    for (std::size_t i = 0; clean && i < s.size(); ++i) {
-        const char c = s[i];
-        clean = (c > ' ' && c < 0x7F) || (c == ' ' && s[i + 1] != ' ');
-    }
-    if (clean || s.empty()) return std::string(s);
+    if (is_clean_text(s)) return std::string(s);
     std::string out;
     if (clean_text_one_pass(s, out)) return out;
     return clean_text_reference(s);
+}
+
+bool is_clean_text(std::string_view s) {
+    if (s.empty()) return true;
+    bool clean = s.front() != ' ' && s.back() != ' ';
+    std::size_t i = 0;
+    // Eight bytes at a time (and the eight after the first, for a space
+    // followed by a space) while they are printable ASCII.
+    for (; clean && i + 9 <= s.size(); i += 8) {
+        const std::uint64_t w = load8(s.data() + i);
+        if (special_mask(w, 0x20) != 0 ||
+            (zero_bytes(w ^ kSpaces) & zero_bytes(load8(s.data() + i + 1) ^ kSpaces)) != 0)
+            break;
+    }
+    for (; clean && i < s.size(); ++i) {
+        const char c = s[i];
+        clean = (c > ' ' && c < 0x7F) || (c == ' ' && s[i + 1] != ' ');
+    }
+    return clean;
 }
 
 std::string clean_text_reference(std::string_view s) {

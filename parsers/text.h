@@ -17,6 +17,10 @@ namespace specwatch::parse {
 // terminal escapes removed, every run of white space (no-break and other
 // Unicode spaces too) one space, trimmed.
 [[nodiscard]] std::string clean_text(std::string_view s);
+// True when clean_text(s) is `s` itself (printable ASCII, single inner
+// spaces, none at the ends), found in one look: callers can then read `s`
+// where it is instead of a cleaned copy.
+[[nodiscard]] bool is_clean_text(std::string_view s);
 // The same in several simple passes: what clean_text's one pass is tested
 // against, and what it falls back to for invalid UTF-8 and terminal escapes.
 [[nodiscard]] std::string clean_text_reference(std::string_view s);

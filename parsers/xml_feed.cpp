@@ -75,11 +75,26 @@ std::string normalize_uri(std::string_view uri) {
     return u;
 }
 
+// normalize_uri's comparison without building its string: classify runs for
+// every element and attribute name, and a namespace URI is past the short
+// string buffer (a heap allocation each time).
 Ns classify(std::string_view uri) {
     if (uri.empty()) return Ns::none;
-    const std::string u = normalize_uri(uri);
-    for (const auto& k : kNamespaces)
-        if (k.uri == u) return k.ns;
+    constexpr std::string_view kSpace = " \t\r\n\f\v";  // trim()'s
+    const auto b = uri.find_first_not_of(kSpace);
+    if (b == std::string_view::npos) return Ns::other;
+    std::string_view u = uri.substr(b, uri.find_last_not_of(kSpace) - b + 1);
+    while (!u.empty() && u.back() == '/') u.remove_suffix(1);
+    for (const auto& k : kNamespaces) {
+        if (k.uri.size() != u.size()) continue;
+        bool same = true;
+        for (std::size_t i = 0; same && i < u.size(); ++i) {
+            char c = u[i];
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            same = c == k.uri[i];
+        }
+        if (same) return k.ns;
+    }
     return Ns::other;
 }
 
@@ -100,6 +115,12 @@ constexpr std::array<ConventionalPrefix, 8> kConventionalPrefixes{{
     {"rdf", Ns::rdf},
 }};
 
+struct Binding {
+    std::string_view prefix;
+    std::string_view uri;
+    Ns ns;
+};
+
 // The namespace declarations and base URL in effect at one element. Scopes
 // live on the C++ stack of the walk that made them, each pointing at its
 // parent; the walk is at most a few levels deep.
@@ -109,19 +130,22 @@ struct Scope {
     std::string base;
     // This element's own xmlns declarations, sorted by prefix ("" is the
     // default namespace): a root with thousands of them costs a binary search.
-    std::vector<std::pair<std::string_view, std::string_view>> bindings;
+    // Each is classified once here, not at every element that uses it.
+    std::vector<Binding> bindings;
 };
 
-// The URI bound to `prefix`; nullopt when nothing binds it.
-std::optional<std::string_view> namespace_uri(const Scope& scope, std::string_view prefix) {
-    if (prefix == "xml") return "http://www.w3.org/XML/1998/namespace";
+// The binding of `prefix`; nullptr when nothing binds it.
+const Binding* namespace_binding(const Scope& scope, std::string_view prefix) {
+    static const Binding kXml{"xml", "http://www.w3.org/XML/1998/namespace", Ns::xml};
+    if (prefix == "xml") return &kXml;
     for (const Scope* s = &scope; s != nullptr; s = s->parent) {
+        if (s->bindings.empty()) continue;
         const auto it = std::lower_bound(
             s->bindings.begin(), s->bindings.end(), prefix,
-            [](const auto& binding, std::string_view p) { return binding.first < p; });
-        if (it != s->bindings.end() && it->first == prefix) return it->second;
+            [](const Binding& binding, std::string_view p) { return binding.prefix < p; });
+        if (it != s->bindings.end() && it->prefix == prefix) return &*it;
     }
-    return std::nullopt;
+    return nullptr;
 }
 
 struct QName {
@@ -136,12 +160,12 @@ QName split(std::string_view name, const Scope& scope, bool is_attribute) {
     if (colon == std::string_view::npos) {
         // Unprefixed attributes are in no namespace; elements take the default.
         if (is_attribute) return {Ns::none, {}, name};
-        const std::string_view uri = namespace_uri(scope, "").value_or("");
-        return {classify(uri), uri, name};
+        const Binding* b = namespace_binding(scope, "");
+        return b ? QName{b->ns, b->uri, name} : QName{Ns::none, {}, name};
     }
     const std::string_view prefix = name.substr(0, colon);
-    if (const auto uri = namespace_uri(scope, prefix))
-        return {classify(*uri), *uri, name.substr(colon + 1)};
+    if (const Binding* b = namespace_binding(scope, prefix))
+        return {b->ns, b->uri, name.substr(colon + 1)};
     Ns ns = Ns::other;
     for (const auto& c : kConventionalPrefixes)
         if (c.prefix == prefix) ns = c.ns;
@@ -150,8 +174,37 @@ QName split(std::string_view name, const Scope& scope, bool is_attribute) {
 
 // --- Small helpers ------------------------------------------------------------
 
+// A name in ASCII lower case, without a string: element names are short
+// and compared with short literals, so a name longer than the buffer (which
+// equals none of them whatever its case) is kept as written.
+class LowerName {
+  public:
+    explicit LowerName(std::string_view name) : view_(name) {
+        if (name.size() > buf_.size()) return;
+        for (std::size_t i = 0; i < name.size(); ++i) {
+            const char c = name[i];
+            buf_[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        }
+        view_ = std::string_view(buf_.data(), name.size());
+    }
+    LowerName(const LowerName&) = delete;
+    LowerName& operator=(const LowerName&) = delete;
+    [[nodiscard]] std::string_view view() const { return view_; }
+
+  private:
+    std::array<char, 32> buf_;
+    std::string_view view_;
+};
+
 bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && to_lower_ascii(a) == to_lower_ascii(b);
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
 }
 
 // An attribute's value, references decoded (the document is parsed without
@@ -186,14 +239,14 @@ Scope enter(const Scope& parent, pugi::xml_node el) {
             s.base = resolve_url(parent.base, decode_entities(a.value()));
             based = true;
         } else if (name == "xmlns") {
-            s.bindings.emplace_back("", a.value());
+            s.bindings.push_back({"", a.value(), classify(a.value())});
         } else if (name.starts_with("xmlns:")) {
-            s.bindings.emplace_back(name.substr(6), a.value());
+            s.bindings.push_back({name.substr(6), a.value(), classify(a.value())});
         }
     }
     // stable: of two declarations of one prefix, the first is found.
     std::stable_sort(s.bindings.begin(), s.bindings.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+                     [](const Binding& a, const Binding& b) { return a.prefix < b.prefix; });
     return s;
 }
 
@@ -434,22 +487,51 @@ class Reader {
     // block elements separating words. Not yet cleaned.
     std::string walk_text(pugi::xml_node n) const;
 
+    // raw_text without a copy when the element holds one CDATA section or
+    // one run of text without references (most fields): a view of the
+    // document, else `holder`.
+    std::string_view raw_view(pugi::xml_node n, std::string& holder) const {
+        const pugi::xml_node c = n.first_child();
+        if (!c) return {};
+        if (!c.next_sibling()) {
+            if (c.type() == pugi::node_cdata) return c.value();
+            if (c.type() == pugi::node_pcdata) {
+                const std::string_view v = c.value();
+                if (v.find('&') == std::string_view::npos) return v;
+            }
+        }
+        holder = raw_text(n);
+        return holder;
+    }
+
     std::string plain(pugi::xml_node n) const {
-        return clean_text(has_element_children(n) ? walk_text(n) : raw_text(n));
+        if (has_element_children(n)) return clean_text(walk_text(n));
+        std::string holder;
+        return clean_text(raw_view(n, holder));
     }
     std::string html(pugi::xml_node n) {
-        return has_element_children(n) ? clean_text(walk_text(n)) : html_(raw_text(n));
+        if (has_element_children(n)) return clean_text(walk_text(n));
+        std::string holder;
+        return html_(raw_view(n, holder));
     }
     // Text by the specs but HTML in practice (RSS titles): markup or
     // references make it HTML.
     std::string sniffed(pugi::xml_node n) {
         if (has_element_children(n)) return clean_text(walk_text(n));
-        const std::string raw = raw_text(n);
+        std::string holder;
+        const std::string_view raw = raw_view(n, holder);
         return looks_like_html(raw) ? html_(raw) : clean_text(raw);
     }
     std::string atom_text(pugi::xml_node n);
     std::string atom_person(const Scope& own) const;
-    std::string date(pugi::xml_node n) const { return normalize_date(plain(n)); }
+    std::string date(pugi::xml_node n) const {
+        if (has_element_children(n)) return normalize_date(plain(n));
+        std::string holder;
+        const std::string_view raw = raw_view(n, holder);
+        // Clean text is read in place; anything else as plain() gives it.
+        if (is_clean_text(raw)) return normalize_date(raw);
+        return normalize_date(clean_text(raw));
+    }
     std::string media_text(pugi::xml_node n) {
         return to_lower_ascii(trim(attribute(n, "type"))) == "html" ? html(n) : plain(n);
     }
@@ -601,7 +683,8 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
     switch (q.ns) {
         case Ns::none:
         case Ns::rss: {
-            const std::string local = to_lower_ascii(q.local);
+            LowerName lowered{q.local};
+            const std::string_view local = lowered.view();
             if (local == "title") {
                 d.title.offer(0, sniffed(el));
             } else if (local == "link") {
@@ -622,9 +705,9 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
                 // leave the attribute out on ids like "12345": without it,
                 // only an http(s) URL becomes the link.
                 const std::string perma = to_lower_ascii(trim(attribute(el, "isPermaLink")));
-                const std::string lg = to_lower_ascii(guid);
                 if (perma == "true" ||
-                    (perma.empty() && (lg.starts_with("http://") || lg.starts_with("https://"))))
+                    (perma.empty() && (iequals(std::string_view(guid).substr(0, 7), "http://") ||
+                                       iequals(std::string_view(guid).substr(0, 8), "https://"))))
                     d.link.offer(3, resolve_url(own.base, guid));
             } else if (local == "author") {
                 d.add_author(0, person_name(plain(el)));
@@ -752,7 +835,8 @@ void Reader::feed_child(const Scope& own, Draft& d) {
     switch (q.ns) {
         case Ns::none:
         case Ns::rss: {
-            const std::string local = to_lower_ascii(q.local);
+            LowerName lowered{q.local};
+            const std::string_view local = lowered.view();
             if (local == "title") {
                 d.title.offer(0, sniffed(el));
             } else if (local == "link") {
@@ -849,7 +933,8 @@ Feed Reader::rss(const Scope& root, bool rdf) {
         const Scope cs = enter(root, c);
         const QName q = element_name(cs);
         if (q.ns != Ns::none && q.ns != Ns::rss) continue;
-        const std::string local = to_lower_ascii(q.local);
+        LowerName lowered{q.local};
+        const std::string_view local = lowered.view();
         if (local == "item") {
             read_item(cs);
         } else if (local == "channel") {

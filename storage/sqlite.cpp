@@ -14,6 +14,13 @@ namespace specwatch::storage::sql {
 
 namespace {
 
+// SQLite counts every allocation for sqlite3_status() under a global mutex
+// unless told not to; nothing here reads those counts. Set by a static
+// initializer because sqlite3_config works only before the library's first
+// use (the config loader opens an in-memory database to check rule queries).
+// BM_Ingest: see docs/performance.md.
+[[maybe_unused]] const int kMemoryStatisticsOff = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
 // Whether the file system holding `file` (or, before it exists, its folder)
 // is read-only: mounted so, or turned so by the kernel after an I/O error
 // (ext4's errors=remount-ro). sqlite's errno then often names a side effect
@@ -117,6 +124,10 @@ std::int64_t Query::int64(int column) const {
     return sqlite3_column_int64(stmt_, column);
 }
 
+double Query::real(int column) const {
+    return sqlite3_column_double(stmt_, column);
+}
+
 std::string Query::text(int column) const {
     const auto* p = sqlite3_column_text(stmt_, column);
     if (p == nullptr) return {};
@@ -149,22 +160,37 @@ Result<Query> StatementCache::get(std::string_view sql) {
 }
 
 Result<Transaction> Transaction::begin(sqlite3* db) {
+    if (sqlite3_get_autocommit(db) == 0) {
+        if (auto r = exec(db, "SAVEPOINT nested"); !r)
+            return make_error(fmt::format("cannot start a savepoint: {}", r.error().message));
+        return Transaction{db, true};
+    }
     if (auto r = exec(db, "BEGIN IMMEDIATE"); !r)
         return make_error(fmt::format("cannot start a write transaction: {}", r.error().message));
-    return Transaction{db};
+    return Transaction{db, false};
 }
 
-Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Transaction::Transaction(Transaction&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), nested_(other.nested_) {}
 
 Transaction::~Transaction() {
     // After some errors (SQLITE_FULL, SQLITE_IOERR…) sqlite has already rolled
-    // back by itself; then there is nothing left to roll back.
-    if (db_ != nullptr && sqlite3_get_autocommit(db_) == 0)
+    // back the whole transaction by itself; then there is nothing left to roll
+    // back (and no savepoint either).
+    if (db_ == nullptr || sqlite3_get_autocommit(db_) != 0) return;
+    if (nested_) {
+        // Savepoints of the same name nest: these name the innermost, ours.
+        sqlite3_exec(db_, "ROLLBACK TO nested", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_, "RELEASE nested", nullptr, nullptr, nullptr);
+    } else {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
 }
 
 Result<void> Transaction::commit() {
-    if (auto r = exec(db_, "COMMIT"); !r)
+    if (nested_ && sqlite3_get_autocommit(db_) != 0)
+        return make_error("cannot commit: the enclosing transaction was rolled back");
+    if (auto r = exec(db_, nested_ ? "RELEASE nested" : "COMMIT"); !r)
         return make_error(fmt::format("cannot commit: {}", r.error().message));
     db_ = nullptr;
     return {};

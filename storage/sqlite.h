@@ -50,6 +50,11 @@ class Query {
     // An empty string is stored as NULL: "the document does not have this field".
     Query& bind_optional(int index, std::string_view text);
 
+    // The rowid the last INSERT on this statement's connection made.
+    [[nodiscard]] std::int64_t last_insert_rowid() const {
+        return sqlite3_last_insert_rowid(sqlite3_db_handle(stmt_));
+    }
+
     // true: a row is ready to read; false: done.
     [[nodiscard]] Result<bool> step();
     // Steps a statement that returns no rows (INSERT, UPDATE) to completion.
@@ -59,6 +64,7 @@ class Query {
     [[nodiscard]] int result_code() const { return rc_ & 0xff; }
 
     [[nodiscard]] std::int64_t int64(int column) const;
+    [[nodiscard]] double real(int column) const;
     [[nodiscard]] std::string text(int column) const;  // NULL reads as ""
     [[nodiscard]] bool is_null(int column) const;
 
@@ -100,6 +106,12 @@ class StatementCache {
 // up front: a deferred transaction that reads and then writes can fail with
 // SQLITE_BUSY_SNAPSHOT whatever the busy timeout (NOTES.md). Rolls back in its
 // destructor unless committed.
+//
+// Begun while a transaction is open, it is a savepoint inside it: commit
+// releases the savepoint (the work becomes part of the enclosing transaction,
+// durable only when that commits), and rolling back undoes only its own work.
+// The writer uses this to store several polls in one transaction, each poll
+// in its own savepoint.
 class Transaction {
   public:
     [[nodiscard]] static Result<Transaction> begin(sqlite3* db);
@@ -111,9 +123,13 @@ class Transaction {
 
     [[nodiscard]] Result<void> commit();
 
+    // A savepoint inside an enclosing transaction.
+    [[nodiscard]] bool nested() const noexcept { return nested_; }
+
   private:
-    explicit Transaction(sqlite3* db) noexcept : db_(db) {}
+    Transaction(sqlite3* db, bool nested) noexcept : db_(db), nested_(nested) {}
     sqlite3* db_;  // null once committed or moved from
+    bool nested_;
 };
 
 }  // namespace specwatch::storage::sql

@@ -1,12 +1,15 @@
 #include "storage/store.h"
 
+#include "common/fts.h"
 #include "common/log.h"
 #include "common/meeting.h"
 #include "common/text.h"
+#include "storage/rank.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <stdexcept>
 #include <string_view>
@@ -172,8 +175,7 @@ constexpr std::string_view kInsertItem = R"(
 INSERT INTO items (source_id, id, link, title, summary, content, author, categories,
                    organizations, published, updated, start, "end", location,
                    fingerprint, content_hash, first_seen, last_seen)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)
-RETURNING key)";
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17))";
 
 constexpr std::string_view kTouchItem = "UPDATE items SET last_seen = ?2 WHERE key = ?1";
 
@@ -186,8 +188,14 @@ UPDATE items SET link = ?2, title = ?3, summary = ?4, content = ?5, author = ?6,
     changes = changes + ?17
 WHERE key = ?1)";
 
+// A new item whose text goes into the full-text index (see index_items).
+struct ToIndex {
+    std::int64_t key;
+    const Item* item;
+};
+
 Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const Item& item,
-                         std::int64_t now, StoreResult& result) {
+                         std::int64_t now, StoreResult& result, std::vector<ToIndex>& to_index) {
     const std::string fp = fingerprint(item);
     const std::string hash = content_hash(item);
 
@@ -211,10 +219,13 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
         q->bind(1, source_id).bind(2, item.id);
         bind_item_fields(*q, 3, item);
         q->bind(15, fp).bind(16, hash).bind(17, now);
-        auto row = q->step();
-        if (!row) return row.error();
+        // Not RETURNING key: that runs the statement in a statement journal
+        // (and costs a third of the insert); the key is the rowid just made.
+        if (auto r = q->run(); !r) return r.error();
+        const std::int64_t key = q->last_insert_rowid();
         result.new_items++;
-        result.new_keys.push_back(q->int64(0));
+        result.new_keys.push_back(key);
+        to_index.push_back({key, &item});
         return {};
     }
 
@@ -238,6 +249,33 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
         result.changed_keys.push_back(existing->key);
     } else {
         result.updated++;
+    }
+    return {};
+}
+
+// New items go into the full-text index here, after every item of the
+// batch, rather than by an AFTER INSERT trigger: a statement that fires a
+// trigger runs in a statement journal, and FTS5 writes its pending terms out
+// as a new segment at every savepoint, so a trigger made one segment (and the
+// merges that follow) per item: 4,600 items/s; inserted together they make
+// one segment per transaction (bench/store_bench BM_Ingest, docs/performance.md).
+// The values must be those stored in `items` (NULL for an empty field, the
+// categories' JSON): the update and delete triggers remove what was indexed
+// by reading them back from there.
+Result<void> index_items(sql::StatementCache& st, const std::vector<ToIndex>& to_index) {
+    static const std::string insert = fmt::format(
+        "INSERT INTO items_fts (rowid, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", fts::kColumns);
+    for (const auto& [key, item] : to_index) {
+        auto q = st.get(insert);
+        if (!q) return q.error();
+        q->bind(1, key)
+            .bind_optional(2, item->title)
+            .bind_optional(3, item->summary)
+            .bind_optional(4, item->content)
+            .bind(5, to_json(item->categories))
+            .bind_optional(6, item->location);
+        if (auto r = q->run(); !r)
+            return context(fmt::format("indexing item '{}'", item->id), r.error());
     }
     return {};
 }
@@ -392,6 +430,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Clock&
 
     if (auto r = sql::exec(db, fmt::format("PRAGMA busy_timeout = {}", kBusyTimeoutMs)); !r)
         return fail(r.error().message);
+    if (auto r = register_rank(db); !r) return fail(r.error().message);
 
     // The first read of the file: a file that is not a database fails here
     // ("file is not a database"), before anything writes to it.
@@ -535,45 +574,74 @@ Result<std::optional<SourceState>> Store::source(const std::string& name) {
 
 Result<StoreResult> Store::store_poll(const std::string& source, const std::vector<Item>& items,
                                       const FetchOutcome& outcome, const InTransaction& also) {
+    const PollToStore poll{source, &items, outcome, also};
+    auto r = store_polls(std::span(&poll, 1));
+    if (!r) return r.error();
+    return std::move(r->front());
+}
+
+Result<std::vector<StoreResult>> Store::store_polls(std::span<const PollToStore> polls) {
     const std::int64_t now = to_unix(clock_.now());
-    auto r = [&]() -> Result<StoreResult> {
+    std::vector<StoreResult> results(polls.size());
+    std::vector<std::int64_t> ids(polls.size());
+    std::vector<ToIndex> to_index;
+    std::size_t i = 0;  // the poll at work, named by an error
+    auto r = [&]() -> Result<void> {
         auto tx = sql::Transaction::begin(db_);
         if (!tx) return tx.error();
-        auto id = find_source_id(*statements_, source);
-        if (!id) return id.error();
-        if (!*id) return make_error("no such source in the database");
+        for (i = 0; i < polls.size(); ++i) {
+            const PollToStore& poll = polls[i];
+            auto id = find_source_id(*statements_, poll.source);
+            if (!id) return id.error();
+            if (!*id) return make_error("no such source in the database");
+            ids[i] = **id;
+            if (!poll.items) continue;
 
-        // A document that repeats an id: its last occurrence wins, and the
-        // item counts once.
-        std::unordered_map<std::string_view, std::size_t> last;
-        last.reserve(items.size());
-        for (std::size_t i = 0; i < items.size(); ++i) last[items[i].id] = i;
-
-        StoreResult result;
-        {
-            auto q = statements_->get("SELECT last_success FROM sources WHERE id = ?1");
-            if (!q) return q.error();
-            q->bind(1, **id);
-            auto row = q->step();
-            if (!row) return row.error();
-            result.first_success = *row && q->int64(0) == 0 && outcome.error.empty();
+            {
+                auto q = statements_->get("SELECT last_success FROM sources WHERE id = ?1");
+                if (!q) return q.error();
+                q->bind(1, ids[i]);
+                auto row = q->step();
+                if (!row) return row.error();
+                results[i].first_success = *row && q->int64(0) == 0 && poll.outcome.error.empty();
+            }
+            // A document that repeats an id: its last occurrence wins, and the
+            // item counts once.
+            const std::vector<Item>& items = *poll.items;
+            std::unordered_map<std::string_view, std::size_t> last;
+            last.reserve(items.size());
+            for (std::size_t k = 0; k < items.size(); ++k) last[items[k].id] = k;
+            for (std::size_t k = 0; k < items.size(); ++k) {
+                if (last[items[k].id] != k) continue;
+                if (auto u = upsert_item(*statements_, ids[i], items[k], now, results[i], to_index);
+                    !u)
+                    return context(fmt::format("item '{}'", items[k].id), u.error());
+            }
         }
-        for (std::size_t i = 0; i < items.size(); ++i) {
-            if (last[items[i].id] != i) continue;
-            if (auto u = upsert_item(*statements_, **id, items[i], now, result); !u)
-                return context(fmt::format("item '{}'", items[i].id), u.error());
+        i = polls.size();
+        if (auto x = index_items(*statements_, to_index); !x) return x.error();
+        for (i = 0; i < polls.size(); ++i) {
+            if (polls[i].also)
+                if (auto a = polls[i].also(*statements_, results[i]); !a) return a.error();
+            // The validators go in with the items they describe (DESIGN.md
+            // invariant 1): saved before them, a crash would turn the next poll
+            // into a 304 and lose the items.
+            if (auto u = apply_outcome(*statements_, ids[i], polls[i].outcome); !u)
+                return u.error();
         }
-        if (also)
-            if (auto a = also(*statements_, result); !a) return a.error();
-        // The validators go in with the items they describe (DESIGN.md
-        // invariant 1): saved before them, a crash would turn the next poll
-        // into a 304 and lose the items.
-        if (auto u = apply_outcome(*statements_, **id, outcome); !u) return u.error();
-        if (auto c = tx->commit(); !c) return c.error();
-        return result;
+        i = polls.size();
+        return tx->commit();
     }();
-    if (!r) return context(fmt::format("cannot store the items of source '{}'", source), r.error());
-    return r;
+    if (!r) {
+        if (i < polls.size())
+            return context(fmt::format("cannot store the items of source '{}'", polls[i].source),
+                           r.error());
+        return context(polls.size() == 1
+                           ? fmt::format("cannot store the items of source '{}'", polls[0].source)
+                           : fmt::format("cannot store the items of {} sources", polls.size()),
+                       r.error());
+    }
+    return results;
 }
 
 Result<void> Store::transaction(const std::function<Result<void>(sql::StatementCache&)>& work) {
@@ -674,31 +742,113 @@ Result<std::vector<StoredItem>> Store::meetings(const MeetingFilter& filter) {
 constexpr int kSearchWindow = 5000;
 
 Result<std::vector<StoredItem>> Store::search(const std::string& query, int limit) {
-    static const std::string sql = fmt::format(
-        "SELECT {}, snippet(items_fts, -1, '[', ']', '…', 12) FROM items_fts "
-        "JOIN items i ON i.key = items_fts.rowid JOIN sources s ON s.id = i.source_id "
-        "WHERE items_fts MATCH ?1 AND items_fts.rowid >= (SELECT coalesce(min(rowid), 0) FROM "
-        "(SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?3)) "
-        "ORDER BY rank LIMIT ?2",
-        kItemColumns);
-    auto q = statements_->get(sql);
-    if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
     // Only the newest matches are ranked (keys grow with each new item, and
     // FTS5 walks a query's matches in key order at no extra cost): a query
     // that matches most of a million items is ranked over its newest
     // kSearchWindow, not all of them. Better-ranked old items still come up
     // for narrower queries, which is what a search for something specific is.
+    //
+    // One walk of the query's newest matches gives each its rank
+    // (specwatch_bm25, storage/rank.cpp: bm25's order); the best `limit` are
+    // then read with their snippet one key at a time. Before, the query ran
+    // twice (once for the window's lowest key, once to rank above it), and
+    // bm25() counted each phrase's matches over the whole table: a phrase of
+    // common words ("study item") took three full passes over its doclists.
+    static const std::string window_sql =
+        "SELECT rowid, rank FROM items_fts WHERE items_fts MATCH ?1 "
+        "AND rank MATCH 'specwatch_bm25()' ORDER BY rowid DESC LIMIT ?2";
+    static const std::string row_sql = fmt::format(
+        "SELECT {}, snippet(items_fts, -1, '[', ']', '…', 12) FROM items_fts "
+        "JOIN items i ON i.key = items_fts.rowid JOIN sources s ON s.id = i.source_id "
+        "WHERE items_fts MATCH ?1 AND items_fts.rowid = ?2",
+        kItemColumns);
+    static const std::string range_sql = fmt::format(
+        "SELECT {}, snippet(items_fts, -1, '[', ']', '…', 12) FROM items_fts "
+        "JOIN items i ON i.key = items_fts.rowid JOIN sources s ON s.id = i.source_id "
+        "WHERE items_fts MATCH ?1 AND items_fts.rowid BETWEEN ?2 AND ?3 "
+        "AND +items_fts.rowid IN (SELECT value FROM json_each(?4))",
+        kItemColumns);
     const int n = clamp_limit(limit);
-    q->bind(1, query).bind(2, n).bind(3, std::max(kSearchWindow, n));
-    auto r = read_items(*q, true);
-    if (!r) {
-        // SQLITE_ERROR is FTS5 rejecting the query ("fts5: syntax error near
-        // …", "no such column: x"); anything else is the database's trouble.
-        if (q->result_code() == SQLITE_ERROR)
-            return context(fmt::format("invalid query '{}'", query), r.error());
-        return context(fmt::format("cannot search for '{}'", query), r.error());
+    struct Ranked {
+        double rank;
+        std::int64_t key;
+    };
+    std::vector<Ranked> ranked;
+    const auto walk_start = std::chrono::steady_clock::now();
+    {
+        auto q = statements_->get(window_sql);
+        if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
+        q->bind(1, query).bind(2, std::max(kSearchWindow, n));
+        for (;;) {
+            auto row = q->step();
+            if (!row) {
+                // SQLITE_ERROR is FTS5 rejecting the query ("fts5: syntax error
+                // near …", "no such column: x"); anything else is the database's
+                // trouble.
+                if (q->result_code() == SQLITE_ERROR)
+                    return context(fmt::format("invalid query '{}'", query), row.error());
+                return context(fmt::format("cannot search for '{}'", query), row.error());
+            }
+            if (!*row) break;
+            ranked.push_back({q->real(1), q->int64(0)});
+        }
     }
-    return r;
+    const auto walked = std::chrono::steady_clock::now() - walk_start;
+    // Best rank first (bm25 ranks are negative: lower is better); equal
+    // ranks newest first.
+    const auto better = [](const Ranked& a, const Ranked& b) {
+        return a.rank != b.rank ? a.rank < b.rank : a.key > b.key;
+    };
+    const auto top = ranked.begin() + std::min<std::ptrdiff_t>(n, std::ssize(ranked));
+    std::partial_sort(ranked.begin(), top, ranked.end(), better);
+    std::vector<StoredItem> out;
+    if (top == ranked.begin()) return out;
+    // Each chosen row is read with its snippet, by one of two ways that give
+    // the same rows:
+    // - a key at a time: FTS5 seeks each term's doclist to the key, ~0.6 ms a
+    //   key over a million items (kPerKeyCost) whatever the query, but a
+    //   prefix term (secur*) has no doclist of its own: FTS5 merges those of
+    //   every term it covers, ~60 ms, again for each key;
+    // - one walk over the keys' range, a part of what the ranking walk went
+    //   over, so at most its cost (the unary + keeps the key list a filter on
+    //   the rows the walk returns, not a lookup per key that FTS5 would run
+    //   the query again for). A phrase of common words ("study item") whose
+    //   matches are few and far apart makes that walk long.
+    // The walk is taken for prefix queries, and when the ranking walk took
+    // less than the lookups would.
+    constexpr auto kPerKeyCost = std::chrono::microseconds(600);
+    const bool walk = query.find('*') != std::string::npos ||
+                      walked < kPerKeyCost * std::distance(ranked.begin(), top);
+    if (!walk) {
+        for (auto it = ranked.begin(); it != top; ++it) {
+            auto q = statements_->get(row_sql);
+            if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
+            q->bind(1, query).bind(2, it->key);
+            auto rows = read_items(*q, true);
+            if (!rows) return context(fmt::format("cannot search for '{}'", query), rows.error());
+            for (auto& r : *rows) out.push_back(std::move(r));
+        }
+        return out;
+    }
+    std::int64_t lo = ranked.front().key, hi = lo;
+    std::string keys = "[";
+    for (auto it = ranked.begin(); it != top; ++it) {
+        lo = std::min(lo, it->key);
+        hi = std::max(hi, it->key);
+        keys += (keys.size() > 1 ? "," : "") + std::to_string(it->key);
+    }
+    keys += ']';
+    auto q = statements_->get(range_sql);
+    if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
+    q->bind(1, query).bind(2, lo).bind(3, hi).bind(4, keys);
+    auto rows = read_items(*q, true);
+    if (!rows) return context(fmt::format("cannot search for '{}'", query), rows.error());
+    // Back in rank order.
+    std::unordered_map<std::int64_t, std::size_t> at;
+    for (std::size_t i = 0; i < rows->size(); ++i) at[(*rows)[i].key] = i;
+    for (auto it = ranked.begin(); it != top; ++it)
+        if (auto f = at.find(it->key); f != at.end()) out.push_back(std::move((*rows)[f->second]));
+    return out;
 }
 
 Result<std::optional<StoredItem>> Store::item(std::int64_t key) {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ class StatementCache;
 }
 
 // The schema version this binary writes (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 struct SourceState {
     std::string name, body, group, url, format;
@@ -78,6 +79,14 @@ struct StoreResult {
 // before the commit (rule matching, DESIGN.md invariant 1); an error rolls the
 // whole poll back.
 using InTransaction = std::function<Result<void>(sql::StatementCache&, StoreResult&)>;
+
+// One poll for store_polls.
+struct PollToStore {
+    std::string source;
+    const std::vector<Item>* items = nullptr;  // null: a fetch without items
+    FetchOutcome outcome;
+    InTransaction also;
+};
 
 struct StoredItem {
     std::int64_t key = 0;
@@ -159,6 +168,13 @@ class Store {
                                                  const std::vector<Item>& items,
                                                  const FetchOutcome& outcome,
                                                  const InTransaction& also = {});
+    // Several polls in one transaction, as the daemon's writer stores the
+    // polls that finished while it was busy: the items of every poll, then
+    // the full-text index of the new ones in one go (one FTS5 segment, not
+    // one per poll), then each poll's `also` and its fetch state. All or
+    // nothing; the error names the poll that failed. A poll without items
+    // (`items` null: a 304 or a failed fetch) records its fetch state only.
+    [[nodiscard]] Result<std::vector<StoreResult>> store_polls(std::span<const PollToStore> polls);
     // Runs `work` in one BEGIN IMMEDIATE transaction, committed when it
     // succeeds (the outbox, digests and source health use it).
     [[nodiscard]] Result<void> transaction(

@@ -199,6 +199,7 @@ class Package(TempDirTest):
         listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True,
                                  check=True).stdout
         for path in ("./usr/sbin/specwatchd", "./usr/bin/specwatch",
+                     "./usr/libexec/specwatch/specwatch-local",
                      "./usr/lib/systemd/system/specwatch.service",
                      "./usr/lib/systemd/system/specwatch.socket",
                      "./usr/lib/sysusers.d/specwatch.conf", "./etc/specwatch/specwatch.toml",

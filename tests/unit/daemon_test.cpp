@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
 #include <boost/asio/post.hpp>
 
 #include <deque>
@@ -272,4 +273,65 @@ TEST_F(ServiceTest, APagedJsonSourceIsFollowedPageByPageAndBounded) {
     EXPECT_EQ(fetcher_->requests[1].url, "https://api.example.org/meeting/?format=json&offset=1");
     EXPECT_EQ(r["result"]["results"][0]["new"], 2);
     EXPECT_EQ(call({{"cmd", "items"}})["result"].size(), 2u);
+}
+
+// Backpressure: while the writer cannot store (another connection holds the
+// database's write lock), no more than 2 x max_parallel polls are started,
+// so fetched documents do not pile up in memory; once it can, every poll is
+// stored (the ones that waited together, in one transaction).
+TEST_F(ServiceTest, PollsWaitingForTheWriterBoundHowManyStart) {
+    config::Config c;
+    c.path = (dir_ / "many.toml").string();
+    c.daemon.database = (dir_ / "many.db").string();
+    c.daemon.max_parallel = 2;
+    constexpr int kSources = 20;
+    for (int i = 0; i < kSources; ++i) {
+        config::Source s;
+        s.name = "news" + std::to_string(i);
+        s.body = "ITU";
+        s.url = "https://example.org/feed" + std::to_string(i);
+        s.interval = 1h;
+        c.sources.push_back(s);
+    }
+    service_.reset();
+    service_ =
+        std::make_unique<daemon::Service>(io_, std::make_shared<const config::Config>(c), clock_,
+                                          [this](boost::asio::io_context& io, fetch::Limits) {
+                                              auto f = std::make_unique<ScriptedFetcher>(io);
+                                              fetcher_ = f.get();
+                                              return f;
+                                          });
+    service_->open();
+
+    sqlite3* lock = nullptr;
+    ASSERT_EQ(sqlite3_open(c.daemon.database.c_str(), &lock), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+    std::optional<Json> reply;
+    service_->handle({{"cmd", "poll"}}, [&](Json r) { reply = std::move(r); });
+    const auto run = [&](std::chrono::milliseconds d) {
+        const auto until = std::chrono::steady_clock::now() + d;
+        while (!reply && std::chrono::steady_clock::now() < until) {
+            while (!fetcher_->pending.empty()) fetcher_->answer(ok_response(kFeed, ""));
+            io_.restart();
+            io_.run_for(10ms);
+        }
+    };
+    // Every started poll is answered at once; the writer waits for the lock.
+    run(1500ms);
+    EXPECT_FALSE(reply);
+    EXPECT_EQ(fetcher_->requests.size(), 4u);  // 2 x max_parallel
+
+    ASSERT_EQ(sqlite3_exec(lock, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(lock);
+    run(20s);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(fetcher_->requests.size(), static_cast<std::size_t>(kSources));
+    const Json& results = (*reply)["result"]["results"];
+    ASSERT_EQ(results.size(), static_cast<std::size_t>(kSources));
+    for (const auto& r : results) {
+        EXPECT_TRUE(r["ok"]) << r.dump();
+        EXPECT_EQ(r["new"], 2) << r.dump();
+    }
+    EXPECT_EQ(call({{"cmd", "status"}})["result"]["items"], 2 * kSources);
 }

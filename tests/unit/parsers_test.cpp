@@ -2045,6 +2045,40 @@ TEST(Text, CleanTextInOnePassEqualsTheReference) {
     }
 }
 
+// clean_text reads printable ASCII eight bytes at a time (and keeps single
+// spaces inside a run): long strings with the special bytes at every offset
+// and in every lane must read as the byte-by-byte reference does.
+TEST(Text, CleanTextEightBytesAtATimeEqualsTheReferenceAtEveryOffset) {
+    static const std::string specials[] = {
+        " ", "  ",   "\t",       "\n",       "\x1F",         "\x7F", "\x01",     "~",
+        "!", "\x1B", "\xC2\xA0", "\xC3\xA9", "\xE2\x80\x83", "\xFF", "\xC2\x9B", "\0"};
+    std::mt19937 rng(31);
+    for (int k = 0; k < 200000; ++k) {
+        std::string s;
+        const auto len = rng() % 48;
+        while (s.size() < len) {
+            if (rng() % 6 == 0)
+                s += specials[rng() % std::size(specials)];
+            else
+                s += static_cast<char>('!' + rng() % 94);  // printable, not a space
+        }
+        ASSERT_EQ(parse::clean_text(s), parse::clean_text_reference(s)) << "case " << k;
+        // Text said clean is read in place (dates): it must be its own cleaning.
+        if (parse::is_clean_text(s)) {
+            ASSERT_EQ(parse::clean_text_reference(s), s) << "case " << k;
+        }
+    }
+    for (std::size_t at = 0; at < 40; ++at) {
+        for (const auto& special : specials) {
+            std::string s(40, 'x');
+            s.insert(at, special);
+            ASSERT_EQ(parse::clean_text(s), parse::clean_text_reference(s)) << at;
+            s.insert(at / 2, " ");
+            ASSERT_EQ(parse::clean_text(s), parse::clean_text_reference(s)) << at;
+        }
+    }
+}
+
 TEST(Url, PlainAbsolutePathsResolveAsLibcurlDoes) {
     const Strings bases{"https://datatracker.ietf.org/api/v1/meeting/meeting/?offset=20",
                         "HTTPS://Example.ORG:443/a/b?q#f",

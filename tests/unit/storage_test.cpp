@@ -5,9 +5,11 @@
 #include "common/meeting.h"
 #include "storage/backup.h"
 #include "storage/schema.h"
+#include "storage/sqlite.h"
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -367,6 +369,149 @@ TEST_F(StorageTest, AFailingItemStoresNothingOfItsPollNotEvenTheValidators) {
     EXPECT_EQ((*s->source("itu-news"))->etag, "\"v3\"");
 }
 
+// The FTS5 index's own check: every indexed row matches what `items` holds.
+void expect_index_consistent(Store& s) {
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(
+                  s.handle(), "INSERT INTO items_fts(items_fts, rank) VALUES('integrity-check', 1)",
+                  -1, &stmt, nullptr),
+              SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(s.handle());
+    sqlite3_finalize(stmt);
+}
+
+TEST_F(StorageTest, SeveralPollsInOneTransactionStoreAndIndexEach) {
+    auto s = open_with_sources();
+    store(*s, "3gpp-ran1", {make_item("old", "Earlier heading")});
+    const std::vector<Item> itu = {make_item("a", "Radio regulations", "spectrum"),
+                                   make_item("b", "Cybersecurity workshop")};
+    const std::vector<Item> ran1 = {make_item("old", "Revised heading"),
+                                    make_item("c", "Radio layer one")};
+    std::vector<std::string> seen_by_also;
+    std::vector<PollToStore> polls(3);
+    polls[0].source = "itu-news";
+    polls[0].items = &itu;
+    polls[0].outcome = ok_outcome(5000, "\"i1\"");
+    polls[0].also = [&](sql::StatementCache&, StoreResult& r) -> Result<void> {
+        // Each poll's step runs after the whole batch is indexed.
+        seen_by_also = search_titles(*s, "radio");
+        std::sort(seen_by_also.begin(), seen_by_also.end());
+        r.alerts = 7;
+        return {};
+    };
+    polls[1].source = "3gpp-ran1";
+    polls[1].items = &ran1;
+    polls[1].outcome = ok_outcome(5000, "\"r1\"");
+    FetchOutcome not_modified = ok_outcome(5000);
+    not_modified.http_status = 304;
+    not_modified.not_modified = true;
+    polls[2].source = "itu-news";  // a fetch without items, in the same batch
+    polls[2].outcome = not_modified;
+    polls[2].outcome.etag = "\"i1\"";
+
+    auto r = s->store_polls(polls);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->size(), 3u);
+    EXPECT_EQ((*r)[0].new_items, 2);
+    EXPECT_EQ((*r)[0].alerts, 7);
+    EXPECT_EQ((*r)[1].new_items, 1);
+    EXPECT_EQ((*r)[1].changed, 1);
+    EXPECT_EQ((*r)[2].new_items, 0);
+    EXPECT_EQ(seen_by_also, (std::vector<std::string>{"Radio layer one", "Radio regulations"}));
+    EXPECT_EQ(search_titles(*s, "earlier"), std::vector<std::string>{});
+    EXPECT_EQ(search_titles(*s, "revised"), std::vector<std::string>{"Revised heading"});
+    EXPECT_EQ(search_titles(*s, "cybersecurity"),
+              std::vector<std::string>{"Cybersecurity workshop"});
+    EXPECT_EQ((*s->source("itu-news"))->etag, "\"i1\"");
+    EXPECT_EQ((*s->source("3gpp-ran1"))->etag, "\"r1\"");
+    expect_index_consistent(*s);
+}
+
+TEST_F(StorageTest, AFailingPollInABatchStoresNothingOfTheBatchAndIsNamed) {
+    auto s = open_with_sources();
+    ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, ok_outcome(1000, "\"v1\"")));
+    const std::vector<Item> itu = {make_item("b", "Fine item")};
+    const std::vector<Item> ran1 = {make_item("c", "Also fine")};
+    std::vector<PollToStore> polls(2);
+    polls[0].source = "itu-news";
+    polls[0].items = &itu;
+    polls[0].outcome = ok_outcome(2000, "\"v2\"");
+    polls[1].source = "3gpp-ran1";
+    polls[1].items = &ran1;
+    polls[1].outcome = ok_outcome(2000, "\"r2\"");
+    polls[1].also = [](sql::StatementCache&, StoreResult&) -> Result<void> {
+        return make_error("simulated failure");
+    };
+    auto r = s->store_polls(polls);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("'3gpp-ran1'"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("simulated failure"), std::string::npos);
+    EXPECT_TRUE(search_titles(*s, "fine").empty());
+    EXPECT_EQ((*s->source("itu-news"))->etag, "\"v1\"");
+    EXPECT_EQ((*s->source("itu-news"))->items, 1);
+    expect_index_consistent(*s);
+}
+
+TEST_F(StorageTest, ATransactionBegunInsideAnotherIsASavepointOfIt) {
+    auto s = open_with_sources();
+    auto outer = sql::Transaction::begin(s->handle());
+    ASSERT_TRUE(outer);
+    EXPECT_FALSE(outer->nested());
+    ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "Kept")}, ok_outcome(1000)));
+    {
+        auto inner = sql::Transaction::begin(s->handle());
+        ASSERT_TRUE(inner);
+        EXPECT_TRUE(inner->nested());
+        ASSERT_TRUE(s->store_poll("3gpp-ran1", {make_item("b", "Undone")}, ok_outcome(1000)));
+    }  // not committed: only its own work is undone
+    auto failed = s->store_poll("3gpp-ran1", {make_item("c", "Failed")}, ok_outcome(1000),
+                                [](sql::StatementCache&, StoreResult&) -> Result<void> {
+                                    return make_error("simulated failure");
+                                });
+    EXPECT_FALSE(failed);
+    ASSERT_TRUE(outer->commit());
+    EXPECT_EQ(search_titles(*s, "kept"), std::vector<std::string>{"Kept"});
+    EXPECT_TRUE(search_titles(*s, "undone").empty());
+    EXPECT_TRUE(search_titles(*s, "failed").empty());
+    EXPECT_EQ((*s->source("itu-news"))->items, 1);
+    EXPECT_EQ((*s->source("3gpp-ran1"))->items, 0);
+    expect_index_consistent(*s);
+}
+
+TEST_F(StorageTest, ADatabaseIndexedByTheOldTriggerMigratesAndStaysSearchable) {
+    {
+        // A version 5 database, as the releases that indexed by trigger left it.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+        for (int v = 0; v < 5; ++v)
+            ASSERT_EQ(sqlite3_exec(db, migrations()[static_cast<std::size_t>(v)].c_str(), nullptr,
+                                   nullptr, nullptr),
+                      SQLITE_OK)
+                << sqlite3_errmsg(db);
+        ASSERT_EQ(sqlite3_exec(db,
+                               "PRAGMA user_version = 5;"
+                               "INSERT INTO sources (name) VALUES ('itu-news');"
+                               "INSERT INTO items (source_id, id, title, fingerprint, "
+                               "content_hash, first_seen, last_seen) VALUES (1, 'old', "
+                               "'Stored by version five', 'f', 'h', 1, 1);",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK)
+            << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    store(*s, "itu-news", {make_item("new", "Stored by version six")});
+    auto stored = search_titles(*s, "stored");
+    std::sort(stored.begin(), stored.end());
+    EXPECT_EQ(stored,
+              (std::vector<std::string>{"Stored by version five", "Stored by version six"}));
+    // Exactly once each: no trigger indexes the new item a second time.
+    EXPECT_EQ(search_titles(*s, "six").size(), 1u);
+    expect_index_consistent(*s);
+}
+
 TEST_F(StorageTest, AFailedFetchCountsFailuresAndA304ResetsThem) {
     auto s = open_with_sources();
     ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, ok_outcome(1000, "\"v1\"")));
@@ -515,6 +660,47 @@ TEST_F(StorageTest, SearchRanksTheNewestFiveThousandMatches) {
     ASSERT_TRUE(all);
     EXPECT_EQ(all->size(), 5001u);
     EXPECT_EQ(all->front().item.title, "Spectrum spectrum spectrum");
+}
+
+TEST_F(StorageTest, SearchOrdersAsFts5Bm25Does) {
+    // specwatch_bm25 (storage/rank.cpp) skips bm25()'s document counts when a
+    // query has one phrase; the order must stay bm25()'s, for one phrase and
+    // for several (whose IDFs weigh them), with prefixes (read by one walk)
+    // and without (read a key at a time). Equal ranks: newest first.
+    auto s = open_with_sources();
+    std::vector<Item> batch;
+    const char* words[] = {"spectrum", "radio",  "satellite", "study",  "item",   "security",
+                           "privacy",  "agenda", "report",    "energy", "saving", "beam"};
+    for (int i = 0; i < 400; ++i) {
+        std::string title, summary;
+        for (int w = 0; w < 3 + i % 5; ++w) title += std::string(words[(i * 7 + w * 3) % 12]) + " ";
+        for (int w = 0; w < 10 + i % 13; ++w)
+            summary += std::string(words[(i * 5 + w * w) % 12]) + " ";
+        batch.push_back(make_item("i" + std::to_string(i), title, summary));
+    }
+    store(*s, "itu-news", batch);
+    for (const std::string q :
+         {"spectrum", "\"study item\"", "security AND privacy", "(radio OR satellite) AND beam",
+          "secur*", "sat* AND energy", "report NOT agenda", "zzz"}) {
+        std::vector<std::int64_t> expected;
+        sqlite3_stmt* stmt = nullptr;
+        ASSERT_EQ(sqlite3_prepare_v2(s->handle(),
+                                     "SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 "
+                                     "ORDER BY bm25(items_fts), rowid DESC LIMIT 30",
+                                     -1, &stmt, nullptr),
+                  SQLITE_OK);
+        sqlite3_bind_text(stmt, 1, q.c_str(), -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(stmt) == SQLITE_ROW) expected.push_back(sqlite3_column_int64(stmt, 0));
+        sqlite3_finalize(stmt);
+        auto found = s->search(q, 30);
+        ASSERT_TRUE(found) << found.error().message;
+        std::vector<std::int64_t> keys;
+        for (const auto& f : *found) {
+            keys.push_back(f.key);
+            EXPECT_FALSE(f.snippet.empty()) << q;
+        }
+        EXPECT_EQ(keys, expected) << q;
+    }
 }
 
 TEST_F(StorageTest, TheIndexFollowsUpdates) {
