@@ -469,23 +469,36 @@ SELECT id FROM alerts WHERE rule = ?1 AND link_key = ?2 AND link_key <> '' AND c
                 if (!row) return row.error();
                 if (*row) first = q->int64(0);
             }
-            auto q = st.get(R"(
+            // A plain INSERT and changes() after it: RETURNING buffers its
+            // row in a temporary table (a b-tree begun and a page cleared per
+            // alert).
+            {
+                auto q = st.get(R"(
 INSERT INTO alerts (rule, item_key, change, link_key, snippet, created, state, duplicate_of)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING RETURNING id)");
-            if (!q) return q.error();
-            q->bind(1, rule.name).bind(2, key).bind(3, it.change).bind(4, it.link_key);
-            q->bind(5, snippet).bind(6, t);
-            q->bind(7, first ? "duplicate" : immediate && !mailed_now ? "nomail" : "pending");
-            if (first)
-                q->bind(8, first);
-            else
-                q->bind_null(8);
-            auto row = q->step();
-            if (!row) return row.error();
-            // Recorded already for this (rule, item, change), or a duplicate.
-            if (!*row || first) continue;
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING)");
+                if (!q) return q.error();
+                q->bind(1, rule.name).bind(2, key).bind(3, it.change).bind(4, it.link_key);
+                q->bind(5, snippet).bind(6, t);
+                q->bind(7, first ? "duplicate" : immediate && !mailed_now ? "nomail" : "pending");
+                if (first)
+                    q->bind(8, first);
+                else
+                    q->bind_null(8);
+                if (auto r = q->run(); !r) return r.error();
+            }
+            std::int64_t id = 0;
+            {
+                auto q = st.get("SELECT changes(), last_insert_rowid()");
+                if (!q) return q.error();
+                auto row = q->step();
+                if (!row) return row.error();
+                // Recorded already for this (rule, item, change)?
+                if (!*row || q->int64(0) == 0) continue;
+                id = q->int64(1);
+            }
+            if (first) continue;  // a duplicate
             ++recorded;
-            if (mailed_now) to_mail.push_back(q->int64(0));
+            if (mailed_now) to_mail.push_back(id);
         }
         if (mailed_now)
             if (auto r = mail_alerts(st, cfg, rule, to_mail, false, now); !r) return r.error();
