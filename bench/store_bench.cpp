@@ -3,6 +3,8 @@
 //     store_poll (one transaction) per 50-item poll, like a first poll.
 //   BM_Match: 1,000 rules against a batch of 10,000 new items (match_batch,
 //     inside the batch's transaction, as the daemon runs it).
+//   BM_MatchMailed: the same with every rule mailing (snippets, one queued
+//     message per rule).
 // Run: build/bench/store_bench (the database files live under /tmp).
 #include "alerts/alerts.h"
 #include "bench/corpus.h"
@@ -99,12 +101,15 @@ void BM_Ingest(benchmark::State& state) {
 }
 BENCHMARK(BM_Ingest)->Arg(1)->Arg(8)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
-void BM_Match(benchmark::State& state) {
+// `mailed`: every rule has a recipient and mail is on, so each rule's
+// alerts also get snippets and one queued message (render + outbox row).
+void match_bench(benchmark::State& state, bool mailed) {
     const int rules = static_cast<int>(state.range(0)), items = static_cast<int>(state.range(1));
     const std::string path = fresh_path("match");
     SystemClock clock;
     auto store = must(storage::Store::open(path, clock));
     config::Config cfg;
+    if (mailed) cfg.mail.transport = config::Transport::sendmail;
     cfg.sources = sources(1);
     must(store->sync_sources(cfg.sources));
     bench::Corpus corpus(7);
@@ -112,6 +117,7 @@ void BM_Match(benchmark::State& state) {
         config::Rule r;
         r.name = "rule" + std::to_string(i);
         r.query = corpus.query(i);
+        if (mailed) r.to = {"team" + std::to_string(i) + "@example.org"};
         cfg.rules.push_back(std::move(r));
     }
     // History first (so the batch is not the whole index), then the batch.
@@ -157,8 +163,20 @@ void BM_Match(benchmark::State& state) {
     store.reset();
     remove_db(path);
 }
+void BM_Match(benchmark::State& state) {
+    match_bench(state, false);
+}
+void BM_MatchMailed(benchmark::State& state) {
+    match_bench(state, true);
+}
 BENCHMARK(BM_Match)
     ->Args({20, 10000})
+    ->Args({100, 10000})
+    ->Args({1000, 10000})
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(1);
+BENCHMARK(BM_MatchMailed)
     ->Args({100, 10000})
     ->Args({1000, 10000})
     ->Unit(benchmark::kMillisecond)
