@@ -32,6 +32,7 @@ bool is_valid_utf8(std::string_view s) {
             if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) != 0) break;
             i += 32;
         }
+        if (i == n) break;  // the last 32 bytes were ASCII
         if (i + 8 <= n) {
             std::uint64_t word = 0;
             std::memcpy(&word, s.data() + i, 8);
