@@ -4,9 +4,11 @@
 // made-up words, so that FTS5 doclists have the skew of real feeds (a few very
 // common terms, many rare ones). Same seed, same text.
 #include "common/item.h"
+#include "config/config.h"
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <string_view>
@@ -183,5 +185,23 @@ class Corpus {
     std::mt19937 rng_;
     std::vector<std::string> tail_;
 };
+
+// A database file and its WAL and shared-memory files, removed.
+inline void remove_db(const std::string& p) {
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p + ext);
+}
+
+// n sources named src0, src1, … with bodies from the vocabulary.
+inline std::vector<config::Source> sources(int n) {
+    std::vector<config::Source> out;
+    for (int i = 0; i < n; ++i) {
+        config::Source s;
+        s.name = "src" + std::to_string(i);
+        s.body = std::string(kVocabulary[static_cast<std::size_t>(i) % 10]);
+        s.url = "http://127.0.0.1/" + s.name;
+        out.push_back(std::move(s));
+    }
+    return out;
+}
 
 }  // namespace specwatch::bench

@@ -41,22 +41,6 @@ T must(Result<T> r, std::string_view what) {
     return std::move(*r);
 }
 
-void remove_db(const std::string& p) {
-    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p + ext);
-}
-
-std::vector<config::Source> sources(int n) {
-    std::vector<config::Source> out;
-    for (int i = 0; i < n; ++i) {
-        config::Source s;
-        s.name = "src" + std::to_string(i);
-        s.body = std::string(bench::kVocabulary[static_cast<std::size_t>(i) % 10]);
-        s.url = "http://127.0.0.1/" + s.name;
-        out.push_back(std::move(s));
-    }
-    return out;
-}
-
 // One integer from a one-row query, or -1 when the query fails (no table).
 std::int64_t scalar(sqlite3* db, const char* sql) {
     sqlite3_stmt* st = nullptr;
@@ -85,13 +69,13 @@ std::map<std::string, std::string> schema(sqlite3* db) {
 // The schema a fresh database gets from this build's Store, and its version.
 std::map<std::string, std::string> daemon_schema(const std::string& near, const Clock& clock) {
     const std::string p = near + ".schema-check-" + std::to_string(getpid());
-    remove_db(p);
+    bench::remove_db(p);
     std::map<std::string, std::string> out;
     {
         auto fresh = must(storage::Store::open(p, clock), "cannot create " + p);
         out = schema(fresh->handle());
     }
-    remove_db(p);
+    bench::remove_db(p);
     return out;
 }
 
@@ -146,7 +130,7 @@ int main(int argc, char** argv) {
                     static_cast<long long>(items), static_cast<long long>(srcs),
                     same_schema ? "" : ", another schema");
         store.reset();
-        remove_db(path);
+        bench::remove_db(path);
     }
 
     auto store = must(storage::Store::open(path, clock), "cannot create " + path);
@@ -155,7 +139,7 @@ int main(int argc, char** argv) {
     if (sqlite3_exec(store->handle(), "PRAGMA synchronous = OFF", nullptr, nullptr, nullptr) !=
         SQLITE_OK)
         die(sqlite3_errmsg(store->handle()));
-    if (auto r = store->sync_sources(sources(nsources)); !r) die(r.error().message);
+    if (auto r = store->sync_sources(bench::sources(nsources)); !r) die(r.error().message);
     // FTS5 writes its pending terms out as a new segment each time they pass
     // 'hashsize' (1 MiB by default) and merges the segments later; a larger
     // buffer while building means fewer, larger segments written once. The

@@ -33,22 +33,6 @@ std::string fresh_path(const char* name) {
     return p;
 }
 
-void remove_db(const std::string& p) {
-    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p + ext);
-}
-
-std::vector<config::Source> sources(int n) {
-    std::vector<config::Source> out;
-    for (int i = 0; i < n; ++i) {
-        config::Source s;
-        s.name = "src" + std::to_string(i);
-        s.body = std::string(bench::kVocabulary[static_cast<std::size_t>(i) % 10]);
-        s.url = "http://127.0.0.1/" + s.name;
-        out.push_back(std::move(s));
-    }
-    return out;
-}
-
 template <class T>
 T must(Result<T> r) {
     if (!r) throw std::runtime_error(r.error().message);
@@ -67,7 +51,7 @@ void BM_Ingest(benchmark::State& state) {
     const std::string path = fresh_path("ingest");
     SystemClock clock;
     auto store = must(storage::Store::open(path, clock));
-    must(store->sync_sources(sources(kSources)));
+    must(store->sync_sources(bench::sources(kSources)));
     bench::Corpus corpus;
     std::int64_t n = 0;
     std::vector<std::vector<Item>> polls(64);
@@ -97,7 +81,7 @@ void BM_Ingest(benchmark::State& state) {
     }
     state.SetItemsProcessed(stored);
     store.reset();
-    remove_db(path);
+    bench::remove_db(path);
 }
 BENCHMARK(BM_Ingest)->Arg(1)->Arg(8)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
@@ -110,7 +94,7 @@ void match_bench(benchmark::State& state, bool mailed) {
     auto store = must(storage::Store::open(path, clock));
     config::Config cfg;
     if (mailed) cfg.mail.transport = config::Transport::sendmail;
-    cfg.sources = sources(1);
+    cfg.sources = bench::sources(1);
     must(store->sync_sources(cfg.sources));
     bench::Corpus corpus(7);
     for (int i = 0; i < rules; ++i) {
@@ -161,7 +145,7 @@ void match_bench(benchmark::State& state, bool mailed) {
     }
     state.counters["alerts/round"] = static_cast<double>(alerts) / state.iterations();
     store.reset();
-    remove_db(path);
+    bench::remove_db(path);
 }
 void BM_Match(benchmark::State& state) {
     match_bench(state, false);
