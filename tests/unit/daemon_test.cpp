@@ -79,6 +79,11 @@ class ServiceTest : public ::testing::Test {
         s.url = "https://example.org/feed";
         s.interval = 1h;
         c.sources.push_back(s);
+        restart(c);
+    }
+    // A service on `c`, with a scripted fetcher, in place of the running one.
+    void restart(const config::Config& c) {
+        service_.reset();
         service_ = std::make_unique<daemon::Service>(
             io_, std::make_shared<const config::Config>(c), clock_,
             [this](boost::asio::io_context& io, fetch::Limits) {
@@ -244,15 +249,7 @@ TEST_F(ServiceTest, APagedJsonSourceIsFollowedPageByPageAndBounded) {
     s.json.next = "meta.next";
     s.json.fields = {{"id", "id"}, {"title", "title"}};
     c.sources.push_back(s);
-    service_.reset();
-    service_ =
-        std::make_unique<daemon::Service>(io_, std::make_shared<const config::Config>(c), clock_,
-                                          [this](boost::asio::io_context& io, fetch::Limits) {
-                                              auto f = std::make_unique<ScriptedFetcher>(io);
-                                              fetcher_ = f.get();
-                                              return f;
-                                          });
-    service_->open();
+    restart(c);
 
     const auto page = [](std::string body, std::string url) {
         fetch::Response r;
@@ -293,15 +290,7 @@ TEST_F(ServiceTest, PollsWaitingForTheWriterBoundHowManyStart) {
         s.interval = 1h;
         c.sources.push_back(s);
     }
-    service_.reset();
-    service_ =
-        std::make_unique<daemon::Service>(io_, std::make_shared<const config::Config>(c), clock_,
-                                          [this](boost::asio::io_context& io, fetch::Limits) {
-                                              auto f = std::make_unique<ScriptedFetcher>(io);
-                                              fetcher_ = f.get();
-                                              return f;
-                                          });
-    service_->open();
+    restart(c);
 
     sqlite3* lock = nullptr;
     ASSERT_EQ(sqlite3_open(c.daemon.database.c_str(), &lock), SQLITE_OK);
