@@ -408,23 +408,35 @@ const std::string& record_sql(bool snippets, bool orgs) {
     return variants[(snippets ? 2 : 0) + (orgs ? 1 : 0)];
 }
 
+// The links of the batch's new items that may be duplicates: a link two new
+// items of the batch share, or one an earlier alert (of any rule) has.
+constexpr std::string_view kDuplicateLinks = R"(
+CREATE TEMP TABLE IF NOT EXISTS match_duplicate_links (link_key TEXT PRIMARY KEY) WITHOUT ROWID)";
+constexpr std::string_view kPriorLinks = R"(
+INSERT OR IGNORE INTO temp.match_duplicate_links
+SELECT b.link_key FROM temp.match_batch b
+WHERE b.changed = 0 AND b.link_key <> '' AND EXISTS (
+    SELECT 1 FROM alerts a WHERE a.link_key = b.link_key AND a.link_key <> ''))";
+
 // A new item with the link of an earlier alert of the rule is the same
 // document through another source: recorded as a duplicate of the rule's first
 // alert for that link (listed with it, not mailed again). Run on the rule's
-// alerts just recorded (ids above ?2), after the INSERT, not inside it: an
-// INSERT … SELECT that reads alerts goes through a temporary table, and the
-// INSERT would not see the batch's own earlier alerts (two items of one batch
-// with the same link). The first alert of a link is never a duplicate, so the
-// lowest id is the one to point at. (link_key <> '' lets sqlite use the
-// partial index alerts_by_link.)
+// alerts just recorded (ids above ?2) whose link is one of the batch's
+// possible duplicates (in the common batch, none: then it is not run), after
+// the INSERT, not inside it: an INSERT … SELECT that reads alerts goes
+// through a temporary table, and would not see the batch's own earlier alerts
+// (two items of one batch with the same link). The first alert of a link is
+// never a duplicate, so the lowest id is the one to point at. (link_key <> ''
+// lets sqlite use the partial index alerts_by_link.)
 constexpr std::string_view kMarkDuplicates = R"(
 UPDATE alerts SET state = 'duplicate', duplicate_of = (
     SELECT MIN(d.id) FROM alerts d
-    WHERE d.rule = ?1 AND d.link_key = alerts.link_key AND d.link_key <> '' AND d.change = 0
+    WHERE d.link_key = alerts.link_key AND d.link_key <> '' AND d.rule = ?1 AND d.change = 0
       AND d.state <> 'duplicate')
-WHERE id > ?2 AND change = 0 AND link_key <> '' AND EXISTS (
+WHERE link_key IN (SELECT link_key FROM temp.match_duplicate_links) AND link_key <> ''
+  AND rule = ?1 AND id > ?2 AND change = 0 AND EXISTS (
     SELECT 1 FROM alerts d
-    WHERE d.rule = ?1 AND d.link_key = alerts.link_key AND d.link_key <> '' AND d.change = 0
+    WHERE d.link_key = alerts.link_key AND d.link_key <> '' AND d.rule = ?1 AND d.change = 0
       AND d.state <> 'duplicate' AND d.id < alerts.id))";
 
 Result<std::int64_t> last_alert_id(StatementCache& st) {
@@ -443,16 +455,23 @@ Result<std::int64_t> changes(StatementCache& st) {
     return *row ? q->int64(0) : 0;
 }
 
+struct LoadedBatch {
+    bool any_orgs = false;        // an item has organizations
+    bool any_duplicates = false;  // match_duplicate_links is not empty
+};
+
 // Fills the temporary tables with the batch: each item's normalized link,
 // change number and organizations, read once for the batch (one range scan
-// per range of keys). Returns whether any item has organizations.
-Result<bool> load_batch(StatementCache& st, const KeyRanges& all,
-                        const std::unordered_set<std::int64_t>& changed) {
-    for (auto sql : {kBatchTable, kOrgsTable})
+// per range of keys), and the links that may make duplicates.
+Result<LoadedBatch> load_batch(StatementCache& st, const KeyRanges& all,
+                               const std::unordered_set<std::int64_t>& changed) {
+    for (auto sql : {kBatchTable, kOrgsTable, kDuplicateLinks})
         if (auto r = run_sql(st, sql, [](Query&) {}); !r) return r.error();
-    for (auto sql : {"DELETE FROM temp.match_batch", "DELETE FROM temp.match_orgs"})
+    for (auto sql : {"DELETE FROM temp.match_batch", "DELETE FROM temp.match_orgs",
+                     "DELETE FROM temp.match_duplicate_links"})
         if (auto r = run_sql(st, sql, [](Query&) {}); !r) return r.error();
-    bool any_orgs = false;
+    LoadedBatch out;
+    std::unordered_set<std::string> new_links, repeated;
     for (const auto& r : all.ranges) {
         auto q = st.get(
             "SELECT key, COALESCE(link, ''), organizations, changes FROM items "
@@ -469,13 +488,16 @@ Result<bool> load_batch(StatementCache& st, const KeyRanges& all,
                                     all.sorted.begin() + static_cast<std::ptrdiff_t>(r.end), key))
                 continue;
             const bool is_changed = changed.contains(key);
+            std::string link_key = normalize_link(q->text(1));
             auto ins = st.get("INSERT INTO temp.match_batch VALUES (?1, ?2, ?3, ?4)");
             if (!ins) return ins.error();
             ins->bind(1, key)
-                .bind(2, normalize_link(q->text(1)))
+                .bind(2, link_key)
                 .bind(3, is_changed ? q->int64(3) : 0)
                 .bind(4, is_changed ? 1 : 0);
             if (auto done = ins->run(); !done) return done.error();
+            if (!is_changed && !link_key.empty() && !new_links.insert(link_key).second)
+                repeated.insert(std::move(link_key));
             const std::string orgs = q->text(2);
             if (orgs.size() <= 2) continue;  // "[]" or "" for none
             const auto j = nlohmann::json::parse(orgs, nullptr, false);
@@ -486,11 +508,22 @@ Result<bool> load_batch(StatementCache& st, const KeyRanges& all,
                 if (!org) return org.error();
                 org->bind(1, key).bind(2, to_lower_ascii(e.get<std::string>()));
                 if (auto done = org->run(); !done) return done.error();
-                any_orgs = true;
+                out.any_orgs = true;
             }
         }
     }
-    return any_orgs;
+    for (const auto& link : repeated)
+        if (auto r = run_sql(st, "INSERT OR IGNORE INTO temp.match_duplicate_links VALUES (?1)",
+                             [&](Query& q) { q.bind(1, link); });
+            !r)
+            return r.error();
+    if (auto r = run_sql(st, kPriorLinks, [](Query&) {}); !r) return r.error();
+    auto any = st.get("SELECT EXISTS (SELECT 1 FROM temp.match_duplicate_links)");
+    if (!any) return any.error();
+    auto row = any->step();
+    if (!row) return row.error();
+    out.any_duplicates = *row && any->int64(0) != 0;
+    return out;
 }
 
 }  // namespace
@@ -512,7 +545,7 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
     std::vector<std::int64_t> all_keys = batch.new_keys;
     all_keys.insert(all_keys.end(), batch.changed_keys.begin(), batch.changed_keys.end());
     const KeyRanges all(std::move(all_keys));
-    bool loaded = false, any_orgs = false;
+    std::optional<LoadedBatch> loaded;
 
     const std::int64_t t = to_unix(now);
     int recorded = 0;
@@ -525,13 +558,12 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
         if (!loaded) {
             const std::unordered_set<std::int64_t> changed(batch.changed_keys.begin(),
                                                            batch.changed_keys.end());
-            auto orgs = load_batch(st, all, changed);
-            if (!orgs) return orgs.error();
-            any_orgs = *orgs;
-            loaded = true;
+            auto l = load_batch(st, all, changed);
+            if (!l) return l.error();
+            loaded = *l;
         }
         // No item of the batch has an organization the rule asks for.
-        if (!rule.organizations.empty() && !any_orgs) continue;
+        if (!rule.organizations.empty() && !loaded->any_orgs) continue;
         const bool immediate = rule.delivery == config::Delivery::immediate;
         // Snippets are shown only in messages: an immediate rule that mails
         // none (a watch list, or mail off) needs none, and its alerts are
@@ -567,14 +599,18 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
             inserted += *n;
         }
         if (inserted == 0) continue;
-        if (auto r = run_sql(st, kMarkDuplicates,
-                             [&](Query& q) { q.bind(1, rule.name).bind(2, *before); });
-            !r)
-            return r.error();
-        auto duplicates = changes(st);
-        if (!duplicates) return duplicates.error();
-        recorded += static_cast<int>(inserted - *duplicates);
-        if (!mailed_now || inserted == *duplicates) continue;
+        std::int64_t duplicates = 0;
+        if (loaded->any_duplicates) {
+            if (auto r = run_sql(st, kMarkDuplicates,
+                                 [&](Query& q) { q.bind(1, rule.name).bind(2, *before); });
+                !r)
+                return r.error();
+            auto n = changes(st);
+            if (!n) return n.error();
+            duplicates = *n;
+        }
+        recorded += static_cast<int>(inserted - duplicates);
+        if (!mailed_now || inserted == duplicates) continue;
         std::vector<std::int64_t> to_mail;
         {
             auto q =
