@@ -426,6 +426,139 @@ std::string decode_with_gumbo(std::string_view s) {
     return out;
 }
 
+// --- Eight bytes at a time ----------------------------------------------------
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+constexpr std::uint64_t kSpaces = kOnes * 0x20;
+
+std::uint64_t load8(const char* p) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+
+// The high bit of each byte of `w` that is zero, exactly.
+std::uint64_t zero_bytes(std::uint64_t w) {
+    constexpr std::uint64_t kLow7 = kOnes * 0x7F;
+    return ~(((w & kLow7) + kLow7) | w | kLow7);
+}
+
+// A high bit set in the bytes of `w` below `low` (0x20 or 0x21), 0x7F or
+// above: none when all eight are in [low, 0x7E]. The lowest byte marked is
+// exactly the first such byte (bytes after it may be marked wrongly by the
+// borrow, which only the first-byte search and the none-test read).
+std::uint64_t special_mask(std::uint64_t w, unsigned low) {
+    const std::uint64_t below = (w - kOnes * low) & ~w & kHigh;
+    return (w & kHigh) | below | zero_bytes(w ^ (kOnes * 0x7F));
+}
+
+// The length of the UTF-8 sequence starting with lead byte `b` (>= 0xC0) of
+// text already checked to be valid.
+std::size_t utf8_length(unsigned char b) {
+    return b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+}
+
+// True when the valid UTF-8 sequence p[0, len) is one of the Unicode space
+// separators clean_text folds like ASCII white space.
+bool is_unicode_space(const char* p, std::size_t len) {
+    const auto b0 = static_cast<unsigned char>(p[0]);
+    if (len == 2) return b0 == 0xC2 && static_cast<unsigned char>(p[1]) == 0xA0;
+    if (len != 3) return false;
+    const auto b1 = static_cast<unsigned char>(p[1]);
+    const auto b2 = static_cast<unsigned char>(p[2]);
+    switch (b0) {
+        case 0xE1:
+            return b1 == 0x9A && b2 == 0x80;  // U+1680
+        case 0xE2:
+            if (b1 == 0x80)  // U+2000–U+200A, U+2028, U+2029, U+202F
+                return (b2 >= 0x80 && b2 <= 0x8A) || b2 == 0xA8 || b2 == 0xA9 || b2 == 0xAF;
+            return b1 == 0x81 && b2 == 0x9F;  // U+205F
+        case 0xE3:
+            return b1 == 0x80 && b2 == 0x80;  // U+3000
+        default:
+            return false;
+    }
+}
+
+// The end of the run of printable ASCII starting at s[i] (a printable
+// character other than a space, and not `<` or `&` when `markup`), single
+// spaces between two such characters included: the text clean_text would
+// copy as it is. Eight bytes at a time; a space is a stop only when another
+// follows it, so words do not end the scan.
+template <bool markup>
+std::size_t plain_run_end(std::string_view s, std::size_t i) {
+    const std::size_t n = s.size();
+    auto plain = [&](std::size_t k) {
+        const auto c = static_cast<unsigned char>(s[k]);
+        return c >= ' ' && c < 0x7F && (!markup || (c != '<' && c != '&'));
+    };
+    std::size_t j = i + 1;
+    bool found = false;
+    for (; j + 9 <= n; j += 8) {
+        const std::uint64_t w = load8(s.data() + j);
+        std::uint64_t m = special_mask(w, 0x20) |
+                          (zero_bytes(w ^ kSpaces) & zero_bytes(load8(s.data() + j + 1) ^ kSpaces));
+        if constexpr (markup) m |= zero_bytes(w ^ (kOnes * '<')) | zero_bytes(w ^ (kOnes * '&'));
+        if (m != 0) {
+            j += static_cast<std::size_t>(std::countr_zero(m)) / 8;
+            found = true;
+            break;
+        }
+    }
+    if (!found)
+        while (j < n && plain(j) && !(s[j] == ' ' && j + 1 < n && s[j + 1] == ' ')) ++j;
+    // A space before what ends the run is not the run's.
+    if (s[j - 1] == ' ') --j;
+    return j;
+}
+
+// Where the direct reader's text goes: written as clean_text would give it,
+// in the same pass. Every run of white space (ASCII and the Unicode space
+// separators) is one space between words, none at the ends. The text given
+// is valid UTF-8 whose only control characters are white space (the reader
+// checked its input, and gives up on references to other controls).
+class CleanSink {
+  public:
+    explicit CleanSink(std::string& out) : out_(out) {}
+
+    void space() { pending_ = !out_.empty(); }
+    void word(const char* p, std::size_t n) {
+        if (pending_) {
+            out_ += ' ';
+            pending_ = false;
+        }
+        out_.append(p, n);
+    }
+    // Text in which `<` and `&` are characters like the others (a
+    // reference's value).
+    void text(std::string_view s) {
+        std::size_t i = 0;
+        while (i < s.size()) {
+            const auto b = static_cast<unsigned char>(s[i]);
+            if (b > ' ' && b < 0x7F) {
+                const std::size_t j = plain_run_end<false>(s, i);
+                word(s.data() + i, j - i);
+                i = j;
+            } else if (b < 0x80) {
+                space();  // white space: the only controls given
+                ++i;
+            } else {
+                const std::size_t len = std::min(utf8_length(b), s.size() - i);
+                if (is_unicode_space(s.data() + i, len))
+                    space();
+                else
+                    word(s.data() + i, len);
+                i += len;
+            }
+        }
+    }
+
+  private:
+    std::string& out_;
+    bool pending_ = false;
+};
+
 // --- A direct reader for simple fragments ----------------------------------
 //
 // Most feed fragments are well nested markup of a few common elements. For
@@ -434,6 +567,7 @@ std::string decode_with_gumbo(std::string_view s) {
 // up (false) whenever the HTML5 tree construction would do more than push and
 // pop it (misnested formatting, tables, foreign content, raw text other than
 // style and script, unusual comments, control characters, invalid UTF-8).
+// Its text is written clean as it is read (CleanSink), in one pass.
 // tests/unit/parsers_test.cpp checks it against gumbo on every fragment of
 // the fixtures and on random fragments; fuzz target html_text does too.
 
@@ -469,18 +603,9 @@ bool plain_input(std::string_view s) {
     const std::size_t n = s.size();
     for (std::size_t i = 0; i < n;) {
         // Eight bytes at a time while they are ASCII from 0x20 to 0x7E.
-        if (i + 8 <= n) {
-            std::uint64_t w = 0;
-            std::memcpy(&w, s.data() + i, 8);
-            constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-            constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-            const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-            const std::uint64_t del =
-                ((w ^ (kOnes * 0x7F)) - kOnes) & ~(w ^ (kOnes * 0x7F)) & kHigh;
-            if (((w & kHigh) | below_space | del) == 0) {
-                i += 8;
-                continue;
-            }
+        if (i + 8 <= n && special_mask(load8(s.data() + i), 0x20) == 0) {
+            i += 8;
+            continue;
         }
         const auto b = static_cast<unsigned char>(s[i]);
         if (b < 0x80) {
@@ -496,10 +621,36 @@ bool plain_input(std::string_view s) {
     return true;
 }
 
+// The UTF-8 of `cp` as append_utf8 writes it, into `buf`; returns its length.
+std::size_t encode_utf8(char32_t cp, std::array<char, 4>& buf) {
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+    if (cp >= 0x80 && cp <= 0x9F) cp = kC1[cp - 0x80];
+    if (cp < 0x80) {
+        buf[0] = static_cast<char>(cp);
+        return 1;
+    }
+    if (cp < 0x800) {
+        buf[0] = static_cast<char>(0xC0 | (cp >> 6));
+        buf[1] = static_cast<char>(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        buf[0] = static_cast<char>(0xE0 | (cp >> 12));
+        buf[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        buf[2] = static_cast<char>(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    buf[0] = static_cast<char>(0xF0 | (cp >> 18));
+    buf[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    buf[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    buf[3] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 // Decodes the character reference at s[i] == '&' into `out` as the HTML5
 // tokenizer does in data; returns the index after it, or npos when the
 // reader should leave the fragment to gumbo.
-std::size_t read_reference(std::string_view s, std::size_t i, std::string& out) {
+std::size_t read_reference(std::string_view s, std::size_t i, CleanSink& out) {
     const std::size_t n = s.size();
     std::size_t j = i + 1;
     if (j < n && s[j] == '#') {
@@ -525,18 +676,19 @@ std::size_t read_reference(std::string_view s, std::size_t i, std::string& out) 
         if (digits == 0 || j >= n || s[j] != ';') return std::string_view::npos;
         if (cp >= 0x80 && cp <= 0x9F) cp = kC1[cp - 0x80];
         if (cp != 0 && is_control(cp)) return std::string_view::npos;
-        append_utf8(out, cp);
+        std::array<char, 4> buf{};
+        out.text(std::string_view(buf.data(), encode_utf8(cp, buf)));
         return j + 1;
     }
     std::size_t k = j;
     while (k < n && is_alnum(s[k]) && k - j < 32) ++k;
     if (k == j) {
-        out += '&';
+        out.word("&", 1);
         return j;
     }
     if (k < n && s[k] == ';') {
         if (const Entity* e = find_entity(s.substr(j, k - j + 1))) {
-            out += e->value;
+            out.text(e->value);
             return k + 1;
         }
     }
@@ -545,27 +697,12 @@ std::size_t read_reference(std::string_view s, std::size_t i, std::string& out) 
     for (std::size_t len = k - j; len > 0; --len)
         if (find_entity(s.substr(j, len))) return std::string_view::npos;
     if (k < n && s[k] == ';') return std::string_view::npos;
-    out.append(s.substr(i, k - i));
+    out.word(s.data() + i, k - i);
     return k;
 }
 
-bool append_text(std::string_view s, std::string& out) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto amp = s.find('&', i);
-        if (amp == std::string_view::npos) {
-            out.append(s.substr(i));
-            return true;
-        }
-        out.append(s.substr(i, amp - i));
-        i = read_reference(s, amp, out);
-        if (i == std::string_view::npos) return false;
-    }
-    return true;
-}
-
 // Elements the reader knows, with what the tree construction does with them.
-enum Kind : unsigned char {
+enum Kind : unsigned {
     kInline = 1,        // pushed and popped, nothing else
     kFormatting = 2,    // a formatting element (the adoption agency's)
     kSpecial = 4,       // a "special" element: stops the search for li, dd, dt
@@ -573,15 +710,32 @@ enum Kind : unsigned char {
     kVoidEl = 16,       // never pushed
     kOptionalEnd = 32,  // closed by implied end tags (p, li, dd, dt)
     kHeading = 64,
-    kRawHidden = 128,  // style, script: raw text, not shown
+    kRawHidden = 128,   // style, script: raw text, not shown
+    kBlockSpace = 256,  // is_block_element: a word boundary (set from kBlock)
+    // Names the tree construction asks about, as bits rather than string
+    // comparisons.
+    kIsP = 512,
+    kIsLi = 1024,
+    kIsDdDt = 2048,
+    kIsA = 4096,
+    kIsDivAddress = 8192,
 };
 
+// A known element's name, lower case, zero-padded: compared as two words.
 struct ElementInfo {
     std::string_view name;
     unsigned kind;
+    std::array<std::uint64_t, 2> key;
 };
 
-constexpr unsigned kBlockSpace = 256;  // is_block_element: a word boundary
+constexpr std::size_t kMaxName = 16;
+
+constexpr std::array<std::uint64_t, 2> name_key(std::string_view name) {
+    std::array<std::uint64_t, 2> key{};
+    for (std::size_t k = 0; k < name.size() && k < kMaxName; ++k)
+        key[k / 8] |= std::uint64_t{static_cast<unsigned char>(name[k])} << (8 * (k % 8));
+    return key;
+}
 
 // The known elements with kBlockSpace set from kBlock, and where each first
 // letter's entries start.
@@ -591,12 +745,15 @@ struct ElementTable {
 };
 
 constexpr ElementTable element_table() {
-    using E = ElementInfo;
+    struct E {
+        std::string_view name;
+        unsigned kind;
+    };
     constexpr unsigned kBlockK = kSpecial | kClosesP;
     constexpr E kKnown[] = {
-        {"a", kInline | kFormatting},
+        {"a", kInline | kFormatting | kIsA},
         {"abbr", kInline},
-        {"address", kBlockK},
+        {"address", kBlockK | kIsDivAddress},
         {"article", kBlockK},
         {"aside", kBlockK},
         {"b", kInline | kFormatting},
@@ -608,12 +765,12 @@ constexpr ElementTable element_table() {
         {"center", kBlockK},
         {"cite", kInline},
         {"code", kInline | kFormatting},
-        {"dd", kBlockK | kOptionalEnd},
+        {"dd", kBlockK | kOptionalEnd | kIsDdDt},
         {"del", kInline},
         {"dfn", kInline},
-        {"div", kBlockK},
+        {"div", kBlockK | kIsDivAddress},
         {"dl", kBlockK},
-        {"dt", kBlockK | kOptionalEnd},
+        {"dt", kBlockK | kOptionalEnd | kIsDdDt},
         {"em", kInline | kFormatting},
         {"figcaption", kBlockK},
         {"figure", kBlockK},
@@ -631,11 +788,11 @@ constexpr ElementTable element_table() {
         {"img", kVoidEl},
         {"ins", kInline},
         {"kbd", kInline},
-        {"li", kBlockK | kOptionalEnd},
+        {"li", kBlockK | kOptionalEnd | kIsLi},
         {"mark", kInline},
         {"nav", kBlockK},
         {"ol", kBlockK},
-        {"p", kBlockK | kOptionalEnd},
+        {"p", kBlockK | kOptionalEnd | kIsP},
         {"pre", kBlockK},
         {"q", kInline},
         {"s", kInline | kFormatting},
@@ -659,8 +816,9 @@ constexpr ElementTable element_table() {
     static_assert(std::size(kKnown) == ElementTable{}.entries.size());
     ElementTable table;
     for (std::size_t k = 0; k < std::size(kKnown); ++k) {
-        table.entries[k] = kKnown[k];
-        if (among(kKnown[k].name, kBlock)) table.entries[k].kind |= kBlockSpace;
+        unsigned kind = kKnown[k].kind;
+        if (among(kKnown[k].name, kBlock)) kind |= kBlockSpace;
+        table.entries[k] = {kKnown[k].name, kind, name_key(kKnown[k].name)};
     }
     std::size_t k = 0;
     for (std::size_t letter = 0; letter <= 26; ++letter) {
@@ -671,20 +829,18 @@ constexpr ElementTable element_table() {
     return table;
 }
 
-const ElementInfo* element_info(std::string_view name) {
-    static constexpr ElementTable kTable = element_table();
-    if (name.empty() || name[0] < 'a' || name[0] > 'z') return nullptr;
-    const auto letter = static_cast<std::size_t>(name[0] - 'a');
-    for (std::size_t k = kTable.first[letter]; k < kTable.first[letter + 1]; ++k) {
-        const ElementInfo& e = kTable.entries[k];
-        if (e.name.size() == name.size() && e.name == name) return &e;
+constexpr ElementTable kElements = element_table();
+
+// The element whose lower case name, zero-padded to kMaxName bytes, is `key`.
+const ElementInfo* element_info(const std::array<std::uint64_t, 2>& key) {
+    const auto first = static_cast<unsigned char>(key[0] & 0xFF);
+    if (first < 'a' || first > 'z') return nullptr;
+    const std::size_t letter = first - 'a';
+    for (std::size_t k = kElements.first[letter]; k < kElements.first[letter + 1]; ++k) {
+        const ElementInfo& e = kElements.entries[k];
+        if (e.key[0] == key[0] && e.key[1] == key[1]) return &e;
     }
     return nullptr;
-}
-
-unsigned element_kind(std::string_view name) {
-    const ElementInfo* e = element_info(name);
-    return e ? e->kind : 0;
 }
 
 class DirectReader {
@@ -696,41 +852,39 @@ class DirectReader {
   private:
     static constexpr std::size_t kMaxOpen = 64;
 
-    [[nodiscard]] std::string_view top() const {
-        return open_ == 0 ? std::string_view{} : stack_[open_ - 1];
-    }
-    [[nodiscard]] bool is_open(std::string_view name) const {
+    // The open elements are entries of kElements: one element, one address.
+    [[nodiscard]] unsigned top_kind() const { return open_ == 0 ? 0 : stack_[open_ - 1]->kind; }
+    [[nodiscard]] bool is_open(unsigned is) const {
         for (std::size_t k = 0; k < open_; ++k)
-            if (stack_[k] == name) return true;
+            if (stack_[k]->kind & is) return true;
         return false;
     }
-    bool start(std::string_view name, unsigned kind);
-    bool end(std::string_view name, unsigned kind);
+    bool start(const ElementInfo& e);
+    bool end(const ElementInfo& e);
     // Pops p, li, dd, dt from the top (implied end tags) except `keep`.
-    void pop_implied(std::string_view keep) {
-        while (open_ > 0 && top() != keep && (element_kind(top()) & kOptionalEnd)) --open_;
+    void pop_implied(const ElementInfo* keep) {
+        while (open_ > 0 && stack_[open_ - 1] != keep && (top_kind() & kOptionalEnd)) --open_;
     }
-    // li, dd, dt start tags: close the open one of `a` or `b` if gumbo would
-    // with nothing but implied end tags in between.
-    bool close_item(std::string_view a, std::string_view b);
+    // li, dd, dt start tags: close the open one (kIsLi or kIsDdDt) if gumbo
+    // would with nothing but implied end tags in between.
+    bool close_item(unsigned is);
 
-    std::string& out_;
-    std::array<std::string_view, kMaxOpen> stack_{};
+    CleanSink out_;
+    std::array<const ElementInfo*, kMaxOpen> stack_{};
     std::size_t open_ = 0;
 };
 
-bool DirectReader::close_item(std::string_view a, std::string_view b) {
+bool DirectReader::close_item(unsigned is) {
     bool only_p = true;
     for (std::size_t k = open_; k-- > 0;) {
-        const std::string_view n = stack_[k];
-        if (n == a || n == b) {
+        const unsigned kind = stack_[k]->kind;
+        if (kind & is) {
             if (!only_p) return false;
             open_ = k;
             return true;
         }
-        const unsigned kind = element_kind(n);
-        if (n == "p") continue;
-        if (n == "div" || n == "address" || !(kind & kSpecial)) {
+        if (kind & kIsP) continue;
+        if ((kind & kIsDivAddress) || !(kind & kSpecial)) {
             only_p = false;
             continue;
         }
@@ -739,39 +893,41 @@ bool DirectReader::close_item(std::string_view a, std::string_view b) {
     return true;
 }
 
-bool DirectReader::start(std::string_view name, unsigned kind) {
-    if (name == "li") {
-        if (!close_item("li", "li")) return false;
-    } else if (name == "dd" || name == "dt") {
-        if (!close_item("dd", "dt")) return false;
+bool DirectReader::start(const ElementInfo& e) {
+    const unsigned kind = e.kind;
+    if (kind & kIsLi) {
+        if (!close_item(kIsLi)) return false;
+    } else if (kind & kIsDdDt) {
+        if (!close_item(kIsDdDt)) return false;
     }
     if (kind & kClosesP) {
-        if (top() == "p")
+        if (top_kind() & kIsP)
             --open_;
-        else if (is_open("p"))
+        else if (is_open(kIsP))
             return false;
     }
-    if ((kind & kHeading) && (element_kind(top()) & kHeading)) --open_;
-    if (name == "a" && is_open("a")) return false;
-    if (kind & kBlockSpace) out_ += ' ';
+    if ((kind & kHeading) && (top_kind() & kHeading)) --open_;
+    if ((kind & kIsA) && is_open(kIsA)) return false;
+    if (kind & kBlockSpace) out_.space();
     if (kind & kVoidEl) return true;
     if (open_ == kMaxOpen) return false;
-    stack_[open_++] = name;
+    stack_[open_++] = &e;
     return true;
 }
 
-bool DirectReader::end(std::string_view name, unsigned kind) {
+bool DirectReader::end(const ElementInfo& e) {
+    const unsigned kind = e.kind;
     if (kind & kVoidEl) return false;
     if (kind & kSpecial) {
         if (kind & kHeading) {
-            pop_implied({});
-            if (!(element_kind(top()) & kHeading)) return false;
+            pop_implied(nullptr);
+            if (!(top_kind() & kHeading)) return false;
         } else {
-            pop_implied(name);
-            if (top() != name) return false;
+            pop_implied(&e);
+            if (open_ == 0 || stack_[open_ - 1] != &e) return false;
         }
-        if (kind & kBlockSpace) out_ += ' ';
-    } else if (top() != name) {
+        if (kind & kBlockSpace) out_.space();
+    } else if (open_ == 0 || stack_[open_ - 1] != &e) {
         return false;
     }
     --open_;
@@ -783,10 +939,32 @@ bool DirectReader::read(std::string_view s) {
     std::size_t i = 0;
     const std::size_t n = s.size();
     while (i < n) {
-        const auto lt = s.find('<', i);
-        if (lt == std::string_view::npos) return append_text(s.substr(i), out_);
-        if (lt > i && !append_text(s.substr(i, lt - i), out_)) return false;
-        i = lt;
+        const auto b = static_cast<unsigned char>(s[i]);
+        if (b > ' ' && b < 0x7F && b != '<' && b != '&') {
+            const std::size_t j = plain_run_end<true>(s, i);
+            out_.word(s.data() + i, j - i);
+            i = j;
+            continue;
+        }
+        if (b == '&') {
+            i = read_reference(s, i, out_);
+            if (i == std::string_view::npos) return false;
+            continue;
+        }
+        if (b != '<') {
+            if (b < 0x80) {
+                out_.space();  // white space: plain_input let no other control through
+                ++i;
+            } else {
+                const std::size_t len = utf8_length(b);
+                if (is_unicode_space(s.data() + i, len))
+                    out_.space();
+                else
+                    out_.word(s.data() + i, len);
+                i += len;
+            }
+            continue;
+        }
         const char next = i + 1 < n ? s[i + 1] : '\0';
         if (next == '!') {
             if (s.substr(i, 4) != "<!--") return false;
@@ -805,28 +983,32 @@ bool DirectReader::read(std::string_view s) {
         const std::size_t name_at = end_tag ? i + 2 : i + 1;
         if (name_at >= n || !is_alpha(s[name_at])) {
             if (end_tag) return false;
-            out_ += '<';
+            out_.word("<", 1);
             ++i;
             continue;
         }
         std::size_t j = name_at;
-        std::array<char, 16> buf{};
+        std::array<std::uint64_t, 2> key{};
         std::size_t len = 0;
         while (j < n && !is_html_space(s[j]) && s[j] != '/' && s[j] != '>') {
-            if (len == buf.size()) return false;
-            buf[len++] = lower(s[j]);
+            if (len == kMaxName) return false;
+            key[len / 8] |= std::uint64_t{static_cast<unsigned char>(lower(s[j]))}
+                            << (8 * (len % 8));
+            ++len;
             ++j;
         }
-        // The stack holds views of the static table, not of `buf`.
-        const ElementInfo* info = element_info(std::string_view(buf.data(), len));
+        const ElementInfo* info = element_info(key);
         if (!info) return false;
-        const std::string_view name = info->name;
         const unsigned kind = info->kind;
-        const TagEnd tag = skip_attributes(s, j);
-        if (!tag.complete) return false;
+        TagEnd tag{j + 1, false, true};
+        if (j >= n || s[j] != '>') {
+            tag = skip_attributes(s, j);
+            if (!tag.complete) return false;
+        }
         i = tag.next;
         if (kind & kRawHidden) {
             if (end_tag) return false;
+            const std::string_view name = info->name;
             const auto close = find_end_tag(s, name, i);
             const std::string_view content =
                 s.substr(i, (close == std::string_view::npos ? n : close) - i);
@@ -837,7 +1019,7 @@ bool DirectReader::read(std::string_view s) {
             i = after.next;
             continue;
         }
-        if (!(end_tag ? end(name, kind) : start(name, kind))) return false;
+        if (!(end_tag ? end(*info) : start(*info))) return false;
     }
     return true;
 }
@@ -858,33 +1040,6 @@ std::string decode_entities(std::string_view s) {
 }
 
 namespace {
-
-// --- Eight bytes at a time ----------------------------------------------------
-
-constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-constexpr std::uint64_t kSpaces = kOnes * 0x20;
-
-std::uint64_t load8(const char* p) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, 8);
-    return w;
-}
-
-// The high bit of each byte of `w` that is zero, exactly.
-std::uint64_t zero_bytes(std::uint64_t w) {
-    constexpr std::uint64_t kLow7 = kOnes * 0x7F;
-    return ~(((w & kLow7) + kLow7) | w | kLow7);
-}
-
-// A high bit set in the bytes of `w` below `low` (0x20 or 0x21), 0x7F or
-// above: none when all eight are in [low, 0x7E]. The lowest byte marked is
-// exactly the first such byte (bytes after it may be marked wrongly by the
-// borrow, which only the first-byte search and the none-test read).
-std::uint64_t special_mask(std::uint64_t w, unsigned low) {
-    const std::uint64_t below = (w - kOnes * low) & ~w & kHigh;
-    return (w & kHigh) | below | zero_bytes(w ^ (kOnes * 0x7F));
-}
 
 // clean_text in one pass for valid UTF-8 without terminal escapes (ESC and
 // the C1 controls that start or end a sequence, whose skipping depends on
@@ -1060,11 +1215,11 @@ std::string html_to_text_linear(std::string_view html) {
 }
 
 bool html_to_text_direct(std::string_view html, std::string& out) {
-    std::string raw;
-    raw.reserve(html.size());
-    if (!DirectReader(raw).read(html)) return false;
-    out = clean_text(raw);
-    return true;
+    out.clear();
+    out.reserve(html.size());
+    if (DirectReader(out).read(html)) return true;
+    out.clear();
+    return false;
 }
 
 std::string html_to_text_gumbo(std::string_view html) {
