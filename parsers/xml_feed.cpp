@@ -11,6 +11,7 @@
 #include <array>
 #include <cctype>
 #include <climits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -127,11 +128,24 @@ struct Binding {
 struct Scope {
     const Scope* parent = nullptr;
     pugi::xml_node node;
-    std::string base;
+    // The base URL in effect: a view of the reader's, or of the string an
+    // xml:base made, which every scope under it shares (own_base). Copying
+    // the base for each element was an allocation per element.
+    std::string_view base;
+    std::shared_ptr<const std::string> own_base;
     // This element's own xmlns declarations, sorted by prefix ("" is the
     // default namespace): a root with thousands of them costs a binary search.
     // Each is classified once here, not at every element that uses it.
     std::vector<Binding> bindings;
+    // The default namespace in effect (the nearest xmlns=""), kept here so
+    // that an unprefixed name, most of them, is not looked up scope by scope.
+    Binding default_ns;
+    bool has_default = false;
+
+    void set_base(std::string url) {
+        own_base = std::make_shared<const std::string>(std::move(url));
+        base = *own_base;
+    }
 };
 
 // The binding of `prefix`; nullptr when nothing binds it.
@@ -148,6 +162,11 @@ const Binding* namespace_binding(const Scope& scope, std::string_view prefix) {
     return nullptr;
 }
 
+// namespace_binding(scope, ""), found when the scope was entered.
+const Binding* default_binding(const Scope& scope) {
+    return scope.has_default ? &scope.default_ns : nullptr;
+}
+
 struct QName {
     Ns ns = Ns::none;
     std::string_view uri;
@@ -160,7 +179,7 @@ QName split(std::string_view name, const Scope& scope, bool is_attribute) {
     if (colon == std::string_view::npos) {
         // Unprefixed attributes are in no namespace; elements take the default.
         if (is_attribute) return {Ns::none, {}, name};
-        const Binding* b = namespace_binding(scope, "");
+        const Binding* b = default_binding(scope);
         return b ? QName{b->ns, b->uri, name} : QName{Ns::none, {}, name};
     }
     const std::string_view prefix = name.substr(0, colon);
@@ -231,12 +250,12 @@ bool has_element_children(pugi::xml_node n) {
 }
 
 Scope enter(const Scope& parent, pugi::xml_node el) {
-    Scope s{&parent, el, parent.base, {}};
+    Scope s{&parent, el, parent.base, parent.own_base, {}, {}, false};
     bool based = false;
     for (pugi::xml_attribute a : el.attributes()) {
         const std::string_view name = a.name();
         if (name == "xml:base" && !based) {
-            s.base = resolve_url(parent.base, decode_entities(a.value()));
+            s.set_base(resolve_url(parent.base, decode_entities(a.value())));
             based = true;
         } else if (name == "xmlns") {
             s.bindings.push_back({"", a.value(), classify(a.value())});
@@ -245,8 +264,17 @@ Scope enter(const Scope& parent, pugi::xml_node el) {
         }
     }
     // stable: of two declarations of one prefix, the first is found.
-    std::stable_sort(s.bindings.begin(), s.bindings.end(),
-                     [](const Binding& a, const Binding& b) { return a.prefix < b.prefix; });
+    if (s.bindings.size() > 1)
+        std::stable_sort(s.bindings.begin(), s.bindings.end(),
+                         [](const Binding& a, const Binding& b) { return a.prefix < b.prefix; });
+    // "" sorts first: this element's own default namespace, else the parent's.
+    if (!s.bindings.empty() && s.bindings.front().prefix.empty()) {
+        s.default_ns = s.bindings.front();
+        s.has_default = true;
+    } else {
+        s.default_ns = parent.default_ns;
+        s.has_default = parent.has_default;
+    }
     return s;
 }
 
@@ -456,8 +484,11 @@ struct Draft {
     }
     void add_category(std::string v) {
         if (!v.empty() && categories.size() < kMaxCategories &&
-            std::find(categories.begin(), categories.end(), v) == categories.end())
+            std::find(categories.begin(), categories.end(), v) == categories.end()) {
+            // Items have a few: one allocation rather than one per doubling.
+            if (categories.empty()) categories.reserve(4);
             categories.push_back(std::move(v));
+        }
     }
 };
 
@@ -699,8 +730,7 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
                 else
                     d.summary.offer(0, html(el));
             } else if (local == "guid") {
-                const std::string guid = plain(el);
-                d.id.offer(0, guid);
+                std::string guid = plain(el);
                 // A guid is a permalink unless it says otherwise, but feeds
                 // leave the attribute out on ids like "12345": without it,
                 // only an http(s) URL becomes the link.
@@ -709,6 +739,7 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
                     (perma.empty() && (iequals(std::string_view(guid).substr(0, 7), "http://") ||
                                        iequals(std::string_view(guid).substr(0, 8), "https://"))))
                     d.link.offer(3, resolve_url(own.base, guid));
+                d.id.offer(0, std::move(guid));
             } else if (local == "author") {
                 d.add_author(0, person_name(plain(el)));
             } else if (local == "category") {
@@ -970,7 +1001,7 @@ Feed Reader::cdf(const Scope& root) {
     auto based = [&](const Scope& parent, pugi::xml_node el) {
         Scope s = enter(parent, el);
         if (const std::string b = trim(decode(attr(el, "base"))); !b.empty())
-            s.base = resolve_url(parent.base, b);
+            s.set_base(resolve_url(parent.base, b));
         return s;
     };
     auto read_text = [&](const Scope& el, Draft& d) {
@@ -1067,7 +1098,7 @@ Feed Reader::atom(const Scope& root, bool entry_only) {
 
 Result<Feed> Reader::read(const pugi::xml_document& doc, FeedFamily family) {
     const pugi::xml_node root_el = doc.document_element();
-    const Scope top{nullptr, doc, base_url_, {}};
+    const Scope top{nullptr, doc, base_url_, nullptr, {}, {}, false};
     const Scope root = enter(top, root_el);
     const QName q = split(root_el.name(), root, false);
     const std::string shown = "<" + std::string(root_el.name()) + ">";
