@@ -193,6 +193,16 @@ QName split(std::string_view name, const Scope& scope, bool is_attribute) {
 
 // --- Small helpers ------------------------------------------------------------
 
+// resolve_url(base, url) for a URL already in a string of its own: an
+// absolute one (most links), which resolve_url would copy as it is, is
+// moved instead.
+std::string resolve_owned(std::string_view base, std::string&& url) {
+    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    if (!url.empty() && !ws(url.front()) && !ws(url.back()) && has_scheme(url))
+        return std::move(url);
+    return resolve_url(base, url);
+}
+
 // A name in ASCII lower case, without a string: element names are short
 // and compared with short literals, so a name longer than the buffer (which
 // equals none of them whatever its case) is kept as written.
@@ -703,7 +713,7 @@ void Reader::atom_link(const Scope& own, Slot& link, int priority) const {
     int p = priority + 3;
     if (rel.empty() || rel == "alternate")
         p = type.empty() || type.find("html") != std::string::npos ? priority : priority + 1;
-    link.offer(p, resolve_url(own.base, href));
+    link.offer(p, resolve_owned(own.base, std::move(href)));
 }
 
 // Priorities (lower wins): the format's own element first, then the other
@@ -719,8 +729,8 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
             if (local == "title") {
                 d.title.offer(0, sniffed(el));
             } else if (local == "link") {
-                if (const std::string url = plain(el); !url.empty())
-                    d.link.offer(0, resolve_url(own.base, url));
+                if (std::string url = plain(el); !url.empty())
+                    d.link.offer(0, resolve_owned(own.base, std::move(url)));
             } else if (local == "description" || local == "summary") {
                 // <summary> is a common misspelling of <description>; when an
                 // item has both, the second is its fuller text (as feedparser
@@ -853,7 +863,7 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
             break;
         case Ns::feedburner:
             // FeedBurner's <link> is its own redirector; origLink is the article.
-            if (q.local == "origLink") d.link.offer(-1, resolve_url(own.base, plain(el)));
+            if (q.local == "origLink") d.link.offer(-1, resolve_owned(own.base, plain(el)));
             break;
         default:
             break;
@@ -871,8 +881,8 @@ void Reader::feed_child(const Scope& own, Draft& d) {
             if (local == "title") {
                 d.title.offer(0, sniffed(el));
             } else if (local == "link") {
-                if (const std::string url = plain(el); !url.empty())
-                    d.link.offer(0, resolve_url(own.base, url));
+                if (std::string url = plain(el); !url.empty())
+                    d.link.offer(0, resolve_owned(own.base, std::move(url)));
             } else if (local == "lastbuilddate") {
                 d.updated.offer_last(1, date(el));
             } else if (local == "pubdate") {
