@@ -260,9 +260,12 @@ bool has_element_children(pugi::xml_node n) {
 }
 
 Scope enter(const Scope& parent, pugi::xml_node el) {
-    Scope s{&parent, el, parent.base, parent.own_base, {}, {}, false};
+    Scope s{&parent, el, parent.base, parent.own_base, {}, parent.default_ns, parent.has_default};
+    // Most elements have no attributes: nothing to read.
+    pugi::xml_attribute first = el.first_attribute();
+    if (!first) return s;
     bool based = false;
-    for (pugi::xml_attribute a : el.attributes()) {
+    for (pugi::xml_attribute a = first; a; a = a.next_attribute()) {
         const std::string_view name = a.name();
         if (name == "xml:base" && !based) {
             s.set_base(resolve_url(parent.base, decode_entities(a.value())));
@@ -277,13 +280,10 @@ Scope enter(const Scope& parent, pugi::xml_node el) {
     if (s.bindings.size() > 1)
         std::stable_sort(s.bindings.begin(), s.bindings.end(),
                          [](const Binding& a, const Binding& b) { return a.prefix < b.prefix; });
-    // "" sorts first: this element's own default namespace, else the parent's.
+    // "" sorts first: this element's own default namespace replaces the parent's.
     if (!s.bindings.empty() && s.bindings.front().prefix.empty()) {
         s.default_ns = s.bindings.front();
         s.has_default = true;
-    } else {
-        s.default_ns = parent.default_ns;
-        s.has_default = parent.has_default;
     }
     return s;
 }
