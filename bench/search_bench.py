@@ -5,12 +5,14 @@ socket alone (so the CLI's own start-up cost shows separately).
 
 Usage: bench/search_bench.py [--items 1000000] [--sources 100] [--db PATH]
                              [--repeat 50] [--specwatch PATH] [--specwatchd PATH]
-                             [--make-search-db PATH]
+                             [--make-search-db PATH] [--dump DIR]
 The database is built by build/bench/make_search_db (reused when it already
 holds --items items); the real specwatchd serves it with a private socket in
 a temporary folder, with every source disabled so that nothing polls. Each
 repeat runs every query once through the CLI and once over the socket,
-interleaved; one warm-up round first (not counted). Standard library only.
+interleaved; one warm-up round first (not counted). --dump DIR writes each
+query's CLI output (human and --json) to DIR, for diffing two builds' results,
+also for the queries in CHECKED (not timed). Standard library only.
 """
 import argparse
 import os
@@ -43,6 +45,24 @@ QUERIES = [
     ("zzyzx", []),                                # no match
 ]
 
+# Only written by --dump, to compare two builds' results on more shapes of query.
+CHECKED = [
+    ("5G", ["--limit", "500"]),
+    ("security", []),
+    ("security OR privacy", []),
+    ("security NOT privacy", []),
+    ('"study item" AND 5G', []),
+    ('"study item" OR brabrane', []),
+    ('"work item"', ["--limit", "100"]),
+    ("secur* AND 5G", []),
+    ("secur* OR priva*", []),
+    ("sec*", ["--limit", "50"]),
+    ("brabrane OR zzyzx", []),
+    ("brabrane AND zzyzx", []),
+    ("NTN AND satellite AND positioning", ["--limit", "100"]),
+    ("title: 5G", []),
+]
+
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
@@ -55,6 +75,7 @@ def main():
     ap.add_argument("--specwatch", default=os.path.join(build, "cli", "specwatch"))
     ap.add_argument("--specwatchd", default=os.path.join(build, "daemon", "specwatchd"))
     ap.add_argument("--make-search-db", default=os.path.join(build, "bench", "make_search_db"))
+    ap.add_argument("--dump", metavar="DIR", help="write each query's CLI output to DIR")
     args = ap.parse_args()
     db = os.path.abspath(args.db or f"/var/tmp/specwatch-search-{args.items}.db")
     for exe in (args.specwatch, args.specwatchd, args.make_search_db):
@@ -130,6 +151,18 @@ def main():
             if not reply.get("ok"):
                 raise RuntimeError(f"search {q!r}: {reply.get('error')}")
             return took, len(reply["result"]), cpu
+
+        if args.dump:
+            os.makedirs(args.dump, exist_ok=True)
+            for i, (q, extra) in enumerate(QUERIES + CHECKED):
+                for fmt in ([], ["--json"]):
+                    out = subprocess.run([args.specwatch, "--socket", sock, *fmt, "search", q,
+                                          *extra], stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT)
+                    name = f"{i:02d}{'.json' if fmt else '.txt'}"
+                    with open(os.path.join(args.dump, name), "wb") as f:
+                        f.write(f"$ specwatch {' '.join(fmt)} search {q} {' '.join(extra)}"
+                                f" (exit {out.returncode})\n".encode() + out.stdout)
 
         shown = {}
         for q, extra in QUERIES:  # warm-up: the pages of each query in the cache

@@ -1,12 +1,52 @@
 #pragma once
 // specwatch_bm25(items_fts): the rank `search` orders by, registered on every
-// connection (storage/rank.cpp says how it differs from FTS5's bm25()).
+// connection (storage/rank.cpp says how it differs from FTS5's bm25()), and
+// specwatch_top(items_fts, state): whether the row specwatch_bm25 just ranked
+// is among the best so far, so that search computes snippets in the same walk.
 #include "common/result.h"
+
+#include <cstdint>
+#include <vector>
 
 struct sqlite3;
 
 namespace specwatch::storage {
 
 [[nodiscard]] Result<void> register_rank(sqlite3* db);
+
+// What Store::search gives both functions for one run of its ranking walk,
+// bound as a pointer of type kRankStateType:
+//   SELECT rowid, specwatch_bm25(items_fts, ?3),
+//          CASE WHEN specwatch_top(items_fts, ?3) THEN snippet(…) END
+//   FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2
+// Without it (rank MATCH 'specwatch_bm25()'), specwatch_bm25 works alone.
+inline constexpr const char* kRankStateType = "specwatch_rank_state";
+
+struct RankState {
+    // Each phrase's matching rows over the whole table (its IDF), the costly
+    // first step of bm25() when the query has several phrases. Given by the
+    // caller when it knows them for this query and this state of the index;
+    // otherwise counted on the first row and left here with `counted` set.
+    std::vector<std::int64_t> hits;
+    bool counted = false;
+
+    // specwatch_top answers 1 for a row that enters the best `top` ranked so
+    // far (best rank first, equal ranks: the newest, i.e. the one met first
+    // in a walk newest first), at most `snippet_budget` times; every row of
+    // the final best `top` entered it when it was met.
+    std::size_t top = 0;
+    int snippet_budget = 0;
+
+    // Internal: the best `top` so far, worst first (a heap), and the row
+    // specwatch_bm25 ranked last.
+    struct Ranked {
+        double rank;
+        std::int64_t key;
+    };
+    std::vector<Ranked> best;
+    std::int64_t last_key = 0;
+    bool last_entered = false;
+    bool last_set = false;
+};
 
 }  // namespace specwatch::storage
