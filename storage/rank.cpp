@@ -126,7 +126,10 @@ void bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, i
         if (rc == SQLITE_OK) p->freq[static_cast<std::size_t>(phrase)] += 1.0;
     }
     int length = 0;
-    if (rc == SQLITE_OK) rc = api->xColumnSize(fts, -1, &length);
+    if (rc == SQLITE_OK &&
+        (state == nullptr || state->lengths == nullptr ||
+         !state->lengths->length(api->xRowid(fts), api->xColumnCount(fts), &length)))
+        rc = api->xColumnSize(fts, -1, &length);
     if (rc != SQLITE_OK) {
         sqlite3_result_error_code(ctx, rc);
         return;
@@ -157,7 +160,76 @@ void top(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, in
     sqlite3_result_int(ctx, take ? 1 : 0);
 }
 
+// sqlite's varint (sqlite3GetVarint: big-endian groups of 7 bits, the ninth
+// byte whole), as FTS5 writes a docsize record. false when it runs past `end`.
+bool read_varint(const unsigned char*& p, const unsigned char* end, std::uint64_t* out) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 9; ++i) {
+        if (p == end) return false;
+        const unsigned char c = *p++;
+        if (i == 8) {
+            *out = (v << 8) | c;
+            return true;
+        }
+        v = (v << 7) | (c & 0x7f);
+        if ((c & 0x80) == 0) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
+
+RowLengths::~RowLengths() {
+    sqlite3_finalize(stmt_);
+}
+
+void RowLengths::reset() {
+    if (stmt_ != nullptr) sqlite3_reset(stmt_);
+    positioned_ = false;
+}
+
+bool RowLengths::length(std::int64_t key, int columns, int* out) {
+    // A step is ~10 times cheaper than a seek: step over up to this many rows
+    // without a match (a query in most rows: 0 or 1; a rare word: a seek).
+    constexpr std::int64_t kMaxSteps = 8;
+    if (stmt_ == nullptr &&
+        sqlite3_prepare_v3(db_,
+                           "SELECT id, sz FROM items_fts_docsize WHERE id <= ?1 ORDER BY id DESC",
+                           -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+        stmt_ = nullptr;
+        return false;
+    }
+    if (positioned_ && key_ >= key && key_ - key <= kMaxSteps) {
+        while (positioned_ && key_ > key) {
+            positioned_ = sqlite3_step(stmt_) == SQLITE_ROW;
+            if (positioned_) key_ = sqlite3_column_int64(stmt_, 0);
+        }
+    } else {
+        positioned_ = false;
+    }
+    if (!positioned_) {
+        sqlite3_reset(stmt_);
+        sqlite3_bind_int64(stmt_, 1, key);
+        positioned_ = sqlite3_step(stmt_) == SQLITE_ROW;
+        if (!positioned_) return false;
+        key_ = sqlite3_column_int64(stmt_, 0);
+    }
+    if (key_ != key) return false;
+    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, 1));
+    const auto* end = p + sqlite3_column_bytes(stmt_, 1);
+    std::uint64_t total = 0;
+    for (int i = 0; i < columns; ++i) {
+        std::uint64_t v = 0;
+        if (p == nullptr || !read_varint(p, end, &v)) return false;
+        total += v;
+    }
+    if (p != end) return false;
+    *out = static_cast<int>(total);
+    return true;
+}
 
 Result<void> register_rank(sqlite3* db) {
     fts5_api* api = nullptr;

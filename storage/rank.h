@@ -9,6 +9,7 @@
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace specwatch::storage {
 
@@ -21,6 +22,32 @@ namespace specwatch::storage {
 //   FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2
 // Without it (rank MATCH 'specwatch_bm25()'), specwatch_bm25 works alone.
 inline constexpr const char* kRankStateType = "specwatch_rank_state";
+
+// Each row's length in tokens, what bm25 divides by the average, read from
+// items_fts_docsize as xColumnSize(-1) does, but by a cursor that steps to the
+// next row when the walk's next match is a few rows back instead of seeking
+// from the B-tree's root for each (FTS5's own read: ~4,500 instructions a
+// row, half of a one-word query's walk over a million items).
+class RowLengths {
+  public:
+    explicit RowLengths(sqlite3* db) : db_(db) {}
+    RowLengths(const RowLengths&) = delete;
+    RowLengths& operator=(const RowLengths&) = delete;
+    ~RowLengths();
+    // Sets `out` to the row's length (its `columns` sizes added up); false
+    // when it has no docsize record that decodes to them (the caller asks
+    // FTS5, which reports what is wrong). Keys asked in descending order are
+    // the cheap case; any order is right.
+    [[nodiscard]] bool length(std::int64_t key, int columns, int* out);
+    // Ends the read (the statement's snapshot), before the snapshot ends.
+    void reset();
+
+  private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+    bool positioned_ = false;  // stmt_ is on a row: key_, with its blob
+    std::int64_t key_ = 0;
+};
 
 struct RankState {
     // Each phrase's matching rows over the whole table (its IDF), the costly
@@ -36,6 +63,9 @@ struct RankState {
     // the final best `top` entered it when it was met.
     std::size_t top = 0;
     int snippet_budget = 0;
+
+    // Where specwatch_bm25 reads rows' lengths; null: from FTS5.
+    RowLengths* lengths = nullptr;
 
     // Internal: the best `top` so far, worst first (a heap), and the row
     // specwatch_bm25 ranked last.

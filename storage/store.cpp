@@ -470,6 +470,8 @@ struct SearchCache {
     // change with every change to what the index holds.
     std::string generation;
     std::unordered_map<std::string, std::vector<std::int64_t>> hits;  // by query text
+    // Its statement prepared once per connection.
+    std::unique_ptr<RowLengths> lengths;
 };
 
 Store::Store(sqlite3* db, const Clock& clock)
@@ -477,6 +479,7 @@ Store::Store(sqlite3* db, const Clock& clock)
 
 Store::~Store() {
     statements_.reset();  // statements first: a connection closes only without them
+    search_cache_.reset();
     sqlite3_close_v2(db_);
 }
 
@@ -924,12 +927,27 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
     RankState state;
     state.top = static_cast<std::size_t>(n);
     // Rows enter the best n about n·(1 + ln(window / n)) times when ranks
-    // come in no particular order (~130 for 20 of 5,000); the budget bounds
-    // a walk whose ranks improve as it goes back in time, each snippet past
-    // it read afterwards instead.
-    state.snippet_budget = options.snippets_in_walk >= 0 ? options.snippets_in_walk : 16 * n + 64;
+    // come in no particular order (~130 for 20 of 5,000, ~490 for 100): at
+    // ~15 µs a snippet, for a word or an AND of words that is about what a
+    // second walk over the chosen rows' range costs at 20 rows, and more
+    // above ~30 (callgrind over a million items: 5G --limit 100, 51.6 M
+    // instructions against 37.4 M). A second walk of a prefix (a merge of
+    // every doclist it covers) or of a phrase of common words (few matches
+    // far apart) costs as much as the first, so those take their snippets
+    // in the walk whatever the limit. The budget bounds a walk whose ranks
+    // improve as it goes back in time; the rows past it are read afterwards.
+    constexpr int kSnippetsInWalkUpTo = 32;
+    const bool costly_walk = query.find_first_of("*\"") != std::string::npos;
+    state.snippet_budget = options.snippets_in_walk >= 0             ? options.snippets_in_walk
+                           : n <= kSnippetsInWalkUpTo || costly_walk ? 16 * n + 64
+                                                                     : 0;
     if (auto c = search_cache_->hits.find(query); c != search_cache_->hits.end())
         state.hits = c->second;
+    if (!search_cache_->lengths) search_cache_->lengths = std::make_unique<RowLengths>(db_);
+    state.lengths = search_cache_->lengths.get();
+    // Its cursor ends with the walk, on every way out, before the snapshot.
+    const std::unique_ptr<RowLengths, void (*)(RowLengths*)> end_lengths(
+        state.lengths, [](RowLengths* r) { r->reset(); });
 
     struct Ranked {
         double rank;
