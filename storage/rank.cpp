@@ -61,7 +61,8 @@ int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, RankState* state, 
     }
     const bool given = state != nullptr && std::ssize(state->hits) == phrases;
     if (state != nullptr && !given) state->hits.clear();
-    for (int i = 0; rc == SQLITE_OK && phrases > 1 && i < phrases; ++i) {
+    const bool one_phrase = state != nullptr && state->one_phrase;
+    for (int i = 0; rc == SQLITE_OK && phrases > 1 && !one_phrase && i < phrases; ++i) {
         sqlite3_int64 hits = 0;
         if (given)
             hits = state->hits[static_cast<std::size_t>(i)];
@@ -75,7 +76,8 @@ int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, RankState* state, 
             p->idf[static_cast<std::size_t>(i)] = idf;
         }
     }
-    if (rc == SQLITE_OK && state != nullptr && !given && phrases > 1) state->counted = true;
+    if (rc == SQLITE_OK && state != nullptr && !given && phrases > 1 && !one_phrase)
+        state->counted = true;
     if (rc == SQLITE_OK)
         rc = api->xSetAuxdata(fts, p, [](void* d) { delete static_cast<QueryData*>(d); });
     else
@@ -135,6 +137,12 @@ void bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, i
         return;
     }
     const double d = length;
+    if (state != nullptr && state->one_phrase && p->freq.size() > 1) {
+        double all = 0;
+        for (const double f : p->freq) all += f;
+        std::fill(p->freq.begin(), p->freq.end(), 0.0);
+        p->freq[0] = all;
+    }
     double score = 0;
     for (std::size_t i = 0; i < p->freq.size(); ++i)
         score +=

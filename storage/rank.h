@@ -57,6 +57,11 @@ struct RankState {
     std::vector<std::int64_t> hits;
     bool counted = false;
 
+    // The query's phrases stand for one phrase (a prefix written out as the
+    // OR of the terms it covers): the row's instances of all of them are
+    // that phrase's, and there is no IDF to weigh them.
+    bool one_phrase = false;
+
     // specwatch_top answers 1 for a row that enters the best `top` ranked so
     // far (best rank first, equal ranks: the newest, i.e. the one met first
     // in a walk newest first), at most `snippet_budget` times; every row of

@@ -9,8 +9,10 @@
 #include "storage/sqlite.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
@@ -472,6 +474,8 @@ struct SearchCache {
     std::unordered_map<std::string, std::vector<std::int64_t>> hits;  // by query text
     // Its statement prepared once per connection.
     std::unique_ptr<RowLengths> lengths;
+    // temp.specwatch_terms and temp.specwatch_snippets exist (prefixes).
+    bool prefix_tables = false;
 };
 
 Store::Store(sqlite3* db, const Clock& clock)
@@ -838,6 +842,23 @@ namespace {
 // (~100 bytes a query).
 constexpr std::size_t kMaxCachedQueries = 1024;
 
+// The prefix of a query that is one prefix term and nothing else ("secur*",
+// "5G*"), as FTS5 tokenizes it (unicode61 lowercases ASCII); nullopt for
+// any other query. Only ASCII letters and digits: their tokenizing is
+// nothing but that lowercasing.
+std::optional<std::string> prefix_of(const std::string& query) {
+    const auto first = query.find_first_not_of(' ');
+    const auto last = query.find_last_not_of(' ');
+    if (first == std::string::npos || query[last] != '*' || last == first) return std::nullopt;
+    std::string prefix;
+    for (auto i = first; i < last; ++i) {
+        const auto c = static_cast<unsigned char>(query[i]);
+        if (!std::isalnum(c) || c >= 0x80) return std::nullopt;
+        prefix += static_cast<char>(std::tolower(c));
+    }
+    return prefix;
+}
+
 // One read snapshot for a search: the index's generation and the walk see
 // the same state. Nothing to do inside a transaction already open.
 class ReadSnapshot {
@@ -904,7 +925,65 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
         return context(fmt::format("cannot search for '{}'", query), e);
     };
     const int n = clamp_limit(limit);
+    if (!search_cache_) search_cache_ = std::make_unique<SearchCache>();
+    // A prefix (secur*) has no doclist of its own: FTS5 merges those of all
+    // the terms it covers into one, over the whole table, at every statement
+    // that matches it (~30 ms over a million items for a prefix of one
+    // common word), whatever the LIMIT. Written out as the OR of those terms
+    // ("security" OR "securely"), it matches the same rows, and FTS5 walks
+    // their doclists newest first, stopping at the window. The rank is the
+    // same when the OR's phrases count as one (RankState::one_phrase); a
+    // snippet is not (snippet() scores a fragment by the distinct phrases in
+    // it), so with several terms the chosen rows' snippets are made with the
+    // query as written, over a temporary FTS5 table of those rows only
+    // (matching and snippets are row by row: the same text, tokenizer and
+    // columns give the same snippet). The terms come from an fts5vocab table
+    // of instances, one lookup per term (~1 ms over a million items).
+    const auto prefix = options.expand_prefix ? prefix_of(query) : std::nullopt;
+    if (prefix && !search_cache_->prefix_tables) {
+        // Outside the snapshot's transaction, so that no rollback undoes it.
+        auto made =
+            sql::exec(db_, fmt::format("CREATE VIRTUAL TABLE IF NOT EXISTS temp.specwatch_terms "
+                                       "USING fts5vocab(main, items_fts, instance);"
+                                       "CREATE VIRTUAL TABLE IF NOT EXISTS temp.specwatch_snippets "
+                                       "USING fts5({}, tokenize='{}')",
+                                       fts::kColumns, fts::kTokenize));
+        if (!made) return failed(made.error());
+        search_cache_->prefix_tables = true;
+    }
     const ReadSnapshot snapshot(db_);
+
+    // The terms the prefix covers, when there are few enough to write out.
+    constexpr std::size_t kMaxPrefixTerms = 16;
+    std::vector<std::string> terms;
+    if (prefix) {
+        // Each term is the first after the last found: a term greater than
+        // t is at least t followed by \x01 (tokens hold no control bytes).
+        static const std::string next_term_sql =
+            "SELECT term FROM temp.specwatch_terms WHERE term >= ?1 LIMIT 1";
+        std::string from = *prefix;
+        while (terms.size() <= kMaxPrefixTerms) {
+            auto q = statements_->get(next_term_sql);
+            if (!q) return failed(q.error());
+            q->bind(1, from);
+            auto row = q->step();
+            if (!row) return failed(row.error());
+            if (!*row) break;
+            std::string term = q->text(0);
+            if (!term.starts_with(*prefix)) break;
+            from = term + '\x01';
+            terms.push_back(std::move(term));
+        }
+        if (terms.size() > kMaxPrefixTerms) terms.clear();
+    }
+    std::string walk_query = query;
+    if (!terms.empty()) {
+        walk_query.clear();
+        for (const auto& t : terms) walk_query += (walk_query.empty() ? "\"" : " OR \"") + t + '"';
+    }
+    // With one term, the written-out query is the same query in every way
+    // (one phrase, the same instances): snippets as for any other.
+    const bool snippets_apart = terms.size() > 1;
 
     std::string generation;
     {
@@ -918,7 +997,6 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
             generation += '|';
         }
     }
-    if (!search_cache_) search_cache_ = std::make_unique<SearchCache>();
     if (search_cache_->generation != generation) {
         search_cache_->generation = generation;
         search_cache_->hits.clear();
@@ -938,9 +1016,11 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
     // improve as it goes back in time; the rows past it are read afterwards.
     constexpr int kSnippetsInWalkUpTo = 32;
     const bool costly_walk = query.find_first_of("*\"") != std::string::npos;
-    state.snippet_budget = options.snippets_in_walk >= 0             ? options.snippets_in_walk
+    state.snippet_budget = snippets_apart                            ? 0
+                           : options.snippets_in_walk >= 0           ? options.snippets_in_walk
                            : n <= kSnippetsInWalkUpTo || costly_walk ? 16 * n + 64
                                                                      : 0;
+    state.one_phrase = !terms.empty();
     if (auto c = search_cache_->hits.find(query); c != search_cache_->hits.end())
         state.hits = c->second;
     if (!search_cache_->lengths) search_cache_->lengths = std::make_unique<RowLengths>(db_);
@@ -959,7 +1039,7 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
     {
         auto q = statements_->get(window_sql);
         if (!q) return failed(q.error());
-        q->bind(1, query)
+        q->bind(1, walk_query)
             .bind(2, std::max(kSearchWindow, n))
             .bind_pointer(3, &state, kRankStateType);
         for (;;) {
@@ -1030,17 +1110,46 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
     //   matches are few and far apart makes that walk long.
     // The walk is taken for prefix queries, and when the ranking walk took
     // less than the lookups would.
+    // A prefix written out as several terms: over the temporary table (see
+    // above), emptied again afterwards.
     constexpr auto kPerKeyCost = std::chrono::microseconds(600);
     using Read = SearchOptions::Read;
     const bool walk =
         options.read == Read::by_range ||
         (options.read == Read::automatic &&
          (query.find('*') != std::string::npos || walked < kPerKeyCost * std::ssize(missing)));
-    if (!missing.empty() && !walk) {
+    if (!missing.empty() && snippets_apart) {
+        static const std::string clear_sql = "DELETE FROM temp.specwatch_snippets";
+        static const std::string fill_sql = fmt::format(
+            "INSERT INTO temp.specwatch_snippets(rowid, {0}) SELECT key, {0} FROM items "
+            "WHERE key IN (SELECT value FROM json_each(?1))",
+            fts::kColumns);
+        static const std::string snippet_sql = fmt::format(
+            "SELECT {}, snippet(specwatch_snippets, -1, '[', ']', '…', 12) "
+            "FROM temp.specwatch_snippets JOIN items i ON i.key = specwatch_snippets.rowid "
+            "JOIN sources s ON s.id = i.source_id WHERE specwatch_snippets MATCH ?1",
+            kItemColumns);
+        for (const auto* sql : {&clear_sql, &fill_sql, &snippet_sql, &clear_sql}) {
+            auto q = statements_->get(*sql);
+            if (!q) return failed(q.error());
+            if (sql == &fill_sql) q->bind(1, without);
+            if (sql == &snippet_sql) q->bind(1, query);
+            if (sql != &snippet_sql) {
+                if (auto r = q->run(); !r) return failed(r.error());
+                continue;
+            }
+            auto read = read_items(*q, true);
+            if (!read) return failed(read.error());
+            for (auto& r : *read) {
+                const auto key = r.key;
+                rows.emplace(key, std::move(r));
+            }
+        }
+    } else if (!missing.empty() && !walk) {
         for (const std::int64_t key : missing) {
             auto q = statements_->get(row_sql);
             if (!q) return failed(q.error());
-            q->bind(1, query).bind(2, key);
+            q->bind(1, walk_query).bind(2, key);
             auto read = read_items(*q, true);
             if (!read) return failed(read.error());
             for (auto& r : *read) rows.emplace(key, std::move(r));
@@ -1049,7 +1158,7 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
         const auto [lo, hi] = std::minmax_element(missing.begin(), missing.end());
         auto q = statements_->get(range_sql);
         if (!q) return failed(q.error());
-        q->bind(1, query).bind(2, *lo).bind(3, *hi).bind(4, without);
+        q->bind(1, walk_query).bind(2, *lo).bind(3, *hi).bind(4, without);
         auto read = read_items(*q, true);
         if (!read) return failed(read.error());
         for (auto& r : *read) {

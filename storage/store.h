@@ -196,6 +196,9 @@ class Store {
         int snippets_in_walk = -1;
         enum class Read { automatic, by_key, by_range };
         Read read = Read::automatic;
+        // A query that is one prefix (secur*) is walked as the OR of the
+        // terms it covers; false: as written.
+        bool expand_prefix = true;
     };
     // FTS5 query, best match first, with a snippet. A query FTS5 rejects is
     // an error whose message quotes it.

@@ -795,6 +795,52 @@ TEST_F(StorageTest, SearchReadsTheSameRowsKeyByKeyByRangeAndInItsWalk) {
     }
 }
 
+TEST_F(StorageTest, APrefixWrittenOutAsItsTermsGivesTheSameRowsOrderAndSnippets) {
+    // search walks "sat*" as "satellite" OR "satellites" OR …; the rows, their
+    // order (bm25 of one phrase) and their snippets (made with the query as
+    // written) must be those of the query as written, for a prefix of one
+    // term, of several, of more than are written out, and of none.
+    auto s = open_with_sources();
+    std::vector<Item> batch = mixed_items(300);
+    const char* sat[] = {"satellites", "saturation", "sat", "Satcom", "satellite"};
+    for (int i = 0; i < 200; ++i) {
+        std::string title = std::string(sat[i % 5]) + " and " + sat[(i * 3) % 5] + " report";
+        std::string summary = "the " + std::string(sat[(i * 7) % 5]) +
+                              " study item of energy saving, " + std::to_string(i) + " " +
+                              sat[(i / 5) % 5] + " beam";
+        batch.push_back(make_item("s" + std::to_string(i), title, summary));
+    }
+    // More than 16 terms under "t": t0 … t19.
+    for (int i = 0; i < 20; ++i)
+        batch.push_back(make_item("t" + std::to_string(i), "t" + std::to_string(i) + " note",
+                                  "t" + std::to_string((i * 3) % 20) + " t1 beam"));
+    store(*s, "itu-news", batch);
+    Store::SearchOptions as_written;
+    as_written.expand_prefix = false;
+    for (const std::string q : {"sat*", "Sat*", " satu* ", "secur*", "t*", "t1*", "zz*", "s*"}) {
+        for (const int limit : {5, 20, 100}) {
+            auto expanded = s->search(q, limit);
+            auto written = s->search(q, limit, as_written);
+            ASSERT_TRUE(expanded) << expanded.error().message;
+            ASSERT_TRUE(written) << written.error().message;
+            ASSERT_EQ(expanded->size(), written->size()) << q;
+            for (std::size_t i = 0; i < written->size(); ++i) {
+                EXPECT_EQ((*expanded)[i].key, (*written)[i].key) << q << " limit " << limit;
+                EXPECT_EQ((*expanded)[i].snippet, (*written)[i].snippet) << q;
+                EXPECT_EQ((*expanded)[i].item.title, (*written)[i].item.title) << q;
+            }
+            if (q != "zz*") {
+                EXPECT_FALSE(written->empty()) << q;
+            }
+        }
+        std::vector<std::int64_t> keys;
+        auto found = s->search(q, 30);
+        ASSERT_TRUE(found);
+        for (const auto& f : *found) keys.push_back(f.key);
+        EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
+    }
+}
+
 TEST_F(StorageTest, SearchFollowsTheIndexForTheCountsItKeeps) {
     // The phrases' document counts of a query with several phrases are kept
     // while the index is unchanged; new items (which change them and so the
