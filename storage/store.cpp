@@ -7,6 +7,7 @@
 #include "storage/rank.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "storage/tokenizer.h"
 
 #include <algorithm>
 #include <cctype>
@@ -513,6 +514,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Clock&
     if (auto r = sql::exec(db, fmt::format("PRAGMA busy_timeout = {}", kBusyTimeoutMs)); !r)
         return fail(r.error().message);
     if (auto r = register_rank(db); !r) return fail(r.error().message);
+    if (auto r = register_tokenizer(db); !r) return fail(r.error().message);
 
     // The first read of the file: a file that is not a database fails here
     // ("file is not a database"), before anything writes to it.

@@ -6,6 +6,7 @@
 #include "storage/backup.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "storage/tokenizer.h"
 
 #include <sqlite3.h>
 
@@ -13,9 +14,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 using namespace specwatch;
@@ -1234,4 +1237,170 @@ TEST_F(StorageTest, AMeetingBecomingCancelledIsAChangeAndOnlyThat) {
     // Reinstated: a change again.
     m.categories = {"ITU-T"};
     EXPECT_EQ(store(*s, "itu-news", {m, other}).changed, 1);
+}
+
+// ---- the tokenizer (storage/tokenizer.cpp) ----
+
+namespace {
+
+// Text with what feeds hold and what they should not: ASCII words and
+// punctuation, accents precomposed and combining, other scripts, curly
+// quotes, no-break spaces, control bytes, NUL and invalid UTF-8.
+std::string random_text(std::mt19937& rng) {
+    static const std::vector<std::string> pieces = {"a",
+                                                    "Z",
+                                                    "q",
+                                                    "5G",
+                                                    "0",
+                                                    "9",
+                                                    " ",
+                                                    "  ",
+                                                    "\t",
+                                                    "\n",
+                                                    "-",
+                                                    "_",
+                                                    ".",
+                                                    ",",
+                                                    "'",
+                                                    "\"",
+                                                    "/",
+                                                    "(",
+                                                    ")",
+                                                    "<",
+                                                    ">",
+                                                    "&",
+                                                    "*",
+                                                    ":",
+                                                    "@",
+                                                    "~",
+                                                    "\x7f",
+                                                    "\x01",
+                                                    std::string(1, '\0'),
+                                                    "\xc3\xa9",      // é
+                                                    "\xc3\x89",      // É
+                                                    "e\xcc\x81",     // e + combining acute
+                                                    "\xcc\x81",      // a combining acute alone
+                                                    "\xc3\x9f",      // ß
+                                                    "\xc4\xb0",      // İ
+                                                    "\xe2\x80\x99",  // ’
+                                                    "\xe2\x80\x93",  // –
+                                                    "\xc2\xa0",      // no-break space
+                                                    "\xe6\x97\xa5\xe6\x9c\xac",  // 日本
+                                                    "\xce\xa9\xce\xbc",          // Ωμ
+                                                    "\xf0\x9f\x93\xa1",          // 📡
+                                                    "\xef\xbc\xa1",              // fullwidth A
+                                                    "\x80",
+                                                    "\xc3",
+                                                    "\xff",
+                                                    "\xed\xa0\x80",
+                                                    "\xf4\x90\x80\x80",
+                                                    "\xe2\x82",
+                                                    "ITU-T",
+                                                    "IMT-2030",
+                                                    "O-RAN",
+                                                    "Recommendation",
+                                                    "caf\xc3\xa9",
+                                                    "na\xc3\xafve"};
+    std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
+    std::uniform_int_distribution<int> length(0, 60);
+    std::string out;
+    for (int n = length(rng); n > 0; --n) out += pieces[pick(rng)];
+    return out;
+}
+
+void expect_same_tokens(sqlite3* db, const std::vector<std::string>& args, std::string_view text,
+                        int stop_after = -1) {
+    auto ours = tokenize(db, args, text, false, stop_after);
+    auto builtin = tokenize(db, args, text, true, stop_after);
+    ASSERT_TRUE(ours) << ours.error().message;
+    ASSERT_TRUE(builtin) << builtin.error().message;
+    ASSERT_EQ(ours->size(), builtin->size()) << "text: " << text;
+    for (std::size_t i = 0; i < ours->size(); ++i) {
+        const auto& a = (*ours)[i];
+        const auto& b = (*builtin)[i];
+        ASSERT_TRUE(a == b) << "token " << i << ": '" << a.text << "' " << a.start << "–" << a.end
+                            << " flags " << a.flags << " vs built-in '" << b.text << "' " << b.start
+                            << "–" << b.end << " flags " << b.flags << "; text: " << text;
+    }
+}
+
+}  // namespace
+
+TEST_F(StorageTest, TheTokenizerGivesTheBuiltInTokensOnRandomText) {
+    auto s = open();
+    ASSERT_TRUE(s);
+    const std::vector<std::vector<std::string>> options = {
+        {"remove_diacritics", "2"},  // the index's (common/fts.h)
+        {},
+        {"remove_diacritics", "0"},
+        {"remove_diacritics", "1"},
+        {"tokenchars", "-_"},
+        {"separators", "xq5"},
+        {"categories", "L* N* Co Mn"},
+        {"categories", "L*"},
+        {"remove_diacritics", "2", "tokenchars", "\xc3\xa9.", "separators", "\xe6\x97\xa5"}};
+    std::mt19937 rng(7);
+    int compared = 0;
+    for (const auto& args : options) {
+        for (int i = 0; i < 3000; ++i) {
+            const std::string text = random_text(rng);
+            expect_same_tokens(s->handle(), args, text);
+            expect_same_tokens(s->handle(), args, text, static_cast<int>(rng() % 4));
+            if (HasFatalFailure()) return;
+            ++compared;
+        }
+    }
+    EXPECT_EQ(compared, 27000);
+    // What was compared is the fast path, and the store's connections use it.
+    EXPECT_TRUE(reads_ascii_itself(s->handle(), {"remove_diacritics", "2"}));
+}
+
+TEST_F(StorageTest, TheTokenizerGivesTheBuiltInTokensOnEveryFixture) {
+    auto s = open();
+    ASSERT_TRUE(s);
+    int files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(SPECWATCH_FIXTURES)) {
+        if (!e.is_regular_file()) continue;
+        std::ifstream in(e.path(), std::ios::binary);
+        const std::string text{std::istreambuf_iterator<char>(in), {}};
+        expect_same_tokens(s->handle(), {"remove_diacritics", "2"}, text);
+        if (HasFatalFailure()) return;
+        ++files;
+    }
+    EXPECT_GE(files, 90);
+}
+
+// FTS5's integrity-check tokenizes every row again with the tokenizer of the
+// connection that runs it: on a plain connection, FTS5's own unicode61.
+TEST_F(StorageTest, AnIndexWrittenWithTheTokenizerChecksWithFts5sOwn) {
+    {
+        auto s = open_with_sources();
+        std::mt19937 rng(11);
+        std::vector<Item> items;
+        for (int i = 0; i < 300; ++i) {
+            Item it = make_item(fmt::format("i{}", i), random_text(rng), random_text(rng));
+            it.content = random_text(rng);
+            items.push_back(it);
+        }
+        items.push_back(make_item("plain", "Caf\xc3\xa9 IMT-2030 workshop", "radio"));
+        store(*s, "itu-news", items);
+    }
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, sqlite3_close);
+    char* err = nullptr;
+    EXPECT_EQ(
+        sqlite3_exec(raw, "INSERT INTO items_fts(items_fts, rank) VALUES('integrity-check', 1)",
+                     nullptr, nullptr, &err),
+        SQLITE_OK)
+        << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(raw, "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'cafe 2030'",
+                           -1, &st, nullptr),
+        SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_GE(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
 }
