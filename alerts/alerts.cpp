@@ -350,35 +350,128 @@ std::string normalize_link(std::string_view link) {
     return host + path + query;
 }
 
-Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std::string& source,
-                        const storage::StoreResult& batch, SysTime now) {
-    if (cfg.rules.empty() || (batch.new_keys.empty() && batch.changed_keys.empty())) return 0;
-    // first_poll = "baseline": what a new source already holds is history.
-    const bool new_ones = !(batch.first_success && !cfg.daemon.first_poll_alerts);
-    SourceInfo info;
-    {
-        auto q = st.get("SELECT body, grp FROM sources WHERE name = ?1");
-        if (!q) return q.error();
-        q->bind(1, source);
-        auto row = q->step();
-        if (!row) return row.error();
-        if (*row) info = {q->text(0), q->text(1)};
-    }
-    const std::unordered_set<std::int64_t> changed(batch.changed_keys.begin(),
-                                                   batch.changed_keys.end());
+namespace {
 
-    // What the alerts need of each batch item, read once for the batch (not
-    // once per alert): its normalized link, organizations and change number.
-    struct BatchItem {
-        std::string link_key;
-        std::vector<std::string> organizations;
-        int change = 0;
+// The batch being matched, in a temporary table (of this connection only,
+// never in the database file) so that a rule's alerts are recorded by one
+// INSERT … SELECT joining the rule's FTS5 matches to it, instead of a
+// statement per alert: sqlite's cost per statement (bind, step, reset, a
+// changes() query) was most of an alert's cost (docs/performance.md,
+// "Matching, third round"). `changed`: 1 for a changed item, whose alert
+// carries its change number `change`; 0 for a new one (change 0).
+constexpr std::string_view kBatchTable = R"(
+CREATE TEMP TABLE IF NOT EXISTS match_batch (
+    key      INTEGER PRIMARY KEY,
+    link_key TEXT NOT NULL,
+    change   INTEGER NOT NULL,
+    changed  INTEGER NOT NULL
+))";
+// The batch items' organizations, lower-cased, for rules that filter on them.
+constexpr std::string_view kOrgsTable = R"(
+CREATE TEMP TABLE IF NOT EXISTS match_orgs (
+    key INTEGER NOT NULL,
+    org TEXT NOT NULL,
+    PRIMARY KEY (key, org)
+) WITHOUT ROWID)";
+
+// One rule's alerts over one rowid range of the batch, in key order (so alert
+// ids follow item keys, as the listing and the duplicate rule expect). The FTS5
+// table drives the join (CROSS JOIN keeps sqlite from reordering it): FTS5
+// takes the range as a bound on each doclist, and each match is looked up in
+// the batch by key. ?6/?7: whether the rule takes new / changed items.
+// `{snippet}`: snippet() only for a rule whose messages show it, since it
+// reads and tokenizes each matched document again; `{orgs}`: the rule's
+// organizations filter, when it has one (?8: their JSON array, lower-cased).
+// No ON CONFLICT target can be hit by a fresh batch (new keys, new change
+// numbers), but a (rule, item, change) is recorded at most once whatever
+// happens: DO NOTHING keeps the first.
+constexpr std::string_view kRecord = R"(
+INSERT INTO alerts (rule, item_key, change, link_key, snippet, created, state)
+SELECT ?1, f.rowid, b.change, b.link_key, {snippet}, ?4, ?5
+FROM items_fts f CROSS JOIN temp.match_batch b
+WHERE items_fts MATCH ?2 AND f.rowid BETWEEN ?3 AND ?9 AND b.key = f.rowid
+  AND (b.changed = 0 AND ?6 OR b.changed = 1 AND ?7){orgs}
+ORDER BY f.rowid
+ON CONFLICT DO NOTHING)";
+constexpr std::string_view kSnippet = "snippet(items_fts, -1, char(2), char(3), '…', 16)";
+constexpr std::string_view kOrgsFilter = R"(
+  AND EXISTS (SELECT 1 FROM temp.match_orgs o WHERE o.key = b.key
+              AND o.org IN (SELECT value FROM json_each(?8))))";
+
+const std::string& record_sql(bool snippets, bool orgs) {
+    static const std::string variants[4] = {
+        fmt::format(kRecord, fmt::arg("snippet", "''"), fmt::arg("orgs", "")),
+        fmt::format(kRecord, fmt::arg("snippet", "''"), fmt::arg("orgs", kOrgsFilter)),
+        fmt::format(kRecord, fmt::arg("snippet", kSnippet), fmt::arg("orgs", "")),
+        fmt::format(kRecord, fmt::arg("snippet", kSnippet), fmt::arg("orgs", kOrgsFilter)),
     };
-    std::unordered_map<std::int64_t, BatchItem> items;
-    std::vector<std::int64_t> all_keys = batch.new_keys;
-    all_keys.insert(all_keys.end(), batch.changed_keys.begin(), batch.changed_keys.end());
-    const KeyRanges all(std::move(all_keys));
-    items.reserve(all.sorted.size());
+    return variants[(snippets ? 2 : 0) + (orgs ? 1 : 0)];
+}
+
+// The links of the batch's new items that may be duplicates: a link two new
+// items of the batch share, or one an earlier alert (of any rule) has.
+constexpr std::string_view kDuplicateLinks = R"(
+CREATE TEMP TABLE IF NOT EXISTS match_duplicate_links (link_key TEXT PRIMARY KEY) WITHOUT ROWID)";
+constexpr std::string_view kPriorLinks = R"(
+INSERT OR IGNORE INTO temp.match_duplicate_links
+SELECT b.link_key FROM temp.match_batch b
+WHERE b.changed = 0 AND b.link_key <> '' AND EXISTS (
+    SELECT 1 FROM alerts a WHERE a.link_key = b.link_key AND a.link_key <> ''))";
+
+// A new item with the link of an earlier alert of the rule is the same
+// document through another source: recorded as a duplicate of the rule's first
+// alert for that link (listed with it, not mailed again). Run on the rule's
+// alerts just recorded (ids above ?2) whose link is one of the batch's
+// possible duplicates (in the common batch, none: then it is not run), after
+// the INSERT, not inside it: an INSERT … SELECT that reads alerts goes
+// through a temporary table, and would not see the batch's own earlier alerts
+// (two items of one batch with the same link). The first alert of a link is
+// never a duplicate, so the lowest id is the one to point at. (link_key <> ''
+// lets sqlite use the partial index alerts_by_link.)
+constexpr std::string_view kMarkDuplicates = R"(
+UPDATE alerts SET state = 'duplicate', duplicate_of = (
+    SELECT MIN(d.id) FROM alerts d
+    WHERE d.link_key = alerts.link_key AND d.link_key <> '' AND d.rule = ?1 AND d.change = 0
+      AND d.state <> 'duplicate')
+WHERE link_key IN (SELECT link_key FROM temp.match_duplicate_links) AND link_key <> ''
+  AND rule = ?1 AND id > ?2 AND change = 0 AND EXISTS (
+    SELECT 1 FROM alerts d
+    WHERE d.link_key = alerts.link_key AND d.link_key <> '' AND d.rule = ?1 AND d.change = 0
+      AND d.state <> 'duplicate' AND d.id < alerts.id))";
+
+Result<std::int64_t> last_alert_id(StatementCache& st) {
+    auto q = st.get("SELECT COALESCE(MAX(id), 0) FROM alerts");
+    if (!q) return q.error();
+    auto row = q->step();
+    if (!row) return row.error();
+    return *row ? q->int64(0) : 0;
+}
+
+Result<std::int64_t> changes(StatementCache& st) {
+    auto q = st.get("SELECT changes()");
+    if (!q) return q.error();
+    auto row = q->step();
+    if (!row) return row.error();
+    return *row ? q->int64(0) : 0;
+}
+
+struct LoadedBatch {
+    bool any_orgs = false;        // an item has organizations
+    bool any_duplicates = false;  // match_duplicate_links is not empty
+};
+
+// Fills the temporary tables with the batch: each item's normalized link,
+// change number and organizations, read once for the batch (one range scan
+// per range of keys), and the links that may make duplicates.
+Result<LoadedBatch> load_batch(StatementCache& st, const KeyRanges& all,
+                               const std::unordered_set<std::int64_t>& changed) {
+    for (auto sql : {kBatchTable, kOrgsTable, kDuplicateLinks})
+        if (auto r = run_sql(st, sql, [](Query&) {}); !r) return r.error();
+    for (auto sql : {"DELETE FROM temp.match_batch", "DELETE FROM temp.match_orgs",
+                     "DELETE FROM temp.match_duplicate_links"})
+        if (auto r = run_sql(st, sql, [](Query&) {}); !r) return r.error();
+    LoadedBatch out;
+    std::unordered_set<std::string> new_links, repeated;
     for (const auto& r : all.ranges) {
         auto q = st.get(
             "SELECT key, COALESCE(link, ''), organizations, changes FROM items "
@@ -394,42 +487,83 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
                 !std::binary_search(all.sorted.begin() + static_cast<std::ptrdiff_t>(r.begin),
                                     all.sorted.begin() + static_cast<std::ptrdiff_t>(r.end), key))
                 continue;
-            BatchItem it;
-            it.link_key = normalize_link(q->text(1));
+            const bool is_changed = changed.contains(key);
+            std::string link_key = normalize_link(q->text(1));
+            auto ins = st.get("INSERT INTO temp.match_batch VALUES (?1, ?2, ?3, ?4)");
+            if (!ins) return ins.error();
+            ins->bind(1, key)
+                .bind(2, link_key)
+                .bind(3, is_changed ? q->int64(3) : 0)
+                .bind(4, is_changed ? 1 : 0);
+            if (auto done = ins->run(); !done) return done.error();
+            if (!is_changed && !link_key.empty() && !new_links.insert(link_key).second)
+                repeated.insert(std::move(link_key));
             const std::string orgs = q->text(2);
-            if (orgs.size() > 2) {  // "[]" or "" for none
-                const auto j = nlohmann::json::parse(orgs, nullptr, false);
-                if (j.is_array())
-                    for (const auto& e : j)
-                        if (e.is_string()) it.organizations.push_back(e.get<std::string>());
+            if (orgs.size() <= 2) continue;  // "[]" or "" for none
+            const auto j = nlohmann::json::parse(orgs, nullptr, false);
+            if (!j.is_array()) continue;
+            for (const auto& e : j) {
+                if (!e.is_string()) continue;
+                auto org = st.get("INSERT OR IGNORE INTO temp.match_orgs VALUES (?1, ?2)");
+                if (!org) return org.error();
+                org->bind(1, key).bind(2, to_lower_ascii(e.get<std::string>()));
+                if (auto done = org->run(); !done) return done.error();
+                out.any_orgs = true;
             }
-            it.change = changed.contains(key) ? static_cast<int>(q->int64(3)) : 0;
-            items.emplace(key, std::move(it));
         }
     }
-    std::optional<KeyRanges> new_only, changed_only;
-    const auto keys_for = [&](const config::Rule& rule) -> const KeyRanges* {
-        const bool with_new = rule.on_new && new_ones && !batch.new_keys.empty();
-        const bool with_changed = rule.on_changed && !batch.changed_keys.empty();
-        if (with_new && with_changed) return &all;
-        if (with_new) {
-            if (!new_only) new_only.emplace(batch.new_keys);
-            return &*new_only;
-        }
-        if (with_changed) {
-            if (!changed_only) changed_only.emplace(batch.changed_keys);
-            return &*changed_only;
-        }
-        return nullptr;
-    };
+    for (const auto& link : repeated)
+        if (auto r = run_sql(st, "INSERT OR IGNORE INTO temp.match_duplicate_links VALUES (?1)",
+                             [&](Query& q) { q.bind(1, link); });
+            !r)
+            return r.error();
+    if (auto r = run_sql(st, kPriorLinks, [](Query&) {}); !r) return r.error();
+    auto any = st.get("SELECT EXISTS (SELECT 1 FROM temp.match_duplicate_links)");
+    if (!any) return any.error();
+    auto row = any->step();
+    if (!row) return row.error();
+    out.any_duplicates = *row && any->int64(0) != 0;
+    return out;
+}
+
+}  // namespace
+
+Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std::string& source,
+                        const storage::StoreResult& batch, SysTime now) {
+    if (cfg.rules.empty() || (batch.new_keys.empty() && batch.changed_keys.empty())) return 0;
+    // first_poll = "baseline": what a new source already holds is history.
+    const bool new_ones = !(batch.first_success && !cfg.daemon.first_poll_alerts);
+    SourceInfo info;
+    {
+        auto q = st.get("SELECT body, grp FROM sources WHERE name = ?1");
+        if (!q) return q.error();
+        q->bind(1, source);
+        auto row = q->step();
+        if (!row) return row.error();
+        if (*row) info = {q->text(0), q->text(1)};
+    }
+    std::vector<std::int64_t> all_keys = batch.new_keys;
+    all_keys.insert(all_keys.end(), batch.changed_keys.begin(), batch.changed_keys.end());
+    const KeyRanges all(std::move(all_keys));
+    std::optional<LoadedBatch> loaded;
 
     const std::int64_t t = to_unix(now);
     int recorded = 0;
     for (const auto& rule : cfg.rules) {
         if (!rule.sources.empty() && !glob_any(rule.sources, source)) continue;
         if (!rule.bodies.empty() && !contains_icase(rule.bodies, info.body)) continue;
-        const KeyRanges* keys = keys_for(rule);
-        if (!keys) continue;
+        const bool with_new = rule.on_new && new_ones && !batch.new_keys.empty();
+        const bool with_changed = rule.on_changed && !batch.changed_keys.empty();
+        if (!with_new && !with_changed) continue;
+        if (!loaded) {
+            const std::unordered_set<std::int64_t> changed(batch.changed_keys.begin(),
+                                                           batch.changed_keys.end());
+            auto l = load_batch(st, all, changed);
+            if (!l) return l.error();
+            loaded = *l;
+        }
+        // No item of the batch has an organization the rule asks for.
+        if (!rule.organizations.empty() && !loaded->any_orgs) continue;
         const bool immediate = rule.delivery == config::Delivery::immediate;
         // Snippets are shown only in messages: an immediate rule that mails
         // none (a watch list, or mail off) needs none, and its alerts are
@@ -437,71 +571,60 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
         // digest, mailed or not by the configuration of that day.
         const bool mailed_now = immediate && mails(cfg, rule);
         const bool snippets = mailed_now || !immediate;
-        auto matched = match_ranges(st, rule, *keys, snippets);
-        if (!matched) return matched.error();
-        auto& hits = *matched;
-        std::sort(hits.begin(), hits.end());
-        std::vector<std::int64_t> to_mail;
-        for (auto& [key, snippet] : hits) {
-            const auto found = items.find(key);
-            if (found == items.end()) continue;
-            const BatchItem& it = found->second;
-            if (!rule.organizations.empty() &&
-                std::none_of(
-                    it.organizations.begin(), it.organizations.end(),
-                    [&](const std::string& o) { return contains_icase(rule.organizations, o); }))
-                continue;
-            // A new item with the link of an earlier alert of the rule is the
-            // same document through another source: listed with the first
-            // alert, not mailed again. (link_key <> '' lets sqlite use the
-            // partial index alerts_by_link: without it this scanned the rule's
-            // alerts, about 1 ms an alert.) Looked up before the INSERT, not
-            // inside it: an INSERT … SELECT from alerts into alerts goes
-            // through a temporary table, 40% of the time at 100 rules.
-            std::int64_t first = 0;
-            if (it.change == 0 && !it.link_key.empty()) {
-                auto q = st.get(R"(
-SELECT id FROM alerts WHERE rule = ?1 AND link_key = ?2 AND link_key <> '' AND change = 0
-  AND state <> 'duplicate' ORDER BY id LIMIT 1)");
-                if (!q) return q.error();
-                q->bind(1, rule.name).bind(2, it.link_key);
-                auto row = q->step();
-                if (!row) return row.error();
-                if (*row) first = q->int64(0);
-            }
-            // A plain INSERT and changes() after it: RETURNING buffers its
-            // row in a temporary table (a b-tree begun and a page cleared per
-            // alert).
-            {
-                auto q = st.get(R"(
-INSERT INTO alerts (rule, item_key, change, link_key, snippet, created, state, duplicate_of)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING)");
-                if (!q) return q.error();
-                q->bind(1, rule.name).bind(2, key).bind(3, it.change).bind(4, it.link_key);
-                q->bind(5, snippet).bind(6, t);
-                q->bind(7, first ? "duplicate" : immediate && !mailed_now ? "nomail" : "pending");
-                if (first)
-                    q->bind(8, first);
-                else
-                    q->bind_null(8);
-                if (auto r = q->run(); !r) return r.error();
-            }
-            std::int64_t id = 0;
-            {
-                auto q = st.get("SELECT changes(), last_insert_rowid()");
-                if (!q) return q.error();
-                auto row = q->step();
-                if (!row) return row.error();
-                // Recorded already for this (rule, item, change)?
-                if (!*row || q->int64(0) == 0) continue;
-                id = q->int64(1);
-            }
-            if (first) continue;  // a duplicate
-            ++recorded;
-            if (mailed_now) to_mail.push_back(id);
+        std::string orgs_json;
+        if (!rule.organizations.empty()) {
+            nlohmann::json list = nlohmann::json::array();
+            for (const auto& o : rule.organizations) list.push_back(to_lower_ascii(o));
+            orgs_json = list.dump();
         }
-        if (mailed_now)
-            if (auto r = mail_alerts(st, cfg, rule, to_mail, false, now); !r) return r.error();
+        auto before = last_alert_id(st);
+        if (!before) return before.error();
+        std::int64_t inserted = 0;
+        for (const auto& r : all.ranges) {
+            auto q = st.get(record_sql(snippets, !rule.organizations.empty()));
+            if (!q) return q.error();
+            q->bind(1, rule.name)
+                .bind(2, rule.query)
+                .bind(3, all.sorted[r.begin])
+                .bind(9, all.sorted[r.end - 1])
+                .bind(4, t)
+                .bind(5, immediate && !mailed_now ? "nomail" : "pending")
+                .bind(6, with_new ? 1 : 0)
+                .bind(7, with_changed ? 1 : 0);
+            if (!orgs_json.empty()) q->bind(8, orgs_json);
+            if (auto done = q->run(); !done)
+                return make_error(fmt::format("rule '{}': {}", rule.name, done.error().message));
+            auto n = changes(st);
+            if (!n) return n.error();
+            inserted += *n;
+        }
+        if (inserted == 0) continue;
+        std::int64_t duplicates = 0;
+        if (loaded->any_duplicates) {
+            if (auto r = run_sql(st, kMarkDuplicates,
+                                 [&](Query& q) { q.bind(1, rule.name).bind(2, *before); });
+                !r)
+                return r.error();
+            auto n = changes(st);
+            if (!n) return n.error();
+            duplicates = *n;
+        }
+        recorded += static_cast<int>(inserted - duplicates);
+        if (!mailed_now || inserted == duplicates) continue;
+        std::vector<std::int64_t> to_mail;
+        {
+            auto q =
+                st.get("SELECT id FROM alerts WHERE id > ?1 AND state <> 'duplicate' ORDER BY id");
+            if (!q) return q.error();
+            q->bind(1, *before);
+            for (;;) {
+                auto row = q->step();
+                if (!row) return row.error();
+                if (!*row) break;
+                to_mail.push_back(q->int64(0));
+            }
+        }
+        if (auto r = mail_alerts(st, cfg, rule, to_mail, false, now); !r) return r.error();
     }
     return recorded;
 }

@@ -195,6 +195,28 @@ TEST_F(AlertsTest, theSameLinkThroughTwoSourcesAlertsOnceListingBoth) {
     EXPECT_NE(outbox()[0].data.find("via itu-a, itu-b"), std::string::npos);
 }
 
+TEST_F(AlertsTest, twoItemsOfOnePollWithOneLinkAlertOnceAndOnlyTheFirstIsMailed) {
+    cfg_.rules = {make_rule("5g", "5G"), make_rule("6g", "6G")};
+    poll("itu-a", {});
+    poll("itu-b", {});
+    // One document twice in a poll, another already alerted through itu-a:
+    // each rule alerts once per document, the later items are duplicates of
+    // that rule's first alert.
+    poll("itu-a", {make_item("p", "5G prior", "https://example.org/prior")});
+    auto third = poll("itu-b", {make_item("a", "5G doc", "https://example.org/doc"),
+                                make_item("b", "5G and 6G doc", "https://www.example.org/doc/"),
+                                make_item("c", "5G again", "https://example.org/prior"),
+                                make_item("d", "6G only", "https://example.org/other")});
+    EXPECT_EQ(third.alerts, 3);  // 5g: a; 6g: b, d
+    std::multiset<std::string> states;
+    for (const auto& a : alert_rows()) states.insert(a.rule + ":" + a.title + ":" + a.state);
+    EXPECT_EQ(states,
+              (std::multiset<std::string>{"5g:5G prior:mailed", "5g:5G doc:mailed",
+                                          "5g:5G and 6G doc:duplicate", "5g:5G again:duplicate",
+                                          "6g:5G and 6G doc:mailed", "6g:6G only:mailed"}));
+    EXPECT_EQ(outbox().size(), 3u);  // 5g's first poll, then 5g's and 6g's
+}
+
 TEST_F(AlertsTest, aChangedItemAlertsPerChangeAndThreadsToTheFirstMail) {
     auto rule = make_rule("5g", "5G");
     rule.on_changed = true;

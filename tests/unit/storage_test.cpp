@@ -727,6 +727,155 @@ TEST_F(StorageTest, SearchOrdersAsFts5Bm25Does) {
     }
 }
 
+namespace {
+
+// Items whose titles and summaries mix a dozen words in varying amounts, so
+// that ranks differ and the words' document counts (bm25's IDFs) too.
+std::vector<Item> mixed_items(int count, int first = 0) {
+    const char* words[] = {"spectrum", "radio",  "satellite", "study",  "item",   "security",
+                           "privacy",  "agenda", "report",    "energy", "saving", "beam"};
+    std::vector<Item> batch;
+    for (int i = first; i < first + count; ++i) {
+        std::string title, summary;
+        for (int w = 0; w < 3 + i % 5; ++w) title += std::string(words[(i * 7 + w * 3) % 12]) + " ";
+        for (int w = 0; w < 10 + i % 13; ++w)
+            summary += std::string(words[(i * 5 + w * w) % 12]) + " ";
+        batch.push_back(make_item("i" + std::to_string(i), title, summary));
+    }
+    return batch;
+}
+
+// The keys FTS5's own bm25() puts first, newest first among equals.
+std::vector<std::int64_t> bm25_keys(Store& s, const std::string& query, int limit) {
+    std::vector<std::int64_t> keys;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(s.handle(),
+                           "SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 "
+                           "ORDER BY bm25(items_fts), rowid DESC LIMIT ?2",
+                           -1, &stmt, nullptr) != SQLITE_OK)
+        return keys;
+    sqlite3_bind_text(stmt, 1, query.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(stmt, 2, limit);
+    while (sqlite3_step(stmt) == SQLITE_ROW) keys.push_back(sqlite3_column_int64(stmt, 0));
+    sqlite3_finalize(stmt);
+    return keys;
+}
+
+}  // namespace
+
+TEST_F(StorageTest, SearchReadsTheSameRowsKeyByKeyByRangeAndInItsWalk) {
+    // search takes most snippets during its ranking walk; the rows it could
+    // not (past a budget) are read again with FTS5 a key at a time or by one
+    // walk over their range. Forced each way, the three give the same rows,
+    // in the same order, with the same snippets.
+    auto s = open_with_sources();
+    store(*s, "itu-news", mixed_items(400));
+    using Read = Store::SearchOptions::Read;
+    const Store::SearchOptions in_walk{}, by_key{0, Read::by_key}, by_range{0, Read::by_range},
+        half_by_key{8, Read::by_key};
+    for (const std::string q :
+         {"spectrum", "\"study item\"", "security AND privacy", "(radio OR satellite) AND beam",
+          "secur*", "sat* AND energy", "report NOT agenda", "beam", "zzz"}) {
+        for (const int limit : {1, 20, 500}) {
+            auto walk = s->search(q, limit, in_walk);
+            ASSERT_TRUE(walk) << walk.error().message;
+            if (q != "zzz") {
+                ASSERT_FALSE(walk->empty()) << q;
+            }
+            for (const auto& options : {by_key, by_range, half_by_key}) {
+                auto other = s->search(q, limit, options);
+                ASSERT_TRUE(other) << other.error().message;
+                ASSERT_EQ(other->size(), walk->size()) << q << " limit " << limit;
+                for (std::size_t i = 0; i < walk->size(); ++i) {
+                    EXPECT_EQ((*other)[i].key, (*walk)[i].key) << q << " limit " << limit;
+                    EXPECT_EQ((*other)[i].snippet, (*walk)[i].snippet) << q;
+                    EXPECT_EQ((*other)[i].item.title, (*walk)[i].item.title) << q;
+                    EXPECT_EQ((*other)[i].source, (*walk)[i].source) << q;
+                    EXPECT_FALSE((*other)[i].snippet.empty()) << q;
+                }
+            }
+        }
+    }
+}
+
+TEST_F(StorageTest, APrefixWrittenOutAsItsTermsGivesTheSameRowsOrderAndSnippets) {
+    // search walks "sat*" as "satellite" OR "satellites" OR …; the rows, their
+    // order (bm25 of one phrase) and their snippets (made with the query as
+    // written) must be those of the query as written, for a prefix of one
+    // term, of several, of more than are written out, and of none.
+    auto s = open_with_sources();
+    std::vector<Item> batch = mixed_items(300);
+    const char* sat[] = {"satellites", "saturation", "sat", "Satcom", "satellite"};
+    for (int i = 0; i < 200; ++i) {
+        std::string title = std::string(sat[i % 5]) + " and " + sat[(i * 3) % 5] + " report";
+        std::string summary = "the " + std::string(sat[(i * 7) % 5]) +
+                              " study item of energy saving, " + std::to_string(i) + " " +
+                              sat[(i / 5) % 5] + " beam";
+        batch.push_back(make_item("s" + std::to_string(i), title, summary));
+    }
+    // More than 16 terms under "t": t0 … t19.
+    for (int i = 0; i < 20; ++i)
+        batch.push_back(make_item("t" + std::to_string(i), "t" + std::to_string(i) + " note",
+                                  "t" + std::to_string((i * 3) % 20) + " t1 beam"));
+    store(*s, "itu-news", batch);
+    Store::SearchOptions as_written;
+    as_written.expand_prefix = false;
+    for (const std::string q : {"sat*", "Sat*", " satu* ", "secur*", "t*", "t1*", "zz*", "s*"}) {
+        for (const int limit : {5, 20, 100}) {
+            auto expanded = s->search(q, limit);
+            auto written = s->search(q, limit, as_written);
+            ASSERT_TRUE(expanded) << expanded.error().message;
+            ASSERT_TRUE(written) << written.error().message;
+            ASSERT_EQ(expanded->size(), written->size()) << q;
+            for (std::size_t i = 0; i < written->size(); ++i) {
+                EXPECT_EQ((*expanded)[i].key, (*written)[i].key) << q << " limit " << limit;
+                EXPECT_EQ((*expanded)[i].snippet, (*written)[i].snippet) << q;
+                EXPECT_EQ((*expanded)[i].item.title, (*written)[i].item.title) << q;
+            }
+            if (q != "zz*") {
+                EXPECT_FALSE(written->empty()) << q;
+            }
+        }
+        std::vector<std::int64_t> keys;
+        auto found = s->search(q, 30);
+        ASSERT_TRUE(found);
+        for (const auto& f : *found) keys.push_back(f.key);
+        EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
+    }
+}
+
+TEST_F(StorageTest, SearchFollowsTheIndexForTheCountsItKeeps) {
+    // The phrases' document counts of a query with several phrases are kept
+    // while the index is unchanged; new items (which change them and so the
+    // order) and changed items are seen by the next search.
+    auto s = open_with_sources();
+    store(*s, "itu-news", mixed_items(300));
+    const std::vector<std::string> queries = {
+        "security AND privacy", "(radio OR satellite) AND beam", "spectrum OR energy"};
+    for (const auto& q : queries) {
+        auto found = s->search(q, 30);
+        ASSERT_TRUE(found) << found.error().message;
+        std::vector<std::int64_t> keys;
+        for (const auto& f : *found) keys.push_back(f.key);
+        EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
+    }
+    // Many more rows with "privacy" and "energy" (their IDFs fall), and an
+    // old item rewritten.
+    std::vector<Item> more;
+    for (int i = 0; i < 300; ++i)
+        more.push_back(make_item("p" + std::to_string(i), "privacy energy note",
+                                 i % 3 == 0 ? "security" : "radio beam"));
+    more.push_back(make_item("i7", "security privacy security", "beam beam radio"));
+    store(*s, "itu-news", more);
+    for (const auto& q : queries) {
+        auto found = s->search(q, 30);
+        ASSERT_TRUE(found) << found.error().message;
+        std::vector<std::int64_t> keys;
+        for (const auto& f : *found) keys.push_back(f.key);
+        EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
+    }
+}
+
 TEST_F(StorageTest, TheIndexFollowsUpdates) {
     auto s = open_with_sources();
     store(*s, "itu-news", {make_item("a", "Original heading", "first summary")});
