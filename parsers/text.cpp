@@ -934,7 +934,8 @@ class DirectReader {
     bool close_item(unsigned is);
 
     CleanSink out_;
-    std::array<const ElementInfo*, kMaxOpen> stack_{};
+    // Entries [0, open_) only are read, each written first: not zeroed per fragment.
+    std::array<const ElementInfo*, kMaxOpen> stack_;
     std::size_t open_ = 0;
 };
 

@@ -193,6 +193,16 @@ QName split(std::string_view name, const Scope& scope, bool is_attribute) {
 
 // --- Small helpers ------------------------------------------------------------
 
+// trim(s) for a string of its own: moved as it is when there is nothing to
+// trim (most attribute values), instead of copied.
+std::string trimmed(std::string&& s) {
+    auto ws = [](char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+    };
+    if (s.empty() || (!ws(s.front()) && !ws(s.back()))) return std::move(s);
+    return trim(s);
+}
+
 // resolve_url(base, url) for a URL already in a string of its own: an
 // absolute one (most links), which resolve_url would copy as it is, is
 // moved instead.
@@ -539,6 +549,8 @@ class Reader {
             if (c.type() == pugi::node_pcdata) {
                 const std::string_view v = c.value();
                 if (v.find('&') == std::string_view::npos) return v;
+                holder = decode(v);  // raw_text's result, without appending it to another string
+                return holder;
             }
         }
         holder = raw_text(n);
@@ -574,7 +586,7 @@ class Reader {
         return normalize_date(clean_text(raw));
     }
     std::string media_text(pugi::xml_node n) {
-        return to_lower_ascii(trim(attribute(n, "type"))) == "html" ? html(n) : plain(n);
+        return to_lower_ascii(trimmed(attribute(n, "type"))) == "html" ? html(n) : plain(n);
     }
     void atom_link(const Scope& own, Slot& link, int priority) const;
 
@@ -662,8 +674,8 @@ std::string Reader::walk_text(pugi::xml_node n) const {
 // Atom text constructs: type="text" (default), "html", "xhtml", or a MIME type
 // (Atom 0.3, whose mode="escaped"/"base64"/"xml" says how it is carried).
 std::string Reader::atom_text(pugi::xml_node n) {
-    const std::string type = to_lower_ascii(trim(attribute(n, "type")));
-    const std::string mode = to_lower_ascii(trim(attribute(n, "mode")));
+    const std::string type = to_lower_ascii(trimmed(attribute(n, "type")));
+    const std::string mode = to_lower_ascii(trimmed(attribute(n, "mode")));
     const bool is_html = type == "html" || type == "text/html";
     const bool is_xhtml = type == "xhtml" || type == "application/xhtml+xml";
     if (mode == "base64") {
@@ -703,13 +715,13 @@ std::string Reader::atom_person(const Scope& own) const {
 // non-HTML type is second best; any other rel (self, related, enclosure) is
 // used only when there is nothing else.
 void Reader::atom_link(const Scope& own, Slot& link, int priority) const {
-    std::string href = trim(attribute(own.node, "href"));
+    std::string href = trimmed(attribute(own.node, "href"));
     // Some feeds write the URL as the element's text, as RSS does.
     if (href.empty() && !has_element_children(own.node)) href = plain(own.node);
     if (href.empty()) return;
-    std::string rel = to_lower_ascii(trim(attribute(own.node, "rel")));
+    std::string rel = to_lower_ascii(trimmed(attribute(own.node, "rel")));
     if (rel == "http://www.iana.org/assignments/relation/alternate") rel = "alternate";
-    const std::string type = to_lower_ascii(trim(attribute(own.node, "type")));
+    const std::string type = to_lower_ascii(trimmed(attribute(own.node, "type")));
     int p = priority + 3;
     if (rel.empty() || rel == "alternate")
         p = type.empty() || type.find("html") != std::string::npos ? priority : priority + 1;
@@ -744,7 +756,7 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
                 // A guid is a permalink unless it says otherwise, but feeds
                 // leave the attribute out on ids like "12345": without it,
                 // only an http(s) URL becomes the link.
-                const std::string perma = to_lower_ascii(trim(attribute(el, "isPermaLink")));
+                const std::string perma = to_lower_ascii(trimmed(attribute(el, "isPermaLink")));
                 if (perma == "true" ||
                     (perma.empty() && (iequals(std::string_view(guid).substr(0, 7), "http://") ||
                                        iequals(std::string_view(guid).substr(0, 8), "https://"))))
@@ -775,7 +787,7 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
             } else if (local == "content") {
                 // Out-of-line content (src=) is named by its URL: the entry's
                 // text is elsewhere, and that is where.
-                if (const std::string src = trim(attribute(el, "src")); src.empty())
+                if (const std::string src = trimmed(attribute(el, "src")); src.empty())
                     d.content.offer(1, atom_text(el));
                 else
                     d.content.offer(3, resolve_url(own.base, src));
@@ -954,7 +966,7 @@ Feed Reader::rss(const Scope& root, bool rdf) {
             if (normalize_uri(element_name(cs).uri) == kRss090) feed.format = "rss0.9x";
         }
     } else {
-        const std::string version = trim(attribute(root.node, "version"));
+        const std::string version = trimmed(attribute(root.node, "version"));
         if (version.starts_with("0.")) feed.format = "rss0.9x";
     }
 
@@ -962,7 +974,7 @@ Feed Reader::rss(const Scope& root, bool rdf) {
     bool have_channel = false;
     auto read_item = [&](const Scope& item) {
         Draft d;
-        if (rdf) d.id.offer(1, trim(attribute_ns(item, Ns::rdf, "about")));
+        if (rdf) d.id.offer(1, trimmed(attribute_ns(item, Ns::rdf, "about")));
         for (pugi::xml_node c = item.node.first_child(); c; c = c.next_sibling())
             if (c.type() == pugi::node_element) item_child(enter(item, c), d);
         feed.items.push_back(finish(d, {}));
@@ -1134,7 +1146,7 @@ Result<Feed> Reader::read(const pugi::xml_document& doc, FeedFamily family) {
                               " (an Atom feed; the source's format says rss)");
         const bool old =
             q.ns == Ns::atom03 ||
-            (q.ns != Ns::atom10 && trim(attribute(root_el, "version")).starts_with("0."));
+            (q.ns != Ns::atom10 && trimmed(attribute(root_el, "version")).starts_with("0."));
         family_ = old ? Ns::atom03 : Ns::atom10;
         family_uri_ = q.uri;
         return atom(root, is_entry);
