@@ -5,12 +5,14 @@ socket alone (so the CLI's own start-up cost shows separately).
 
 Usage: bench/search_bench.py [--items 1000000] [--sources 100] [--db PATH]
                              [--repeat 50] [--specwatch PATH] [--specwatchd PATH]
-                             [--make-search-db PATH]
+                             [--make-search-db PATH] [--dump DIR]
 The database is built by build/bench/make_search_db (reused when it already
 holds --items items); the real specwatchd serves it with a private socket in
 a temporary folder, with every source disabled so that nothing polls. Each
 repeat runs every query once through the CLI and once over the socket,
-interleaved; one warm-up round first (not counted). Standard library only.
+interleaved; one warm-up round first (not counted). --dump DIR writes each
+query's CLI output (human and --json) to DIR, for diffing two builds' results,
+also for the queries in CHECKED (not timed). Standard library only.
 """
 import argparse
 import os
@@ -43,6 +45,24 @@ QUERIES = [
     ("zzyzx", []),                                # no match
 ]
 
+# Only written by --dump, to compare two builds' results on more shapes of query.
+CHECKED = [
+    ("5G", ["--limit", "500"]),
+    ("security", []),
+    ("security OR privacy", []),
+    ("security NOT privacy", []),
+    ('"study item" AND 5G', []),
+    ('"study item" OR brabrane', []),
+    ('"work item"', ["--limit", "100"]),
+    ("secur* AND 5G", []),
+    ("secur* OR priva*", []),
+    ("sec*", ["--limit", "50"]),
+    ("brabrane OR zzyzx", []),
+    ("brabrane AND zzyzx", []),
+    ("NTN AND satellite AND positioning", ["--limit", "100"]),
+    ("title: 5G", []),
+]
+
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
@@ -55,6 +75,7 @@ def main():
     ap.add_argument("--specwatch", default=os.path.join(build, "cli", "specwatch"))
     ap.add_argument("--specwatchd", default=os.path.join(build, "daemon", "specwatchd"))
     ap.add_argument("--make-search-db", default=os.path.join(build, "bench", "make_search_db"))
+    ap.add_argument("--dump", metavar="DIR", help="write each query's CLI output to DIR")
     args = ap.parse_args()
     db = os.path.abspath(args.db or f"/var/tmp/specwatch-search-{args.items}.db")
     for exe in (args.specwatch, args.specwatchd, args.make_search_db):
@@ -131,10 +152,24 @@ def main():
                 raise RuntimeError(f"search {q!r}: {reply.get('error')}")
             return took, len(reply["result"]), cpu
 
-        shown = {}
+        if args.dump:
+            os.makedirs(args.dump, exist_ok=True)
+            for i, (q, extra) in enumerate(QUERIES + CHECKED):
+                for fmt in ([], ["--json"]):
+                    out = subprocess.run([args.specwatch, "--socket", sock, *fmt, "search", q,
+                                          *extra], stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT)
+                    name = f"{i:02d}{'.json' if fmt else '.txt'}"
+                    with open(os.path.join(args.dump, name), "wb") as f:
+                        f.write(f"$ specwatch {' '.join(fmt)} search {q} {' '.join(extra)}"
+                                f" (exit {out.returncode})\n".encode() + out.stdout)
+
+        shown, first = {}, {}
         for q, extra in QUERIES:  # warm-up: the pages of each query in the cache
+            # The first run of each query (after the dump's, if any) is timed
+            # apart: what a query costs before search keeps anything of it.
+            _, shown[(q, tuple(extra))], first[(q, tuple(extra))] = socket_only(q, extra)
             cli(q, extra)
-            shown[(q, tuple(extra))] = socket_only(q, extra)[1]
         times = {(q, tuple(e)): ([], [], []) for q, e in QUERIES}
         for _ in range(args.repeat):
             for q, extra in QUERIES:
@@ -147,17 +182,19 @@ def main():
         print(f"specwatch search over {items:,} items ({args.sources} sources, {db}), "
               f"{args.repeat} runs of each query after one warm-up, {os.cpu_count()} CPUs")
         head = (f"| {'query':<40} | {'matches':>9} | {'shown':>5} | {'CLI p50':>7} | "
-                f"{'p99':>6} | {'max':>6} | {'socket p50':>10} | {'p99':>6} | {'max':>6} |")
+                f"{'p99':>6} | {'max':>6} | {'socket p50':>10} | {'p99':>6} | {'max':>6} | "
+                f"{'daemon CPU p50':>14} | {'p99':>6} | {'1st CPU':>7} |")
         print(head)
         print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
 
-        def row(name, matches, n, c, s, u):
+        def row(name, matches, n, c, s, u, f):
             ms = [pct(c, 50), pct(c, 99), max(c), pct(s, 50), pct(s, 99), max(s),
                   pct(u, 50), pct(u, 99)]
             ms = [f"{v * 1000:.1f}" for v in ms]
+            f = f"{f * 1000:.1f}" if f is not None else ""
             print(f"| {name:<40} | {matches:>9} | {n:>5} | {ms[0]:>7} | {ms[1]:>6} | "
                   f"{ms[2]:>6} | {ms[3]:>10} | {ms[4]:>6} | {ms[5]:>6} | {ms[6]:>14} | "
-                  f"{ms[7]:>6} |")
+                  f"{ms[7]:>6} | {f:>7} |")
 
         every_c, every_s, every_u = [], [], []
         for q, extra in QUERIES:
@@ -165,11 +202,13 @@ def main():
             every_c += c
             every_s += s
             every_u += u
-            row(" ".join([q, *extra]), f"{total[q]:,}", shown[(q, tuple(extra))], c, s, u)
-        row("all queries", "", "", every_c, every_s, every_u)
+            row(" ".join([q, *extra]), f"{total[q]:,}", shown[(q, tuple(extra))], c, s, u,
+                first[(q, tuple(extra))])
+        row("all queries", "", "", every_c, every_s, every_u, None)
         print(f"answered {len(every_c)} of {len(QUERIES) * args.repeat} CLI searches and "
               f"{len(every_s)} socket searches (times in ms; daemon CPU: all its threads "
-              f"during the socket request, less noisy than wall time on a shared machine)")
+              f"during the socket request, less noisy than wall time on a shared machine; "
+              f"1st CPU: the first request of the query, before the timed runs)")
         return 0
     finally:
         if daemon is not None:

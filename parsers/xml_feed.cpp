@@ -11,6 +11,7 @@
 #include <array>
 #include <cctype>
 #include <climits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -127,11 +128,24 @@ struct Binding {
 struct Scope {
     const Scope* parent = nullptr;
     pugi::xml_node node;
-    std::string base;
+    // The base URL in effect: a view of the reader's, or of the string an
+    // xml:base made, which every scope under it shares (own_base). Copying
+    // the base for each element was an allocation per element.
+    std::string_view base;
+    std::shared_ptr<const std::string> own_base;
     // This element's own xmlns declarations, sorted by prefix ("" is the
     // default namespace): a root with thousands of them costs a binary search.
     // Each is classified once here, not at every element that uses it.
     std::vector<Binding> bindings;
+    // The default namespace in effect (the nearest xmlns=""), kept here so
+    // that an unprefixed name, most of them, is not looked up scope by scope.
+    Binding default_ns;
+    bool has_default = false;
+
+    void set_base(std::string url) {
+        own_base = std::make_shared<const std::string>(std::move(url));
+        base = *own_base;
+    }
 };
 
 // The binding of `prefix`; nullptr when nothing binds it.
@@ -148,6 +162,11 @@ const Binding* namespace_binding(const Scope& scope, std::string_view prefix) {
     return nullptr;
 }
 
+// namespace_binding(scope, ""), found when the scope was entered.
+const Binding* default_binding(const Scope& scope) {
+    return scope.has_default ? &scope.default_ns : nullptr;
+}
+
 struct QName {
     Ns ns = Ns::none;
     std::string_view uri;
@@ -160,7 +179,7 @@ QName split(std::string_view name, const Scope& scope, bool is_attribute) {
     if (colon == std::string_view::npos) {
         // Unprefixed attributes are in no namespace; elements take the default.
         if (is_attribute) return {Ns::none, {}, name};
-        const Binding* b = namespace_binding(scope, "");
+        const Binding* b = default_binding(scope);
         return b ? QName{b->ns, b->uri, name} : QName{Ns::none, {}, name};
     }
     const std::string_view prefix = name.substr(0, colon);
@@ -173,6 +192,26 @@ QName split(std::string_view name, const Scope& scope, bool is_attribute) {
 }
 
 // --- Small helpers ------------------------------------------------------------
+
+// trim(s) for a string of its own: moved as it is when there is nothing to
+// trim (most attribute values), instead of copied.
+std::string trimmed(std::string&& s) {
+    auto ws = [](char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+    };
+    if (s.empty() || (!ws(s.front()) && !ws(s.back()))) return std::move(s);
+    return trim(s);
+}
+
+// resolve_url(base, url) for a URL already in a string of its own: an
+// absolute one (most links), which resolve_url would copy as it is, is
+// moved instead.
+std::string resolve_owned(std::string_view base, std::string&& url) {
+    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    if (!url.empty() && !ws(url.front()) && !ws(url.back()) && has_scheme(url))
+        return std::move(url);
+    return resolve_url(base, url);
+}
 
 // A name in ASCII lower case, without a string: element names are short
 // and compared with short literals, so a name longer than the buffer (which
@@ -231,12 +270,15 @@ bool has_element_children(pugi::xml_node n) {
 }
 
 Scope enter(const Scope& parent, pugi::xml_node el) {
-    Scope s{&parent, el, parent.base, {}};
+    Scope s{&parent, el, parent.base, parent.own_base, {}, parent.default_ns, parent.has_default};
+    // Most elements have no attributes: nothing to read.
+    pugi::xml_attribute first = el.first_attribute();
+    if (!first) return s;
     bool based = false;
-    for (pugi::xml_attribute a : el.attributes()) {
+    for (pugi::xml_attribute a = first; a; a = a.next_attribute()) {
         const std::string_view name = a.name();
         if (name == "xml:base" && !based) {
-            s.base = resolve_url(parent.base, decode_entities(a.value()));
+            s.set_base(resolve_url(parent.base, decode_entities(a.value())));
             based = true;
         } else if (name == "xmlns") {
             s.bindings.push_back({"", a.value(), classify(a.value())});
@@ -245,8 +287,14 @@ Scope enter(const Scope& parent, pugi::xml_node el) {
         }
     }
     // stable: of two declarations of one prefix, the first is found.
-    std::stable_sort(s.bindings.begin(), s.bindings.end(),
-                     [](const Binding& a, const Binding& b) { return a.prefix < b.prefix; });
+    if (s.bindings.size() > 1)
+        std::stable_sort(s.bindings.begin(), s.bindings.end(),
+                         [](const Binding& a, const Binding& b) { return a.prefix < b.prefix; });
+    // "" sorts first: this element's own default namespace replaces the parent's.
+    if (!s.bindings.empty() && s.bindings.front().prefix.empty()) {
+        s.default_ns = s.bindings.front();
+        s.has_default = true;
+    }
     return s;
 }
 
@@ -456,8 +504,11 @@ struct Draft {
     }
     void add_category(std::string v) {
         if (!v.empty() && categories.size() < kMaxCategories &&
-            std::find(categories.begin(), categories.end(), v) == categories.end())
+            std::find(categories.begin(), categories.end(), v) == categories.end()) {
+            // Items have a few: one allocation rather than one per doubling.
+            if (categories.empty()) categories.reserve(4);
             categories.push_back(std::move(v));
+        }
     }
 };
 
@@ -498,6 +549,8 @@ class Reader {
             if (c.type() == pugi::node_pcdata) {
                 const std::string_view v = c.value();
                 if (v.find('&') == std::string_view::npos) return v;
+                holder = decode(v);  // raw_text's result, without appending it to another string
+                return holder;
             }
         }
         holder = raw_text(n);
@@ -533,7 +586,7 @@ class Reader {
         return normalize_date(clean_text(raw));
     }
     std::string media_text(pugi::xml_node n) {
-        return to_lower_ascii(trim(attribute(n, "type"))) == "html" ? html(n) : plain(n);
+        return to_lower_ascii(trimmed(attribute(n, "type"))) == "html" ? html(n) : plain(n);
     }
     void atom_link(const Scope& own, Slot& link, int priority) const;
 
@@ -621,8 +674,8 @@ std::string Reader::walk_text(pugi::xml_node n) const {
 // Atom text constructs: type="text" (default), "html", "xhtml", or a MIME type
 // (Atom 0.3, whose mode="escaped"/"base64"/"xml" says how it is carried).
 std::string Reader::atom_text(pugi::xml_node n) {
-    const std::string type = to_lower_ascii(trim(attribute(n, "type")));
-    const std::string mode = to_lower_ascii(trim(attribute(n, "mode")));
+    const std::string type = to_lower_ascii(trimmed(attribute(n, "type")));
+    const std::string mode = to_lower_ascii(trimmed(attribute(n, "mode")));
     const bool is_html = type == "html" || type == "text/html";
     const bool is_xhtml = type == "xhtml" || type == "application/xhtml+xml";
     if (mode == "base64") {
@@ -662,17 +715,17 @@ std::string Reader::atom_person(const Scope& own) const {
 // non-HTML type is second best; any other rel (self, related, enclosure) is
 // used only when there is nothing else.
 void Reader::atom_link(const Scope& own, Slot& link, int priority) const {
-    std::string href = trim(attribute(own.node, "href"));
+    std::string href = trimmed(attribute(own.node, "href"));
     // Some feeds write the URL as the element's text, as RSS does.
     if (href.empty() && !has_element_children(own.node)) href = plain(own.node);
     if (href.empty()) return;
-    std::string rel = to_lower_ascii(trim(attribute(own.node, "rel")));
+    std::string rel = to_lower_ascii(trimmed(attribute(own.node, "rel")));
     if (rel == "http://www.iana.org/assignments/relation/alternate") rel = "alternate";
-    const std::string type = to_lower_ascii(trim(attribute(own.node, "type")));
+    const std::string type = to_lower_ascii(trimmed(attribute(own.node, "type")));
     int p = priority + 3;
     if (rel.empty() || rel == "alternate")
         p = type.empty() || type.find("html") != std::string::npos ? priority : priority + 1;
-    link.offer(p, resolve_url(own.base, href));
+    link.offer(p, resolve_owned(own.base, std::move(href)));
 }
 
 // Priorities (lower wins): the format's own element first, then the other
@@ -688,8 +741,8 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
             if (local == "title") {
                 d.title.offer(0, sniffed(el));
             } else if (local == "link") {
-                if (const std::string url = plain(el); !url.empty())
-                    d.link.offer(0, resolve_url(own.base, url));
+                if (std::string url = plain(el); !url.empty())
+                    d.link.offer(0, resolve_owned(own.base, std::move(url)));
             } else if (local == "description" || local == "summary") {
                 // <summary> is a common misspelling of <description>; when an
                 // item has both, the second is its fuller text (as feedparser
@@ -699,16 +752,16 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
                 else
                     d.summary.offer(0, html(el));
             } else if (local == "guid") {
-                const std::string guid = plain(el);
-                d.id.offer(0, guid);
+                std::string guid = plain(el);
                 // A guid is a permalink unless it says otherwise, but feeds
                 // leave the attribute out on ids like "12345": without it,
                 // only an http(s) URL becomes the link.
-                const std::string perma = to_lower_ascii(trim(attribute(el, "isPermaLink")));
+                const std::string perma = to_lower_ascii(trimmed(attribute(el, "isPermaLink")));
                 if (perma == "true" ||
                     (perma.empty() && (iequals(std::string_view(guid).substr(0, 7), "http://") ||
                                        iequals(std::string_view(guid).substr(0, 8), "https://"))))
                     d.link.offer(3, resolve_url(own.base, guid));
+                d.id.offer(0, std::move(guid));
             } else if (local == "author") {
                 d.add_author(0, person_name(plain(el)));
             } else if (local == "category") {
@@ -734,7 +787,7 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
             } else if (local == "content") {
                 // Out-of-line content (src=) is named by its URL: the entry's
                 // text is elsewhere, and that is where.
-                if (const std::string src = trim(attribute(el, "src")); src.empty())
+                if (const std::string src = trimmed(attribute(el, "src")); src.empty())
                     d.content.offer(1, atom_text(el));
                 else
                     d.content.offer(3, resolve_url(own.base, src));
@@ -822,7 +875,7 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
             break;
         case Ns::feedburner:
             // FeedBurner's <link> is its own redirector; origLink is the article.
-            if (q.local == "origLink") d.link.offer(-1, resolve_url(own.base, plain(el)));
+            if (q.local == "origLink") d.link.offer(-1, resolve_owned(own.base, plain(el)));
             break;
         default:
             break;
@@ -840,8 +893,8 @@ void Reader::feed_child(const Scope& own, Draft& d) {
             if (local == "title") {
                 d.title.offer(0, sniffed(el));
             } else if (local == "link") {
-                if (const std::string url = plain(el); !url.empty())
-                    d.link.offer(0, resolve_url(own.base, url));
+                if (std::string url = plain(el); !url.empty())
+                    d.link.offer(0, resolve_owned(own.base, std::move(url)));
             } else if (local == "lastbuilddate") {
                 d.updated.offer_last(1, date(el));
             } else if (local == "pubdate") {
@@ -913,7 +966,7 @@ Feed Reader::rss(const Scope& root, bool rdf) {
             if (normalize_uri(element_name(cs).uri) == kRss090) feed.format = "rss0.9x";
         }
     } else {
-        const std::string version = trim(attribute(root.node, "version"));
+        const std::string version = trimmed(attribute(root.node, "version"));
         if (version.starts_with("0.")) feed.format = "rss0.9x";
     }
 
@@ -921,7 +974,7 @@ Feed Reader::rss(const Scope& root, bool rdf) {
     bool have_channel = false;
     auto read_item = [&](const Scope& item) {
         Draft d;
-        if (rdf) d.id.offer(1, trim(attribute_ns(item, Ns::rdf, "about")));
+        if (rdf) d.id.offer(1, trimmed(attribute_ns(item, Ns::rdf, "about")));
         for (pugi::xml_node c = item.node.first_child(); c; c = c.next_sibling())
             if (c.type() == pugi::node_element) item_child(enter(item, c), d);
         feed.items.push_back(finish(d, {}));
@@ -970,7 +1023,7 @@ Feed Reader::cdf(const Scope& root) {
     auto based = [&](const Scope& parent, pugi::xml_node el) {
         Scope s = enter(parent, el);
         if (const std::string b = trim(decode(attr(el, "base"))); !b.empty())
-            s.base = resolve_url(parent.base, b);
+            s.set_base(resolve_url(parent.base, b));
         return s;
     };
     auto read_text = [&](const Scope& el, Draft& d) {
@@ -1067,7 +1120,7 @@ Feed Reader::atom(const Scope& root, bool entry_only) {
 
 Result<Feed> Reader::read(const pugi::xml_document& doc, FeedFamily family) {
     const pugi::xml_node root_el = doc.document_element();
-    const Scope top{nullptr, doc, base_url_, {}};
+    const Scope top{nullptr, doc, base_url_, nullptr, {}, {}, false};
     const Scope root = enter(top, root_el);
     const QName q = split(root_el.name(), root, false);
     const std::string shown = "<" + std::string(root_el.name()) + ">";
@@ -1093,7 +1146,7 @@ Result<Feed> Reader::read(const pugi::xml_document& doc, FeedFamily family) {
                               " (an Atom feed; the source's format says rss)");
         const bool old =
             q.ns == Ns::atom03 ||
-            (q.ns != Ns::atom10 && trim(attribute(root_el, "version")).starts_with("0."));
+            (q.ns != Ns::atom10 && trimmed(attribute(root_el, "version")).starts_with("0."));
         family_ = old ? Ns::atom03 : Ns::atom10;
         family_uri_ = q.uri;
         return atom(root, is_entry);

@@ -96,6 +96,11 @@ Query& Query::bind_null(int index) {
     return *this;
 }
 
+Query& Query::bind_pointer(int index, void* pointer, const char* type) {
+    check_bind(sqlite3_bind_pointer(stmt_, index, pointer, type, nullptr));
+    return *this;
+}
+
 Query& Query::bind_optional(int index, std::string_view text) {
     return text.empty() ? bind_null(index) : bind(index, text);
 }

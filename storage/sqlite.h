@@ -47,6 +47,9 @@ class Query {
     Query& bind(int index, std::int64_t value);
     Query& bind(int index, std::string_view text);
     Query& bind_null(int index);
+    // A pointer for an SQL function (sqlite3_bind_pointer): visible only to
+    // functions that ask for `type`, never as a value; not owned.
+    Query& bind_pointer(int index, void* pointer, const char* type);
     // An empty string is stored as NULL: "the document does not have this field".
     Query& bind_optional(int index, std::string_view text);
     // Not copied (SQLITE_STATIC): the text must outlive this Query, whose end

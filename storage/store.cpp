@@ -7,10 +7,13 @@
 #include "storage/rank.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "storage/tokenizer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
@@ -461,11 +464,27 @@ Result<int> read_user_version(sql::StatementCache& st) {
 
 // ---- opening and migrating ----
 
+// What search keeps on one connection between queries: each phrase's count of
+// matching rows (its IDF) for the queries with several phrases, valid while
+// the full-text index is the same.
+struct SearchCache {
+    // The index's structure record (its segments: any write adds one, a
+    // merge replaces some) and averages record (rows and tokens), which
+    // change with every change to what the index holds.
+    std::string generation;
+    std::unordered_map<std::string, std::vector<std::int64_t>> hits;  // by query text
+    // Its statement prepared once per connection.
+    std::unique_ptr<RowLengths> lengths;
+    // temp.specwatch_terms and temp.specwatch_snippets exist (prefixes).
+    bool prefix_tables = false;
+};
+
 Store::Store(sqlite3* db, const Clock& clock)
     : db_(db), clock_(clock), statements_(std::make_unique<sql::StatementCache>(db)) {}
 
 Store::~Store() {
     statements_.reset();  // statements first: a connection closes only without them
+    search_cache_.reset();
     sqlite3_close_v2(db_);
 }
 
@@ -495,6 +514,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Clock&
     if (auto r = sql::exec(db, fmt::format("PRAGMA busy_timeout = {}", kBusyTimeoutMs)); !r)
         return fail(r.error().message);
     if (auto r = register_rank(db); !r) return fail(r.error().message);
+    if (auto r = register_tokenizer(db); !r) return fail(r.error().message);
 
     // The first read of the file: a file that is not a database fails here
     // ("file is not a database"), before anything writes to it.
@@ -822,7 +842,53 @@ Result<std::vector<StoredItem>> Store::meetings(const MeetingFilter& filter) {
 // How many of a query's newest matches `search` ranks.
 constexpr int kSearchWindow = 5000;
 
-Result<std::vector<StoredItem>> Store::search(const std::string& query, int limit) {
+namespace {
+
+// Keeps the queries' counts for the index's state as of now; a new state
+// forgets them. A bound on their number keeps a long-running daemon small
+// (~100 bytes a query).
+constexpr std::size_t kMaxCachedQueries = 1024;
+
+// The prefix of a query that is one prefix term and nothing else ("secur*",
+// "5G*"), as FTS5 tokenizes it (unicode61 lowercases ASCII); nullopt for
+// any other query. Only ASCII letters and digits: their tokenizing is
+// nothing but that lowercasing.
+std::optional<std::string> prefix_of(const std::string& query) {
+    const auto first = query.find_first_not_of(' ');
+    const auto last = query.find_last_not_of(' ');
+    if (first == std::string::npos || query[last] != '*' || last == first) return std::nullopt;
+    std::string prefix;
+    for (auto i = first; i < last; ++i) {
+        const auto c = static_cast<unsigned char>(query[i]);
+        if (!std::isalnum(c) || c >= 0x80) return std::nullopt;
+        prefix += static_cast<char>(std::tolower(c));
+    }
+    return prefix;
+}
+
+// One read snapshot for a search: the index's generation and the walk see
+// the same state. Nothing to do inside a transaction already open.
+class ReadSnapshot {
+  public:
+    explicit ReadSnapshot(sqlite3* db) : db_(sqlite3_get_autocommit(db) != 0 ? db : nullptr) {
+        if (db_ != nullptr && !sql::exec(db_, "BEGIN")) db_ = nullptr;
+    }
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+    ~ReadSnapshot() {
+        // A read transaction left open would keep this connection on an old
+        // snapshot: when COMMIT fails (a statement still running), roll back.
+        if (db_ != nullptr && !sql::exec(db_, "COMMIT")) (void)sql::exec(db_, "ROLLBACK");
+    }
+
+  private:
+    sqlite3* db_;
+};
+
+}  // namespace
+
+Result<std::vector<StoredItem>> Store::search(const std::string& query, int limit,
+                                              const SearchOptions& options) {
     // Only the newest matches are ranked (keys grow with each new item, and
     // FTS5 walks a query's matches in key order at no extra cost): a query
     // that matches most of a million items is ranked over its newest
@@ -830,14 +896,27 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
     // for narrower queries, which is what a search for something specific is.
     //
     // One walk of the query's newest matches gives each its rank
-    // (specwatch_bm25, storage/rank.cpp: bm25's order); the best `limit` are
-    // then read with their snippet one key at a time. Before, the query ran
-    // twice (once for the window's lowest key, once to rank above it), and
-    // bm25() counted each phrase's matches over the whole table: a phrase of
-    // common words ("study item") took three full passes over its doclists.
+    // (specwatch_bm25, storage/rank.cpp: bm25's order) and, for the rows that
+    // are among the best `limit` so far when met (specwatch_top), the
+    // snippet: ~n·(1 + ln(window / n)) snippets at ~15 µs, where reading the
+    // n chosen rows again with FTS5 costs a seek of every term's doclist per
+    // row (~0.6 ms) or a second walk (a prefix term: a merge of all the
+    // doclists it covers, ~30 ms over a million items). The rows' other
+    // columns are then read by key from `items`.
+    //
+    // With several phrases, bm25's IDFs need each phrase's matches over the
+    // whole table (30–60 ms over a million items); they are kept per query
+    // text while the index stays the same (SearchCache).
+    static const std::string generation_sql =
+        "SELECT hex(block) FROM items_fts_data WHERE id IN (1, 10) ORDER BY id";
     static const std::string window_sql =
-        "SELECT rowid, rank FROM items_fts WHERE items_fts MATCH ?1 "
-        "AND rank MATCH 'specwatch_bm25()' ORDER BY rowid DESC LIMIT ?2";
+        "SELECT rowid, specwatch_bm25(items_fts, ?3), CASE WHEN specwatch_top(items_fts, ?3) "
+        "THEN snippet(items_fts, -1, '[', ']', '…', 12) END FROM items_fts "
+        "WHERE items_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2";
+    static const std::string items_sql = fmt::format(
+        "SELECT {} FROM items i JOIN sources s ON s.id = i.source_id "
+        "WHERE i.key IN (SELECT value FROM json_each(?1))",
+        kItemColumns);
     static const std::string row_sql = fmt::format(
         "SELECT {}, snippet(items_fts, -1, '[', ']', '…', 12) FROM items_fts "
         "JOIN items i ON i.key = items_fts.rowid JOIN sources s ON s.id = i.source_id "
@@ -849,17 +928,127 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
         "WHERE items_fts MATCH ?1 AND items_fts.rowid BETWEEN ?2 AND ?3 "
         "AND +items_fts.rowid IN (SELECT value FROM json_each(?4))",
         kItemColumns);
+    const auto failed = [&](const Error& e) {
+        return context(fmt::format("cannot search for '{}'", query), e);
+    };
     const int n = clamp_limit(limit);
+    if (!search_cache_) search_cache_ = std::make_unique<SearchCache>();
+    // A prefix (secur*) has no doclist of its own: FTS5 merges those of all
+    // the terms it covers into one, over the whole table, at every statement
+    // that matches it (~30 ms over a million items for a prefix of one
+    // common word), whatever the LIMIT. Written out as the OR of those terms
+    // ("security" OR "securely"), it matches the same rows, and FTS5 walks
+    // their doclists newest first, stopping at the window. The rank is the
+    // same when the OR's phrases count as one (RankState::one_phrase); a
+    // snippet is not (snippet() scores a fragment by the distinct phrases in
+    // it), so with several terms the chosen rows' snippets are made with the
+    // query as written, over a temporary FTS5 table of those rows only
+    // (matching and snippets are row by row: the same text, tokenizer and
+    // columns give the same snippet). The terms come from an fts5vocab table
+    // of instances, one lookup per term (~1 ms over a million items).
+    const auto prefix = options.expand_prefix ? prefix_of(query) : std::nullopt;
+    if (prefix && !search_cache_->prefix_tables) {
+        // Outside the snapshot's transaction, so that no rollback undoes it.
+        auto made =
+            sql::exec(db_, fmt::format("CREATE VIRTUAL TABLE IF NOT EXISTS temp.specwatch_terms "
+                                       "USING fts5vocab(main, items_fts, instance);"
+                                       "CREATE VIRTUAL TABLE IF NOT EXISTS temp.specwatch_snippets "
+                                       "USING fts5({}, tokenize='{}')",
+                                       fts::kColumns, fts::kTokenize));
+        if (!made) return failed(made.error());
+        search_cache_->prefix_tables = true;
+    }
+    const ReadSnapshot snapshot(db_);
+
+    // The terms the prefix covers, when there are few enough to write out.
+    constexpr std::size_t kMaxPrefixTerms = 16;
+    std::vector<std::string> terms;
+    if (prefix) {
+        // Each term is the first after the last found: a term greater than
+        // t is at least t followed by \x01 (tokens hold no control bytes).
+        static const std::string next_term_sql =
+            "SELECT term FROM temp.specwatch_terms WHERE term >= ?1 LIMIT 1";
+        std::string from = *prefix;
+        while (terms.size() <= kMaxPrefixTerms) {
+            auto q = statements_->get(next_term_sql);
+            if (!q) return failed(q.error());
+            q->bind(1, from);
+            auto row = q->step();
+            if (!row) return failed(row.error());
+            if (!*row) break;
+            std::string term = q->text(0);
+            if (!term.starts_with(*prefix)) break;
+            from = term + '\x01';
+            terms.push_back(std::move(term));
+        }
+        if (terms.size() > kMaxPrefixTerms) terms.clear();
+    }
+    std::string walk_query = query;
+    if (!terms.empty()) {
+        walk_query.clear();
+        for (const auto& t : terms) walk_query += (walk_query.empty() ? "\"" : " OR \"") + t + '"';
+    }
+    // With one term, the written-out query is the same query in every way
+    // (one phrase, the same instances): snippets as for any other.
+    const bool snippets_apart = terms.size() > 1;
+
+    std::string generation;
+    {
+        auto q = statements_->get(generation_sql);
+        if (!q) return failed(q.error());
+        for (;;) {
+            auto row = q->step();
+            if (!row) return failed(row.error());
+            if (!*row) break;
+            generation += q->text(0);
+            generation += '|';
+        }
+    }
+    if (search_cache_->generation != generation) {
+        search_cache_->generation = generation;
+        search_cache_->hits.clear();
+    }
+
+    RankState state;
+    state.top = static_cast<std::size_t>(n);
+    // Rows enter the best n about n·(1 + ln(window / n)) times when ranks
+    // come in no particular order (~130 for 20 of 5,000, ~490 for 100): at
+    // ~15 µs a snippet, for a word or an AND of words that is about what a
+    // second walk over the chosen rows' range costs at 20 rows, and more
+    // above ~30 (callgrind over a million items: 5G --limit 100, 51.6 M
+    // instructions against 37.4 M). A second walk of a prefix (a merge of
+    // every doclist it covers) or of a phrase of common words (few matches
+    // far apart) costs as much as the first, so those take their snippets
+    // in the walk whatever the limit. The budget bounds a walk whose ranks
+    // improve as it goes back in time; the rows past it are read afterwards.
+    constexpr int kSnippetsInWalkUpTo = 32;
+    const bool costly_walk = query.find_first_of("*\"") != std::string::npos;
+    state.snippet_budget = snippets_apart                            ? 0
+                           : options.snippets_in_walk >= 0           ? options.snippets_in_walk
+                           : n <= kSnippetsInWalkUpTo || costly_walk ? 16 * n + 64
+                                                                     : 0;
+    state.one_phrase = !terms.empty();
+    if (auto c = search_cache_->hits.find(query); c != search_cache_->hits.end())
+        state.hits = c->second;
+    if (!search_cache_->lengths) search_cache_->lengths = std::make_unique<RowLengths>(db_);
+    state.lengths = search_cache_->lengths.get();
+    // Its cursor ends with the walk, on every way out, before the snapshot.
+    const std::unique_ptr<RowLengths, void (*)(RowLengths*)> end_lengths(
+        state.lengths, [](RowLengths* r) { r->reset(); });
+
     struct Ranked {
         double rank;
         std::int64_t key;
     };
     std::vector<Ranked> ranked;
+    std::unordered_map<std::int64_t, std::string> snippets;
     const auto walk_start = std::chrono::steady_clock::now();
     {
         auto q = statements_->get(window_sql);
-        if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
-        q->bind(1, query).bind(2, std::max(kSearchWindow, n));
+        if (!q) return failed(q.error());
+        q->bind(1, walk_query)
+            .bind(2, std::max(kSearchWindow, n))
+            .bind_pointer(3, &state, kRankStateType);
         for (;;) {
             auto row = q->step();
             if (!row) {
@@ -868,15 +1057,20 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
                 // trouble.
                 if (q->result_code() == SQLITE_ERROR)
                     return context(fmt::format("invalid query '{}'", query), row.error());
-                return context(fmt::format("cannot search for '{}'", query), row.error());
+                return failed(row.error());
             }
             if (!*row) break;
             ranked.push_back({q->real(1), q->int64(0)});
+            if (!q->is_null(2)) snippets[q->int64(0)] = q->text(2);
         }
     }
     const auto walked = std::chrono::steady_clock::now() - walk_start;
+    if (state.counted) {
+        if (search_cache_->hits.size() >= kMaxCachedQueries) search_cache_->hits.clear();
+        search_cache_->hits[query] = std::move(state.hits);
+    }
     // Best rank first (bm25 ranks are negative: lower is better); equal
-    // ranks newest first.
+    // ranks newest first (specwatch_top's order too).
     const auto better = [](const Ranked& a, const Ranked& b) {
         return a.rank != b.rank ? a.rank < b.rank : a.key > b.key;
     };
@@ -884,12 +1078,38 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
     std::partial_sort(ranked.begin(), top, ranked.end(), better);
     std::vector<StoredItem> out;
     if (top == ranked.begin()) return out;
-    // Each chosen row is read with its snippet, by one of two ways that give
-    // the same rows:
+
+    // The chosen rows, by key: those with their snippet from the walk read
+    // from `items`, the others (beyond the budget, or all of them when a test
+    // asks) with FTS5 for their snippet.
+    std::unordered_map<std::int64_t, StoredItem> rows;
+    std::string with_snippet = "[", without = "[";
+    std::vector<std::int64_t> missing;
+    for (auto it = ranked.begin(); it != top; ++it) {
+        std::string& list = snippets.contains(it->key) ? with_snippet : without;
+        list += (list.size() > 1 ? "," : "") + std::to_string(it->key);
+        if (!snippets.contains(it->key)) missing.push_back(it->key);
+    }
+    with_snippet += ']';
+    without += ']';
+    if (with_snippet.size() > 2) {
+        auto q = statements_->get(items_sql);
+        if (!q) return failed(q.error());
+        q->bind(1, with_snippet);
+        auto read = read_items(*q, false);
+        if (!read) return failed(read.error());
+        for (auto& r : *read) {
+            r.snippet = std::move(snippets[r.key]);
+            const auto key = r.key;
+            rows.emplace(key, std::move(r));
+        }
+    }
+    // The rows without a snippet are read with FTS5, by one of two ways that
+    // give the same rows:
     // - a key at a time: FTS5 seeks each term's doclist to the key, ~0.6 ms a
     //   key over a million items (kPerKeyCost) whatever the query, but a
     //   prefix term (secur*) has no doclist of its own: FTS5 merges those of
-    //   every term it covers, ~60 ms, again for each key;
+    //   every term it covers, ~30 ms, again for each key;
     // - one walk over the keys' range, a part of what the ranking walk went
     //   over, so at most its cost (the unary + keeps the key list a filter on
     //   the rows the walk returns, not a lookup per key that FTS5 would run
@@ -897,38 +1117,65 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
     //   matches are few and far apart makes that walk long.
     // The walk is taken for prefix queries, and when the ranking walk took
     // less than the lookups would.
+    // A prefix written out as several terms: over the temporary table (see
+    // above), emptied again afterwards.
     constexpr auto kPerKeyCost = std::chrono::microseconds(600);
-    const bool walk = query.find('*') != std::string::npos ||
-                      walked < kPerKeyCost * std::distance(ranked.begin(), top);
-    if (!walk) {
-        for (auto it = ranked.begin(); it != top; ++it) {
-            auto q = statements_->get(row_sql);
-            if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
-            q->bind(1, query).bind(2, it->key);
-            auto rows = read_items(*q, true);
-            if (!rows) return context(fmt::format("cannot search for '{}'", query), rows.error());
-            for (auto& r : *rows) out.push_back(std::move(r));
+    using Read = SearchOptions::Read;
+    const bool walk =
+        options.read == Read::by_range ||
+        (options.read == Read::automatic &&
+         (query.find('*') != std::string::npos || walked < kPerKeyCost * std::ssize(missing)));
+    if (!missing.empty() && snippets_apart) {
+        static const std::string clear_sql = "DELETE FROM temp.specwatch_snippets";
+        static const std::string fill_sql = fmt::format(
+            "INSERT INTO temp.specwatch_snippets(rowid, {0}) SELECT key, {0} FROM items "
+            "WHERE key IN (SELECT value FROM json_each(?1))",
+            fts::kColumns);
+        static const std::string snippet_sql = fmt::format(
+            "SELECT {}, snippet(specwatch_snippets, -1, '[', ']', '…', 12) "
+            "FROM temp.specwatch_snippets JOIN items i ON i.key = specwatch_snippets.rowid "
+            "JOIN sources s ON s.id = i.source_id WHERE specwatch_snippets MATCH ?1",
+            kItemColumns);
+        for (const auto* sql : {&clear_sql, &fill_sql, &snippet_sql, &clear_sql}) {
+            auto q = statements_->get(*sql);
+            if (!q) return failed(q.error());
+            if (sql == &fill_sql) q->bind(1, without);
+            if (sql == &snippet_sql) q->bind(1, query);
+            if (sql != &snippet_sql) {
+                if (auto r = q->run(); !r) return failed(r.error());
+                continue;
+            }
+            auto read = read_items(*q, true);
+            if (!read) return failed(read.error());
+            for (auto& r : *read) {
+                const auto key = r.key;
+                rows.emplace(key, std::move(r));
+            }
         }
-        return out;
+    } else if (!missing.empty() && !walk) {
+        for (const std::int64_t key : missing) {
+            auto q = statements_->get(row_sql);
+            if (!q) return failed(q.error());
+            q->bind(1, walk_query).bind(2, key);
+            auto read = read_items(*q, true);
+            if (!read) return failed(read.error());
+            for (auto& r : *read) rows.emplace(key, std::move(r));
+        }
+    } else if (!missing.empty()) {
+        const auto [lo, hi] = std::minmax_element(missing.begin(), missing.end());
+        auto q = statements_->get(range_sql);
+        if (!q) return failed(q.error());
+        q->bind(1, walk_query).bind(2, *lo).bind(3, *hi).bind(4, without);
+        auto read = read_items(*q, true);
+        if (!read) return failed(read.error());
+        for (auto& r : *read) {
+            const auto key = r.key;
+            rows.emplace(key, std::move(r));
+        }
     }
-    std::int64_t lo = ranked.front().key, hi = lo;
-    std::string keys = "[";
-    for (auto it = ranked.begin(); it != top; ++it) {
-        lo = std::min(lo, it->key);
-        hi = std::max(hi, it->key);
-        keys += (keys.size() > 1 ? "," : "") + std::to_string(it->key);
-    }
-    keys += ']';
-    auto q = statements_->get(range_sql);
-    if (!q) return context(fmt::format("cannot search for '{}'", query), q.error());
-    q->bind(1, query).bind(2, lo).bind(3, hi).bind(4, keys);
-    auto rows = read_items(*q, true);
-    if (!rows) return context(fmt::format("cannot search for '{}'", query), rows.error());
     // Back in rank order.
-    std::unordered_map<std::int64_t, std::size_t> at;
-    for (std::size_t i = 0; i < rows->size(); ++i) at[(*rows)[i].key] = i;
     for (auto it = ranked.begin(); it != top; ++it)
-        if (auto f = at.find(it->key); f != at.end()) out.push_back(std::move((*rows)[f->second]));
+        if (auto f = rows.find(it->key); f != rows.end()) out.push_back(std::move(f->second));
     return out;
 }
 

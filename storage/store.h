@@ -23,6 +23,7 @@ namespace specwatch::storage {
 namespace sql {
 class StatementCache;
 }
+struct SearchCache;
 
 // The schema version this binary writes (PRAGMA user_version).
 inline constexpr int kSchemaVersion = 7;
@@ -186,9 +187,26 @@ class Store {
 
     [[nodiscard]] Result<std::vector<StoredItem>> items(const ItemFilter& filter);
     [[nodiscard]] Result<std::vector<StoredItem>> meetings(const MeetingFilter& filter);
+    // How search reads the snippets of the rows it returns. The defaults are
+    // what the daemon uses; tests choose a path to compare it with the others.
+    struct SearchOptions {
+        // Snippets taken during the ranking walk, for rows that were among the
+        // best when met: at most this many (-1: automatic). The rows left
+        // without one are read afterwards, the way `read` says.
+        int snippets_in_walk = -1;
+        enum class Read { automatic, by_key, by_range };
+        Read read = Read::automatic;
+        // A query that is one prefix (secur*) is walked as the OR of the
+        // terms it covers; false: as written.
+        bool expand_prefix = true;
+    };
     // FTS5 query, best match first, with a snippet. A query FTS5 rejects is
     // an error whose message quotes it.
-    [[nodiscard]] Result<std::vector<StoredItem>> search(const std::string& query, int limit);
+    [[nodiscard]] Result<std::vector<StoredItem>> search(const std::string& query, int limit) {
+        return search(query, limit, SearchOptions{});
+    }
+    [[nodiscard]] Result<std::vector<StoredItem>> search(const std::string& query, int limit,
+                                                         const SearchOptions& options);
     [[nodiscard]] Result<std::optional<StoredItem>> item(std::int64_t key);
     [[nodiscard]] Result<Counts> counts();
     // Organization names are normalized again with `orgs` when read, so an
@@ -208,6 +226,8 @@ class Store {
     const Clock& clock_;
     // Statements prepared once per connection (storage/sqlite.h).
     std::unique_ptr<sql::StatementCache> statements_;
+    // What search keeps between queries while the index is unchanged.
+    std::unique_ptr<SearchCache> search_cache_;
 };
 
 }  // namespace specwatch::storage

@@ -6,6 +6,7 @@
 #include "storage/backup.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
+#include "storage/tokenizer.h"
 
 #include <sqlite3.h>
 
@@ -13,9 +14,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 using namespace specwatch;
@@ -724,6 +727,155 @@ TEST_F(StorageTest, SearchOrdersAsFts5Bm25Does) {
     }
 }
 
+namespace {
+
+// Items whose titles and summaries mix a dozen words in varying amounts, so
+// that ranks differ and the words' document counts (bm25's IDFs) too.
+std::vector<Item> mixed_items(int count, int first = 0) {
+    const char* words[] = {"spectrum", "radio",  "satellite", "study",  "item",   "security",
+                           "privacy",  "agenda", "report",    "energy", "saving", "beam"};
+    std::vector<Item> batch;
+    for (int i = first; i < first + count; ++i) {
+        std::string title, summary;
+        for (int w = 0; w < 3 + i % 5; ++w) title += std::string(words[(i * 7 + w * 3) % 12]) + " ";
+        for (int w = 0; w < 10 + i % 13; ++w)
+            summary += std::string(words[(i * 5 + w * w) % 12]) + " ";
+        batch.push_back(make_item("i" + std::to_string(i), title, summary));
+    }
+    return batch;
+}
+
+// The keys FTS5's own bm25() puts first, newest first among equals.
+std::vector<std::int64_t> bm25_keys(Store& s, const std::string& query, int limit) {
+    std::vector<std::int64_t> keys;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(s.handle(),
+                           "SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 "
+                           "ORDER BY bm25(items_fts), rowid DESC LIMIT ?2",
+                           -1, &stmt, nullptr) != SQLITE_OK)
+        return keys;
+    sqlite3_bind_text(stmt, 1, query.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(stmt, 2, limit);
+    while (sqlite3_step(stmt) == SQLITE_ROW) keys.push_back(sqlite3_column_int64(stmt, 0));
+    sqlite3_finalize(stmt);
+    return keys;
+}
+
+}  // namespace
+
+TEST_F(StorageTest, SearchReadsTheSameRowsKeyByKeyByRangeAndInItsWalk) {
+    // search takes most snippets during its ranking walk; the rows it could
+    // not (past a budget) are read again with FTS5 a key at a time or by one
+    // walk over their range. Forced each way, the three give the same rows,
+    // in the same order, with the same snippets.
+    auto s = open_with_sources();
+    store(*s, "itu-news", mixed_items(400));
+    using Read = Store::SearchOptions::Read;
+    const Store::SearchOptions in_walk{}, by_key{0, Read::by_key}, by_range{0, Read::by_range},
+        half_by_key{8, Read::by_key};
+    for (const std::string q :
+         {"spectrum", "\"study item\"", "security AND privacy", "(radio OR satellite) AND beam",
+          "secur*", "sat* AND energy", "report NOT agenda", "beam", "zzz"}) {
+        for (const int limit : {1, 20, 500}) {
+            auto walk = s->search(q, limit, in_walk);
+            ASSERT_TRUE(walk) << walk.error().message;
+            if (q != "zzz") {
+                ASSERT_FALSE(walk->empty()) << q;
+            }
+            for (const auto& options : {by_key, by_range, half_by_key}) {
+                auto other = s->search(q, limit, options);
+                ASSERT_TRUE(other) << other.error().message;
+                ASSERT_EQ(other->size(), walk->size()) << q << " limit " << limit;
+                for (std::size_t i = 0; i < walk->size(); ++i) {
+                    EXPECT_EQ((*other)[i].key, (*walk)[i].key) << q << " limit " << limit;
+                    EXPECT_EQ((*other)[i].snippet, (*walk)[i].snippet) << q;
+                    EXPECT_EQ((*other)[i].item.title, (*walk)[i].item.title) << q;
+                    EXPECT_EQ((*other)[i].source, (*walk)[i].source) << q;
+                    EXPECT_FALSE((*other)[i].snippet.empty()) << q;
+                }
+            }
+        }
+    }
+}
+
+TEST_F(StorageTest, APrefixWrittenOutAsItsTermsGivesTheSameRowsOrderAndSnippets) {
+    // search walks "sat*" as "satellite" OR "satellites" OR …; the rows, their
+    // order (bm25 of one phrase) and their snippets (made with the query as
+    // written) must be those of the query as written, for a prefix of one
+    // term, of several, of more than are written out, and of none.
+    auto s = open_with_sources();
+    std::vector<Item> batch = mixed_items(300);
+    const char* sat[] = {"satellites", "saturation", "sat", "Satcom", "satellite"};
+    for (int i = 0; i < 200; ++i) {
+        std::string title = std::string(sat[i % 5]) + " and " + sat[(i * 3) % 5] + " report";
+        std::string summary = "the " + std::string(sat[(i * 7) % 5]) +
+                              " study item of energy saving, " + std::to_string(i) + " " +
+                              sat[(i / 5) % 5] + " beam";
+        batch.push_back(make_item("s" + std::to_string(i), title, summary));
+    }
+    // More than 16 terms under "t": t0 … t19.
+    for (int i = 0; i < 20; ++i)
+        batch.push_back(make_item("t" + std::to_string(i), "t" + std::to_string(i) + " note",
+                                  "t" + std::to_string((i * 3) % 20) + " t1 beam"));
+    store(*s, "itu-news", batch);
+    Store::SearchOptions as_written;
+    as_written.expand_prefix = false;
+    for (const std::string q : {"sat*", "Sat*", " satu* ", "secur*", "t*", "t1*", "zz*", "s*"}) {
+        for (const int limit : {5, 20, 100}) {
+            auto expanded = s->search(q, limit);
+            auto written = s->search(q, limit, as_written);
+            ASSERT_TRUE(expanded) << expanded.error().message;
+            ASSERT_TRUE(written) << written.error().message;
+            ASSERT_EQ(expanded->size(), written->size()) << q;
+            for (std::size_t i = 0; i < written->size(); ++i) {
+                EXPECT_EQ((*expanded)[i].key, (*written)[i].key) << q << " limit " << limit;
+                EXPECT_EQ((*expanded)[i].snippet, (*written)[i].snippet) << q;
+                EXPECT_EQ((*expanded)[i].item.title, (*written)[i].item.title) << q;
+            }
+            if (q != "zz*") {
+                EXPECT_FALSE(written->empty()) << q;
+            }
+        }
+        std::vector<std::int64_t> keys;
+        auto found = s->search(q, 30);
+        ASSERT_TRUE(found);
+        for (const auto& f : *found) keys.push_back(f.key);
+        EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
+    }
+}
+
+TEST_F(StorageTest, SearchFollowsTheIndexForTheCountsItKeeps) {
+    // The phrases' document counts of a query with several phrases are kept
+    // while the index is unchanged; new items (which change them and so the
+    // order) and changed items are seen by the next search.
+    auto s = open_with_sources();
+    store(*s, "itu-news", mixed_items(300));
+    const std::vector<std::string> queries = {
+        "security AND privacy", "(radio OR satellite) AND beam", "spectrum OR energy"};
+    for (const auto& q : queries) {
+        auto found = s->search(q, 30);
+        ASSERT_TRUE(found) << found.error().message;
+        std::vector<std::int64_t> keys;
+        for (const auto& f : *found) keys.push_back(f.key);
+        EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
+    }
+    // Many more rows with "privacy" and "energy" (their IDFs fall), and an
+    // old item rewritten.
+    std::vector<Item> more;
+    for (int i = 0; i < 300; ++i)
+        more.push_back(make_item("p" + std::to_string(i), "privacy energy note",
+                                 i % 3 == 0 ? "security" : "radio beam"));
+    more.push_back(make_item("i7", "security privacy security", "beam beam radio"));
+    store(*s, "itu-news", more);
+    for (const auto& q : queries) {
+        auto found = s->search(q, 30);
+        ASSERT_TRUE(found) << found.error().message;
+        std::vector<std::int64_t> keys;
+        for (const auto& f : *found) keys.push_back(f.key);
+        EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
+    }
+}
+
 TEST_F(StorageTest, TheIndexFollowsUpdates) {
     auto s = open_with_sources();
     store(*s, "itu-news", {make_item("a", "Original heading", "first summary")});
@@ -1085,4 +1237,170 @@ TEST_F(StorageTest, AMeetingBecomingCancelledIsAChangeAndOnlyThat) {
     // Reinstated: a change again.
     m.categories = {"ITU-T"};
     EXPECT_EQ(store(*s, "itu-news", {m, other}).changed, 1);
+}
+
+// ---- the tokenizer (storage/tokenizer.cpp) ----
+
+namespace {
+
+// Text with what feeds hold and what they should not: ASCII words and
+// punctuation, accents precomposed and combining, other scripts, curly
+// quotes, no-break spaces, control bytes, NUL and invalid UTF-8.
+std::string random_text(std::mt19937& rng) {
+    static const std::vector<std::string> pieces = {"a",
+                                                    "Z",
+                                                    "q",
+                                                    "5G",
+                                                    "0",
+                                                    "9",
+                                                    " ",
+                                                    "  ",
+                                                    "\t",
+                                                    "\n",
+                                                    "-",
+                                                    "_",
+                                                    ".",
+                                                    ",",
+                                                    "'",
+                                                    "\"",
+                                                    "/",
+                                                    "(",
+                                                    ")",
+                                                    "<",
+                                                    ">",
+                                                    "&",
+                                                    "*",
+                                                    ":",
+                                                    "@",
+                                                    "~",
+                                                    "\x7f",
+                                                    "\x01",
+                                                    std::string(1, '\0'),
+                                                    "\xc3\xa9",      // é
+                                                    "\xc3\x89",      // É
+                                                    "e\xcc\x81",     // e + combining acute
+                                                    "\xcc\x81",      // a combining acute alone
+                                                    "\xc3\x9f",      // ß
+                                                    "\xc4\xb0",      // İ
+                                                    "\xe2\x80\x99",  // ’
+                                                    "\xe2\x80\x93",  // –
+                                                    "\xc2\xa0",      // no-break space
+                                                    "\xe6\x97\xa5\xe6\x9c\xac",  // 日本
+                                                    "\xce\xa9\xce\xbc",          // Ωμ
+                                                    "\xf0\x9f\x93\xa1",          // 📡
+                                                    "\xef\xbc\xa1",              // fullwidth A
+                                                    "\x80",
+                                                    "\xc3",
+                                                    "\xff",
+                                                    "\xed\xa0\x80",
+                                                    "\xf4\x90\x80\x80",
+                                                    "\xe2\x82",
+                                                    "ITU-T",
+                                                    "IMT-2030",
+                                                    "O-RAN",
+                                                    "Recommendation",
+                                                    "caf\xc3\xa9",
+                                                    "na\xc3\xafve"};
+    std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
+    std::uniform_int_distribution<int> length(0, 60);
+    std::string out;
+    for (int n = length(rng); n > 0; --n) out += pieces[pick(rng)];
+    return out;
+}
+
+void expect_same_tokens(sqlite3* db, const std::vector<std::string>& args, std::string_view text,
+                        int stop_after = -1) {
+    auto ours = tokenize(db, args, text, false, stop_after);
+    auto builtin = tokenize(db, args, text, true, stop_after);
+    ASSERT_TRUE(ours) << ours.error().message;
+    ASSERT_TRUE(builtin) << builtin.error().message;
+    ASSERT_EQ(ours->size(), builtin->size()) << "text: " << text;
+    for (std::size_t i = 0; i < ours->size(); ++i) {
+        const auto& a = (*ours)[i];
+        const auto& b = (*builtin)[i];
+        ASSERT_TRUE(a == b) << "token " << i << ": '" << a.text << "' " << a.start << "–" << a.end
+                            << " flags " << a.flags << " vs built-in '" << b.text << "' " << b.start
+                            << "–" << b.end << " flags " << b.flags << "; text: " << text;
+    }
+}
+
+}  // namespace
+
+TEST_F(StorageTest, TheTokenizerGivesTheBuiltInTokensOnRandomText) {
+    auto s = open();
+    ASSERT_TRUE(s);
+    const std::vector<std::vector<std::string>> options = {
+        {"remove_diacritics", "2"},  // the index's (common/fts.h)
+        {},
+        {"remove_diacritics", "0"},
+        {"remove_diacritics", "1"},
+        {"tokenchars", "-_"},
+        {"separators", "xq5"},
+        {"categories", "L* N* Co Mn"},
+        {"categories", "L*"},
+        {"remove_diacritics", "2", "tokenchars", "\xc3\xa9.", "separators", "\xe6\x97\xa5"}};
+    std::mt19937 rng(7);
+    int compared = 0;
+    for (const auto& args : options) {
+        for (int i = 0; i < 3000; ++i) {
+            const std::string text = random_text(rng);
+            expect_same_tokens(s->handle(), args, text);
+            expect_same_tokens(s->handle(), args, text, static_cast<int>(rng() % 4));
+            if (HasFatalFailure()) return;
+            ++compared;
+        }
+    }
+    EXPECT_EQ(compared, 27000);
+    // What was compared is the fast path, and the store's connections use it.
+    EXPECT_TRUE(reads_ascii_itself(s->handle(), {"remove_diacritics", "2"}));
+}
+
+TEST_F(StorageTest, TheTokenizerGivesTheBuiltInTokensOnEveryFixture) {
+    auto s = open();
+    ASSERT_TRUE(s);
+    int files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(SPECWATCH_FIXTURES)) {
+        if (!e.is_regular_file()) continue;
+        std::ifstream in(e.path(), std::ios::binary);
+        const std::string text{std::istreambuf_iterator<char>(in), {}};
+        expect_same_tokens(s->handle(), {"remove_diacritics", "2"}, text);
+        if (HasFatalFailure()) return;
+        ++files;
+    }
+    EXPECT_GE(files, 90);
+}
+
+// FTS5's integrity-check tokenizes every row again with the tokenizer of the
+// connection that runs it: on a plain connection, FTS5's own unicode61.
+TEST_F(StorageTest, AnIndexWrittenWithTheTokenizerChecksWithFts5sOwn) {
+    {
+        auto s = open_with_sources();
+        std::mt19937 rng(11);
+        std::vector<Item> items;
+        for (int i = 0; i < 300; ++i) {
+            Item it = make_item(fmt::format("i{}", i), random_text(rng), random_text(rng));
+            it.content = random_text(rng);
+            items.push_back(it);
+        }
+        items.push_back(make_item("plain", "Caf\xc3\xa9 IMT-2030 workshop", "radio"));
+        store(*s, "itu-news", items);
+    }
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, sqlite3_close);
+    char* err = nullptr;
+    EXPECT_EQ(
+        sqlite3_exec(raw, "INSERT INTO items_fts(items_fts, rank) VALUES('integrity-check', 1)",
+                     nullptr, nullptr, &err),
+        SQLITE_OK)
+        << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(raw, "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'cafe 2030'",
+                           -1, &st, nullptr),
+        SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_GE(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
 }

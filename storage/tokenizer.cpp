@@ -1,0 +1,262 @@
+// The unicode61 tokenizer, with ASCII words read here instead of by FTS5.
+//
+// Why: indexing a first poll's items spends ~17 % of the writer's
+// instructions in unicode61's loop (callgrind, BM_Ingest), ~140 per token,
+// most of them on ASCII text. Reading an ASCII word is a table lookup and a
+// lowercase copy per byte.
+//
+// Why the tokens are the built-in tokenizer's, byte for byte:
+// - unicode61 reads the text as a sequence of characters, each either a token
+//   character or a separator; a token is a run of token characters, folded.
+//   Every separator ends the token before it, and after a separator it starts
+//   afresh. So the text can be cut at any separator and each piece tokenized
+//   alone, its offsets shifted by where it starts.
+// - In UTF-8, a byte below 0x80 is never part of a longer character, in valid
+//   or invalid text alike (unicode61's READ_UTF8 takes only 0x80–0xBF after a
+//   lead byte). So a piece is cut at the ASCII separators.
+// - A piece of ASCII token characters alone is one token, each byte folded by
+//   unicode61's ASCII fold. Which ASCII bytes are token characters and how they
+//   fold is not assumed: it is asked of the built-in tokenizer, byte by byte,
+//   when each tokenizer is created, so options (categories, tokenchars,
+//   separators, remove_diacritics) keep their meaning.
+// - Any other piece (one with a byte ≥ 0x80) goes to the built-in tokenizer.
+//
+// It is registered under the same name, "unicode61": FTS5 finds the newest
+// tokenizer of a name first, so the schema names the standard tokenizer and
+// any SQLite tool reads, queries and checks the index with its own. The tests
+// compare the two on random text and on the fixtures, and run FTS5's
+// integrity-check, which re-tokenizes every row with the tokenizer of the
+// connection running it, on a connection without this one.
+#include "storage/tokenizer.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <utility>
+
+namespace specwatch::storage {
+namespace {
+
+using TokenCallback = int (*)(void*, int, const char*, int, int, int);
+
+fts5_api* fts5(sqlite3* db) {
+    fts5_api* api = nullptr;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) != SQLITE_OK) return nullptr;
+    sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    return api;
+}
+
+// The built-in unicode61, found before this one is registered over it.
+struct Module {
+    fts5_tokenizer builtin{};
+    void* context = nullptr;
+};
+
+struct Tokenizer {
+    const Module* module = nullptr;
+    Fts5Tokenizer* builtin = nullptr;
+    // For an ASCII byte, what it becomes in a token, 0 if it is a separator;
+    // kHigh for every byte from 0x80 up (part of a piece, read by the built-in
+    // tokenizer).
+    static constexpr unsigned char kHigh = 0x80;
+    std::array<unsigned char, 256> fold{};
+    bool fast = false;
+
+    ~Tokenizer() {
+        if (builtin != nullptr) module->builtin.xDelete(builtin);
+    }
+};
+
+// The built-in tokenizer's verdict on each ASCII byte alone.
+bool learn_ascii(Tokenizer& t) {
+    struct Seen {
+        int tokens = 0;
+        bool plain = true;
+        unsigned char folded = 0;
+    };
+    for (int c = 0; c < 128; ++c) {
+        Seen seen;
+        const char text = static_cast<char>(c);
+        const int rc = t.module->builtin.xTokenize(
+            t.builtin, &seen, FTS5_TOKENIZE_DOCUMENT, &text, 1,
+            [](void* ctx, int flags, const char* token, int n, int start, int end) {
+                auto& s = *static_cast<Seen*>(ctx);
+                ++s.tokens;
+                if (flags != 0 || n != 1 || start != 0 || end != 1 ||
+                    static_cast<unsigned char>(token[0]) >= 0x80 || token[0] == 0)
+                    s.plain = false;
+                else
+                    s.folded = static_cast<unsigned char>(token[0]);
+                return SQLITE_OK;
+            });
+        if (rc != SQLITE_OK || seen.tokens > 1 || !seen.plain) return false;
+        t.fold[static_cast<std::size_t>(c)] = seen.tokens == 1 ? seen.folded : 0;
+    }
+    for (std::size_t c = 0x80; c < 0x100; ++c) t.fold[c] = Tokenizer::kHigh;
+    return true;
+}
+
+int create(void* context, const char** args, int n, Fts5Tokenizer** out) {
+    *out = nullptr;
+    auto* t = new (std::nothrow) Tokenizer;
+    if (t == nullptr) return SQLITE_NOMEM;
+    t->module = static_cast<const Module*>(context);
+    const int rc = t->module->builtin.xCreate(t->module->context, args, n, &t->builtin);
+    if (rc != SQLITE_OK) {
+        t->builtin = nullptr;
+        delete t;
+        return rc;
+    }
+    t->fast = learn_ascii(*t);
+    *out = reinterpret_cast<Fts5Tokenizer*>(t);
+    return SQLITE_OK;
+}
+
+void destroy(Fts5Tokenizer* p) {
+    delete reinterpret_cast<Tokenizer*>(p);
+}
+
+// Passes the built-in tokenizer's tokens of one piece on, shifted to where
+// the piece starts, and keeps what the caller's callback answered: unicode61
+// turns SQLITE_DONE into SQLITE_OK, and the caller must stop there too.
+struct Relay {
+    void* context;
+    TokenCallback token;
+    int offset;
+    int answer = SQLITE_OK;
+};
+
+int relay(void* ctx, int flags, const char* token, int n, int start, int end) {
+    auto& r = *static_cast<Relay*>(ctx);
+    r.answer = r.token(r.context, flags, token, n, start + r.offset, end + r.offset);
+    return r.answer;
+}
+
+int tokenize(Fts5Tokenizer* p, void* context, int flags, const char* text, int length,
+             TokenCallback token) {
+    const auto& t = *reinterpret_cast<const Tokenizer*>(p);
+    if (!t.fast) return t.module->builtin.xTokenize(t.builtin, context, flags, text, length, token);
+
+    const auto* s = reinterpret_cast<const unsigned char*>(text);
+    const int n = length;
+    // A piece is copied folded as it is read; no piece is longer than the text.
+    char small[1024];
+    std::unique_ptr<char[]> large;
+    char* out = small;
+    if (n > static_cast<int>(sizeof small)) {
+        large.reset(new (std::nothrow) char[static_cast<std::size_t>(n)]);
+        if (!large) return SQLITE_NOMEM;
+        out = large.get();
+    }
+    int i = 0;
+    while (true) {
+        // The separators before the next piece.
+        while (i < n && t.fold[s[i]] == 0) ++i;
+        if (i == n) return SQLITE_OK;
+        const int start = i;
+        unsigned char seen = 0;
+        int size = 0;
+        for (; i < n; ++i) {
+            const unsigned char f = t.fold[s[i]];
+            if (f == 0) break;
+            seen |= f;
+            out[size++] = static_cast<char>(f);
+        }
+        int rc = SQLITE_OK;
+        if ((seen & Tokenizer::kHigh) == 0) {
+            rc = token(context, 0, out, size, start, i);
+        } else {
+            Relay r{context, token, start};
+            rc = t.module->builtin.xTokenize(t.builtin, &r, flags, text + start, i - start, relay);
+            if (r.answer != SQLITE_OK) rc = r.answer;
+        }
+        if (rc == SQLITE_DONE) return SQLITE_OK;
+        if (rc != SQLITE_OK) return rc;
+    }
+}
+
+void free_module(void* p) {
+    delete static_cast<Module*>(p);
+}
+
+struct Collected {
+    std::vector<Token> tokens;
+    int stop_after = -1;
+};
+
+int collect(void* ctx, int flags, const char* token, int n, int start, int end) {
+    auto& c = *static_cast<Collected*>(ctx);
+    c.tokens.push_back(Token{std::string(token, static_cast<std::size_t>(n)), start, end, flags});
+    return c.stop_after >= 0 && std::cmp_greater_equal(c.tokens.size(), c.stop_after) ? SQLITE_DONE
+                                                                                      : SQLITE_OK;
+}
+
+}  // namespace
+
+Result<void> register_tokenizer(sqlite3* db) {
+    fts5_api* api = fts5(db);
+    if (api == nullptr || api->iVersion < 2) return make_error("this SQLite has no FTS5 API v2");
+    auto module = std::make_unique<Module>();
+    if (api->xFindTokenizer(api, "unicode61", &module->context, &module->builtin) != SQLITE_OK)
+        return make_error("this SQLite's FTS5 has no unicode61 tokenizer");
+    fts5_tokenizer ours{create, destroy, tokenize};
+    // Once registered, FTS5 owns the module and frees it with free_module.
+    if (api->xCreateTokenizer(api, "unicode61", module.get(), &ours, free_module) != SQLITE_OK)
+        return make_error("cannot register the tokenizer: out of memory");
+    module.release();
+    return {};
+}
+
+Result<std::vector<Token>> tokenize(sqlite3* db, const std::vector<std::string>& args,
+                                    std::string_view text, bool builtin, int stop_after) {
+    fts5_api* api = fts5(db);
+    if (api == nullptr) return make_error("this SQLite has no FTS5");
+    void* context = nullptr;
+    fts5_tokenizer tokenizer{};
+    if (api->xFindTokenizer(api, "unicode61", &context, &tokenizer) != SQLITE_OK)
+        return make_error("no unicode61 tokenizer");
+    if (builtin && tokenizer.xCreate == create) {
+        const auto* module = static_cast<const Module*>(context);
+        tokenizer = module->builtin;
+        context = module->context;
+    }
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    Fts5Tokenizer* instance = nullptr;
+    if (int rc = tokenizer.xCreate(context, argv.data(), static_cast<int>(argv.size()), &instance);
+        rc != SQLITE_OK)
+        return make_error(std::string("cannot create the tokenizer: ") + sqlite3_errstr(rc));
+    Collected out;
+    out.stop_after = stop_after;
+    const int rc = tokenizer.xTokenize(instance, &out, FTS5_TOKENIZE_DOCUMENT, text.data(),
+                                       static_cast<int>(text.size()), collect);
+    tokenizer.xDelete(instance);
+    if (rc != SQLITE_OK) return make_error(std::string("tokenizing: ") + sqlite3_errstr(rc));
+    return std::move(out.tokens);
+}
+
+bool reads_ascii_itself(sqlite3* db, const std::vector<std::string>& args) {
+    fts5_api* api = fts5(db);
+    void* context = nullptr;
+    fts5_tokenizer tokenizer{};
+    if (api == nullptr ||
+        api->xFindTokenizer(api, "unicode61", &context, &tokenizer) != SQLITE_OK ||
+        tokenizer.xCreate != create)
+        return false;
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    Fts5Tokenizer* instance = nullptr;
+    if (create(context, argv.data(), static_cast<int>(argv.size()), &instance) != SQLITE_OK)
+        return false;
+    const bool fast = reinterpret_cast<const Tokenizer*>(instance)->fast;
+    destroy(instance);
+    return fast;
+}
+
+}  // namespace specwatch::storage
