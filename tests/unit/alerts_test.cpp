@@ -195,7 +195,7 @@ TEST_F(AlertsTest, theSameLinkThroughTwoSourcesAlertsOnceListingBoth) {
     EXPECT_NE(outbox()[0].data.find("via itu-a, itu-b"), std::string::npos);
 }
 
-TEST_F(AlertsTest, twoItemsOfOnePollWithOneLinkAlertOnceAndOnlyTheFirstIsMailed) {
+TEST_F(AlertsTest, TwoItemsOfOnePollWithOneLinkAlertOnceAndOnlyTheFirstIsMailed) {
     cfg_.rules = {make_rule("5g", "5G"), make_rule("6g", "6G")};
     poll("itu-a", {});
     poll("itu-b", {});
