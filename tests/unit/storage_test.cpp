@@ -852,13 +852,16 @@ TEST_F(StorageTest, SearchFollowsTheIndexForTheCountsItKeeps) {
     store(*s, "itu-news", mixed_items(300));
     const std::vector<std::string> queries = {
         "security AND privacy", "(radio OR satellite) AND beam", "spectrum OR energy"};
-    for (const auto& q : queries) {
-        auto found = s->search(q, 30);
-        ASSERT_TRUE(found) << found.error().message;
-        std::vector<std::int64_t> keys;
-        for (const auto& f : *found) keys.push_back(f.key);
-        EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
-    }
+    const auto expect_bm25_order = [&] {
+        for (const auto& q : queries) {
+            auto found = s->search(q, 30);
+            ASSERT_TRUE(found) << found.error().message;
+            std::vector<std::int64_t> keys;
+            for (const auto& f : *found) keys.push_back(f.key);
+            EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
+        }
+    };
+    expect_bm25_order();
     // Many more rows with "privacy" and "energy" (their IDFs fall), and an
     // old item rewritten.
     std::vector<Item> more;
@@ -867,13 +870,7 @@ TEST_F(StorageTest, SearchFollowsTheIndexForTheCountsItKeeps) {
                                  i % 3 == 0 ? "security" : "radio beam"));
     more.push_back(make_item("i7", "security privacy security", "beam beam radio"));
     store(*s, "itu-news", more);
-    for (const auto& q : queries) {
-        auto found = s->search(q, 30);
-        ASSERT_TRUE(found) << found.error().message;
-        std::vector<std::int64_t> keys;
-        for (const auto& f : *found) keys.push_back(f.key);
-        EXPECT_EQ(keys, bm25_keys(*s, q, 30)) << q;
-    }
+    expect_bm25_order();
 }
 
 TEST_F(StorageTest, TheIndexFollowsUpdates) {
