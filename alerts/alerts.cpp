@@ -488,14 +488,6 @@ Result<std::int64_t> last_alert_id(StatementCache& st) {
     return *row ? q->int64(0) : 0;
 }
 
-Result<std::int64_t> changes(StatementCache& st) {
-    auto q = st.get("SELECT changes()");
-    if (!q) return q.error();
-    auto row = q->step();
-    if (!row) return row.error();
-    return *row ? q->int64(0) : 0;
-}
-
 struct LoadedBatch {
     bool any_orgs = false;        // an item has organizations
     bool any_duplicates = false;  // match_duplicate_links is not empty
@@ -637,20 +629,16 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
             if (!orgs_json.empty()) q->bind(8, orgs_json);
             if (auto done = q->run(); !done)
                 return make_error(fmt::format("rule '{}': {}", rule.name, done.error().message));
-            auto n = changes(st);
-            if (!n) return n.error();
-            inserted += *n;
+            inserted += q->changes();
         }
         if (inserted == 0) continue;
         std::int64_t duplicates = 0;
         if (loaded->any_duplicates) {
-            if (auto r = run_sql(st, kMarkDuplicates,
-                                 [&](Query& q) { q.bind(1, rule.name).bind(2, *before); });
-                !r)
-                return r.error();
-            auto n = changes(st);
-            if (!n) return n.error();
-            duplicates = *n;
+            auto q = st.get(kMarkDuplicates);
+            if (!q) return q.error();
+            q->bind(1, rule.name).bind(2, *before);
+            if (auto r = q->run(); !r) return r.error();
+            duplicates = q->changes();
         }
         recorded += static_cast<int>(inserted - duplicates);
         if (!mailed_now || inserted == duplicates) continue;

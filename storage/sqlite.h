@@ -63,6 +63,12 @@ class Query {
         return sqlite3_last_insert_rowid(sqlite3_db_handle(stmt_));
     }
 
+    // The rows the last INSERT, UPDATE or DELETE on this statement's
+    // connection changed.
+    [[nodiscard]] std::int64_t changes() const {
+        return sqlite3_changes64(sqlite3_db_handle(stmt_));
+    }
+
     // true: a row is ready to read; false: done.
     [[nodiscard]] Result<bool> step();
     // Steps a statement that returns no rows (INSERT, UPDATE) to completion.
