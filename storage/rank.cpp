@@ -16,6 +16,8 @@
 // keeps them while the index does not change (Store::search).
 #include "storage/rank.h"
 
+#include "storage/sqlite.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -240,14 +242,9 @@ bool RowLengths::length(std::int64_t key, int columns, int* out) {
 }
 
 Result<void> register_rank(sqlite3* db) {
-    fts5_api* api = nullptr;
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) != SQLITE_OK)
-        return make_error(std::string("cannot reach FTS5: ") + sqlite3_errmsg(db));
-    sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (api == nullptr || api->iVersion < 2) return make_error("this SQLite has no FTS5 API v2");
+    auto found = sql::fts5(db);
+    if (!found) return found.error();
+    fts5_api* api = *found;
     if (api->xCreateFunction(api, "specwatch_bm25", nullptr, bm25, nullptr) != SQLITE_OK)
         return make_error(std::string("cannot register specwatch_bm25: ") + sqlite3_errmsg(db));
     if (api->xCreateFunction(api, "specwatch_top", nullptr, top, nullptr) != SQLITE_OK)

@@ -63,6 +63,18 @@ Result<void> exec(sqlite3* db, const std::string& sql) {
     return {};
 }
 
+Result<fts5_api*> fts5(sqlite3* db) {
+    fts5_api* api = nullptr;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) != SQLITE_OK)
+        return make_error(std::string("cannot reach FTS5: ") + sqlite3_errmsg(db));
+    sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (api == nullptr || api->iVersion < 2) return make_error("this SQLite has no FTS5 API v2");
+    return api;
+}
+
 Query::Query(Query&& other) noexcept
     : stmt_(std::exchange(other.stmt_, nullptr)),
       in_use_(std::exchange(other.in_use_, nullptr)),

@@ -28,6 +28,10 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, Finalize>;
 // Runs SQL that returns no rows we need (PRAGMAs, DDL, BEGIN/COMMIT).
 [[nodiscard]] Result<void> exec(sqlite3* db, const std::string& sql);
 
+// The connection's FTS5 API (version 2 or later), through which the store
+// registers its rank functions and tokenizer.
+[[nodiscard]] Result<fts5_api*> fts5(sqlite3* db);
+
 // One use of a prepared statement: bind, step, read columns. Resets the
 // statement when it goes out of scope, so a read never keeps its snapshot (and
 // its WAL read lock) longer than the scope that used it.

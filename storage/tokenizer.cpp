@@ -29,6 +29,8 @@
 // connection running it, on a connection without this one.
 #include "storage/tokenizer.h"
 
+#include "storage/sqlite.h"
+
 #include <sqlite3.h>
 
 #include <array>
@@ -41,16 +43,6 @@ namespace specwatch::storage {
 namespace {
 
 using TokenCallback = int (*)(void*, int, const char*, int, int, int);
-
-fts5_api* fts5(sqlite3* db) {
-    fts5_api* api = nullptr;
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) != SQLITE_OK) return nullptr;
-    sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-    return api;
-}
 
 // The built-in unicode61, found before this one is registered over it.
 struct Module {
@@ -200,8 +192,9 @@ int collect(void* ctx, int flags, const char* token, int n, int start, int end) 
 }  // namespace
 
 Result<void> register_tokenizer(sqlite3* db) {
-    fts5_api* api = fts5(db);
-    if (api == nullptr || api->iVersion < 2) return make_error("this SQLite has no FTS5 API v2");
+    auto found = sql::fts5(db);
+    if (!found) return found.error();
+    fts5_api* api = *found;
     auto module = std::make_unique<Module>();
     if (api->xFindTokenizer(api, "unicode61", &module->context, &module->builtin) != SQLITE_OK)
         return make_error("this SQLite's FTS5 has no unicode61 tokenizer");
@@ -213,50 +206,61 @@ Result<void> register_tokenizer(sqlite3* db) {
     return {};
 }
 
-Result<std::vector<Token>> tokenize(sqlite3* db, const std::vector<std::string>& args,
-                                    std::string_view text, bool builtin, int stop_after) {
-    fts5_api* api = fts5(db);
-    if (api == nullptr) return make_error("this SQLite has no FTS5");
+namespace {
+
+// One tokenizer made by what is registered as "unicode61" on `db` (or by
+// FTS5's own, `builtin`), for the tests' questions below.
+struct Made {
+    fts5_tokenizer module{};
+    Fts5Tokenizer* instance = nullptr;
+    Made() = default;
+    Made(const Made&) = delete;
+    Made& operator=(const Made&) = delete;
+    ~Made() {
+        if (instance != nullptr) module.xDelete(instance);
+    }
+};
+
+Result<void> make(sqlite3* db, const std::vector<std::string>& args, bool builtin, Made& out) {
+    auto api = sql::fts5(db);
+    if (!api) return api.error();
     void* context = nullptr;
-    fts5_tokenizer tokenizer{};
-    if (api->xFindTokenizer(api, "unicode61", &context, &tokenizer) != SQLITE_OK)
+    if ((*api)->xFindTokenizer(*api, "unicode61", &context, &out.module) != SQLITE_OK)
         return make_error("no unicode61 tokenizer");
-    if (builtin && tokenizer.xCreate == create) {
+    if (builtin && out.module.xCreate == create) {
         const auto* module = static_cast<const Module*>(context);
-        tokenizer = module->builtin;
+        out.module = module->builtin;
         context = module->context;
     }
     std::vector<const char*> argv;
     for (const auto& a : args) argv.push_back(a.c_str());
-    Fts5Tokenizer* instance = nullptr;
-    if (int rc = tokenizer.xCreate(context, argv.data(), static_cast<int>(argv.size()), &instance);
-        rc != SQLITE_OK)
+    if (int rc =
+            out.module.xCreate(context, argv.data(), static_cast<int>(argv.size()), &out.instance);
+        rc != SQLITE_OK) {
+        out.instance = nullptr;
         return make_error(std::string("cannot create the tokenizer: ") + sqlite3_errstr(rc));
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<std::vector<Token>> tokenize(sqlite3* db, const std::vector<std::string>& args,
+                                    std::string_view text, bool builtin, int stop_after) {
+    Made made;
+    if (auto r = make(db, args, builtin, made); !r) return r.error();
     Collected out;
     out.stop_after = stop_after;
-    const int rc = tokenizer.xTokenize(instance, &out, FTS5_TOKENIZE_DOCUMENT, text.data(),
-                                       static_cast<int>(text.size()), collect);
-    tokenizer.xDelete(instance);
+    const int rc = made.module.xTokenize(made.instance, &out, FTS5_TOKENIZE_DOCUMENT, text.data(),
+                                         static_cast<int>(text.size()), collect);
     if (rc != SQLITE_OK) return make_error(std::string("tokenizing: ") + sqlite3_errstr(rc));
     return std::move(out.tokens);
 }
 
 bool reads_ascii_itself(sqlite3* db, const std::vector<std::string>& args) {
-    fts5_api* api = fts5(db);
-    void* context = nullptr;
-    fts5_tokenizer tokenizer{};
-    if (api == nullptr ||
-        api->xFindTokenizer(api, "unicode61", &context, &tokenizer) != SQLITE_OK ||
-        tokenizer.xCreate != create)
-        return false;
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    Fts5Tokenizer* instance = nullptr;
-    if (create(context, argv.data(), static_cast<int>(argv.size()), &instance) != SQLITE_OK)
-        return false;
-    const bool fast = reinterpret_cast<const Tokenizer*>(instance)->fast;
-    destroy(instance);
-    return fast;
+    Made made;
+    return make(db, args, false, made) && made.module.xCreate == create &&
+           reinterpret_cast<const Tokenizer*>(made.instance)->fast;
 }
 
 }  // namespace specwatch::storage
