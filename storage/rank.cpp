@@ -88,25 +88,19 @@ int query_data(const Fts5ExtensionApi* api, Fts5Context* fts, RankState* state, 
     return rc;
 }
 
-// Best rank first (bm25 ranks are negative: lower is better); equal ranks:
-// newest (the greater key) first. Store::search sorts by the same.
-bool better(const RankState::Ranked& a, const RankState::Ranked& b) {
-    return a.rank != b.rank ? a.rank < b.rank : a.key > b.key;
-}
-
 // Keeps RankState::best, the best `top` rows met so far, for specwatch_top.
 void note_rank(RankState& state, double rank, std::int64_t key) {
     const RankState::Ranked row{rank, key};
     state.last_key = key;
     state.last_set = true;
     // The heap's front is its worst row (`better` as the heap's "less").
-    state.last_entered =
-        state.top > 0 && (state.best.size() < state.top || better(row, state.best.front()));
+    state.last_entered = state.top > 0 && (state.best.size() < state.top ||
+                                           RankState::better(row, state.best.front()));
     if (!state.last_entered) return;
     state.best.push_back(row);
-    std::push_heap(state.best.begin(), state.best.end(), better);
+    std::push_heap(state.best.begin(), state.best.end(), RankState::better);
     if (state.best.size() > state.top) {
-        std::pop_heap(state.best.begin(), state.best.end(), better);
+        std::pop_heap(state.best.begin(), state.best.end(), RankState::better);
         state.best.pop_back();
     }
 }
@@ -191,6 +185,10 @@ bool read_varint(const unsigned char*& p, const unsigned char* end, std::uint64_
 }
 
 }  // namespace
+
+bool RankState::better(const Ranked& a, const Ranked& b) {
+    return a.rank != b.rank ? a.rank < b.rank : a.key > b.key;
+}
 
 RowLengths::~RowLengths() {
     sqlite3_finalize(stmt_);

@@ -78,6 +78,9 @@ struct RankState {
         double rank;
         std::int64_t key;
     };
+    // Best rank first (bm25 ranks are negative: lower is better); equal
+    // ranks: the newest (the greater key) first. Search sorts by it too.
+    [[nodiscard]] static bool better(const Ranked& a, const Ranked& b);
     std::vector<Ranked> best;
     std::int64_t last_key = 0;
     bool last_entered = false;

@@ -1036,11 +1036,7 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
     const std::unique_ptr<RowLengths, void (*)(RowLengths*)> end_lengths(
         state.lengths, [](RowLengths* r) { r->reset(); });
 
-    struct Ranked {
-        double rank;
-        std::int64_t key;
-    };
-    std::vector<Ranked> ranked;
+    std::vector<RankState::Ranked> ranked;
     std::unordered_map<std::int64_t, std::string> snippets;
     const auto walk_start = std::chrono::steady_clock::now();
     {
@@ -1069,13 +1065,8 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
         if (search_cache_->hits.size() >= kMaxCachedQueries) search_cache_->hits.clear();
         search_cache_->hits[query] = std::move(state.hits);
     }
-    // Best rank first (bm25 ranks are negative: lower is better); equal
-    // ranks newest first (specwatch_top's order too).
-    const auto better = [](const Ranked& a, const Ranked& b) {
-        return a.rank != b.rank ? a.rank < b.rank : a.key > b.key;
-    };
     const auto top = ranked.begin() + std::min<std::ptrdiff_t>(n, std::ssize(ranked));
-    std::partial_sort(ranked.begin(), top, ranked.end(), better);
+    std::partial_sort(ranked.begin(), top, ranked.end(), RankState::better);
     std::vector<StoredItem> out;
     if (top == ranked.begin()) return out;
 
@@ -1136,15 +1127,18 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
             "FROM temp.specwatch_snippets JOIN items i ON i.key = specwatch_snippets.rowid "
             "JOIN sources s ON s.id = i.source_id WHERE specwatch_snippets MATCH ?1",
             kItemColumns);
-        for (const auto* sql : {&clear_sql, &fill_sql, &snippet_sql, &clear_sql}) {
-            auto q = statements_->get(*sql);
+        const auto run = [&](const std::string& sql, const std::string& arg) -> Result<void> {
+            auto q = statements_->get(sql);
+            if (!q) return q.error();
+            if (!arg.empty()) q->bind(1, arg);
+            return q->run();
+        };
+        if (auto r = run(clear_sql, ""); !r) return failed(r.error());
+        if (auto r = run(fill_sql, without); !r) return failed(r.error());
+        {
+            auto q = statements_->get(snippet_sql);
             if (!q) return failed(q.error());
-            if (sql == &fill_sql) q->bind(1, without);
-            if (sql == &snippet_sql) q->bind(1, query);
-            if (sql != &snippet_sql) {
-                if (auto r = q->run(); !r) return failed(r.error());
-                continue;
-            }
+            q->bind(1, query);
             auto read = read_items(*q, true);
             if (!read) return failed(read.error());
             for (auto& r : *read) {
@@ -1152,6 +1146,7 @@ Result<std::vector<StoredItem>> Store::search(const std::string& query, int limi
                 rows.emplace(key, std::move(r));
             }
         }
+        if (auto r = run(clear_sql, ""); !r) return failed(r.error());
     } else if (!missing.empty() && !walk) {
         for (const std::int64_t key : missing) {
             auto q = statements_->get(row_sql);
