@@ -469,7 +469,25 @@ __m128i special16(__m128i v) {
     return _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
                         _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
 }
+__m128i load16(const char* p) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+// What ends clean text among p[0, 16): a byte that is not printable ASCII,
+// or a space followed by a space (so p[16] is read too). Bit k for p[k].
+std::uint32_t unclean16(const char* p) {
+    const __m128i v = load16(p);
+    const __m128i space = _mm_set1_epi8(' ');
+    return bits16(_mm_or_si128(special16(v), _mm_and_si128(_mm_cmpeq_epi8(v, space),
+                                                           _mm_cmpeq_epi8(load16(p + 1), space))));
+}
 #endif
+
+// The same for p[0, 8) (p[8] read too): the high bit of each byte marked,
+// the lowest one exactly.
+std::uint64_t unclean8(const char* p) {
+    const std::uint64_t w = load8(p);
+    return special_mask(w, 0x20) | (zero_bytes(w ^ kSpaces) & zero_bytes(load8(p + 1) ^ kSpaces));
+}
 
 // The length of the UTF-8 sequence starting with lead byte `b` (>= 0xC0) of
 // text already checked to be valid.
@@ -515,15 +533,13 @@ std::size_t plain_run_end(std::string_view s, std::size_t i) {
     bool found = false;
 #if defined(__SSE2__)
     for (; j + 17 <= n; j += 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + j));
-        const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + j + 1));
-        const __m128i space = _mm_set1_epi8(' ');
-        __m128i m = _mm_or_si128(
-            special16(v), _mm_and_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(next, space)));
-        if constexpr (markup)
-            m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
-                                             _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))));
-        if (const std::uint32_t b = bits16(m); b != 0) {
+        std::uint32_t b = unclean16(s.data() + j);
+        if constexpr (markup) {
+            const __m128i v = load16(s.data() + j);
+            b |= bits16(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
+                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('&'))));
+        }
+        if (b != 0) {
             j += static_cast<std::size_t>(std::countr_zero(b));
             found = true;
             break;
@@ -531,10 +547,11 @@ std::size_t plain_run_end(std::string_view s, std::size_t i) {
     }
 #endif
     for (; !found && j + 9 <= n; j += 8) {
-        const std::uint64_t w = load8(s.data() + j);
-        std::uint64_t m = special_mask(w, 0x20) |
-                          (zero_bytes(w ^ kSpaces) & zero_bytes(load8(s.data() + j + 1) ^ kSpaces));
-        if constexpr (markup) m |= zero_bytes(w ^ (kOnes * '<')) | zero_bytes(w ^ (kOnes * '&'));
+        std::uint64_t m = unclean8(s.data() + j);
+        if constexpr (markup) {
+            const std::uint64_t w = load8(s.data() + j);
+            m |= zero_bytes(w ^ (kOnes * '<')) | zero_bytes(w ^ (kOnes * '&'));
+        }
         if (m != 0) {
             j += static_cast<std::size_t>(std::countr_zero(m)) / 8;
             found = true;
@@ -660,9 +677,7 @@ bool plain_input(std::string_view s) {
     for (std::size_t i = 0; i < n;) {
         // Sixteen or eight bytes at a time while they are ASCII from 0x20 to 0x7E.
 #if defined(__SSE2__)
-        if (i + 16 <= n &&
-            bits16(special16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i)))) ==
-                0) {
+        if (i + 16 <= n && bits16(special16(load16(s.data() + i))) == 0) {
             i += 16;
             continue;
         }
@@ -1058,7 +1073,7 @@ bool DirectReader::read(std::string_view s) {
         if (name_at + kMaxName <= n) {
             // The name ends at white space, "/" or ">"; lowered and
             // zero-padded in one go.
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + j));
+            const __m128i v = load16(s.data() + j);
             auto is = [&](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
             const __m128i stop = _mm_or_si128(
                 _mm_or_si128(_mm_or_si128(is(' '), is('\t')), _mm_or_si128(is('\n'), is('\r'))),
@@ -1225,21 +1240,11 @@ bool is_clean_text(std::string_view s) {
     // Sixteen or eight bytes at a time (and as many after the first, for a
     // space followed by a space) while they are printable ASCII.
 #if defined(__SSE2__)
-    for (; clean && i + 17 <= s.size(); i += 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-        const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i + 1));
-        const __m128i space = _mm_set1_epi8(' ');
-        if (bits16(_mm_or_si128(special16(v), _mm_and_si128(_mm_cmpeq_epi8(v, space),
-                                                            _mm_cmpeq_epi8(next, space)))) != 0)
-            break;
-    }
+    for (; clean && i + 17 <= s.size(); i += 16)
+        if (unclean16(s.data() + i) != 0) break;
 #endif
-    for (; clean && i + 9 <= s.size(); i += 8) {
-        const std::uint64_t w = load8(s.data() + i);
-        if (special_mask(w, 0x20) != 0 ||
-            (zero_bytes(w ^ kSpaces) & zero_bytes(load8(s.data() + i + 1) ^ kSpaces)) != 0)
-            break;
-    }
+    for (; clean && i + 9 <= s.size(); i += 8)
+        if (unclean8(s.data() + i) != 0) break;
     for (; clean && i < s.size(); ++i) {
         const char c = s[i];
         clean = (c > ' ' && c < 0x7F) || (c == ' ' && s[i + 1] != ' ');
@@ -1288,7 +1293,7 @@ bool looks_like_html(std::string_view s) {
     std::size_t i = 0;
 #if defined(__SSE2__)
     for (; i + 16 <= s.size(); i += 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+        const __m128i v = load16(s.data() + i);
         if (bits16(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('&')),
                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('<')))) != 0)
             break;
