@@ -1243,8 +1243,6 @@ Result<Feed> parse_xml_feed_dom(std::string_view utf8, std::string_view base_url
     // Decoding ourselves keeps HTML's named references (RSS 0.91's DTD
     // declares them) apart from escaped text. pugixml expands no DTD entities,
     // so billion-laughs documents stay small.
-    constexpr unsigned kParseOptions =
-        pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute | pugi::parse_ws_pcdata;
     const std::string_view start =
         utf8.substr(std::min(utf8.size(), utf8.find_first_not_of(" \t\r\n")));
     if (start.empty()) return make_error("not a feed: the document is empty");
@@ -1256,7 +1254,7 @@ Result<Feed> parse_xml_feed_dom(std::string_view utf8, std::string_view base_url
     }
     pugi::xml_document doc;
     const pugi::xml_parse_result r =
-        doc.load_buffer(utf8.data(), utf8.size(), kParseOptions, pugi::encoding_utf8);
+        doc.load_buffer(utf8.data(), utf8.size(), xml_views::kPugiOptions, pugi::encoding_utf8);
     if (!r) {
         const std::string first = first_element_name(utf8);
         if (iequals(first, "html"))

@@ -24,6 +24,14 @@
 
 namespace specwatch::parse::xml_views {
 
+// How xml_feed.cpp has pugixml parse a feed, and so the tree this reader
+// builds: CDATA sections and white-space-only text are nodes, line ends are
+// normalized, tabs and line breaks in attribute values become spaces;
+// references are left as written (the Reader decodes them, HTML's names
+// included), comments, PIs and the DOCTYPE are dropped.
+constexpr unsigned kPugiOptions =
+    pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute | pugi::parse_ws_pcdata;
+
 struct NodeData {
     std::string_view name;   // elements
     std::string_view value;  // text and CDATA sections, as written
