@@ -33,8 +33,8 @@ constexpr unsigned kPugiOptions =
     pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute | pugi::parse_ws_pcdata;
 
 struct NodeData {
-    std::string_view name;   // elements
-    std::string_view value;  // text and CDATA sections, as written
+    // An element's name, or the text of a text node or CDATA section as written.
+    std::string_view text;
     std::uint32_t parent = 0;
     std::uint32_t first_child = 0;  // 0: none (node 0 is the document, nobody's child)
     std::uint32_t next_sibling = 0;
@@ -114,10 +114,12 @@ inline pugi::xml_node_type Node::type() const {
     return data().type;
 }
 inline std::string_view Node::name() const {
-    return data().name;
+    const NodeData& d = data();
+    return d.type == pugi::node_element ? d.text : std::string_view();
 }
 inline std::string_view Node::value() const {
-    return data().value;
+    const NodeData& d = data();
+    return d.type == pugi::node_element ? std::string_view() : d.text;
 }
 inline Node Node::first_child() const {
     return at(data().first_child);
