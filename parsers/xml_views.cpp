@@ -1,5 +1,6 @@
 #include "parsers/xml_views.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <limits>
@@ -45,21 +46,6 @@ std::size_t skip_space(std::string_view s, std::size_t i) {
     return i;
 }
 
-NodeData text_node(pugi::xml_node_type type, std::string_view value) {
-    NodeData d;
-    d.type = type;
-    d.text = value;
-    return d;
-}
-
-NodeData element_node(std::string_view name, std::uint32_t first_attribute) {
-    NodeData d;
-    d.type = pugi::node_element;
-    d.text = name;
-    d.first_attribute = d.attribute_end = first_attribute;
-    return d;
-}
-
 bool all_space(std::string_view s) {
     for (const char c : s)
         if (!is_space(c)) return false;
@@ -82,7 +68,7 @@ bool Document::read(std::string_view s) {
     // is not used is not touched, so it costs address space, not memory).
     nodes_.reserve(n / 16 + 16);
     attributes_.reserve(n / 512 + 16);
-    nodes_.push_back(text_node(pugi::node_document, {}));
+    nodes_.emplace_back().type = pugi::node_document;
 
     std::size_t i = skip_space(s, 0);
     // The XML declaration (pugixml skips it with parse_declaration off).
@@ -93,21 +79,25 @@ bool Document::read(std::string_view s) {
         i = end + 2;
     }
 
-    // The open elements: the current one and where its next child goes.
+    // The open elements, the document first: each with where its next
+    // child goes. Fixed, as deep as the reader goes.
     struct Open {
         std::uint32_t node;
         std::uint32_t last_child;
     };
-    std::vector<Open> open;
-    open.reserve(16);
-    open.push_back({0, 0});
+    std::array<Open, kMaxDepth + 2> open;
+    std::size_t depth = 0;  // open[depth] is the current element
+    open[0] = {0, 0};
     bool root_done = false;
 
-    auto append = [&](NodeData d) {
-        Open& top = open.back();
+    const char* const p = s.data();
+    auto append = [&](pugi::xml_node_type type, std::string_view text) {
+        Open& top = open[depth];
         const auto index = static_cast<std::uint32_t>(nodes_.size());
+        NodeData& d = nodes_.emplace_back();
+        d.text = text;
+        d.type = type;
         d.parent = top.node;
-        nodes_.push_back(d);
         if (top.last_child == 0)
             nodes_[top.node].first_child = index;
         else
@@ -117,33 +107,46 @@ bool Document::read(std::string_view s) {
     };
 
     while (i < n) {
-        if (s[i] != '<') {
-            const void* lt = std::memchr(s.data() + i, '<', n - i);
-            const std::size_t end =
-                lt == nullptr ? n
-                              : static_cast<std::size_t>(static_cast<const char*>(lt) - s.data());
-            const std::string_view text = s.substr(i, end - i);
-            if (open.size() == 1) {
+        if (p[i] != '<') {
+            // Most runs are short (a line break and indentation between
+            // elements): a few bytes are looked at before calling memchr.
+            std::size_t end = i + 1;
+            const std::size_t near = std::min(n, i + 16);
+            while (end < near && p[end] != '<') ++end;
+            if (end == near && end < n) {
+                const void* lt = std::memchr(p + end, '<', n - end);
+                end =
+                    lt == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(lt) - p);
+            }
+            const std::string_view text(p + i, end - i);
+            if (depth == 0) {
                 if (!all_space(text)) return false;
             } else {
-                append(text_node(pugi::node_pcdata, text));
+                append(pugi::node_pcdata, text);
             }
             i = end;
             continue;
         }
         if (i + 1 >= n) return false;
-        const char c = s[i + 1];
+        const char c = p[i + 1];
         if (c == '!') {
-            if (s.substr(i, 4) == "<!--") {
+            if (i + 3 < n && p[i + 2] == '-' && p[i + 3] == '-') {
                 const auto end = s.find("-->", i + 4);
                 if (end == std::string_view::npos) return false;
                 i = end + 3;
                 continue;
             }
-            if (s.substr(i, 9) == "<![CDATA[" && open.size() > 1) {
-                const auto end = s.find("]]>", i + 9);
-                if (end == std::string_view::npos) return false;
-                append(text_node(pugi::node_cdata, s.substr(i + 9, end - i - 9)));
+            if (depth > 0 && n - i >= 9 && std::memcmp(p + i, "<![CDATA[", 9) == 0) {
+                // "]]>": each "]" found by memchr, most sections have none.
+                std::size_t end = i + 9;
+                while (true) {
+                    const void* b = std::memchr(p + end, ']', n - end);
+                    if (b == nullptr) return false;
+                    end = static_cast<std::size_t>(static_cast<const char*>(b) - p);
+                    if (end + 2 < n && p[end + 1] == ']' && p[end + 2] == '>') break;
+                    ++end;
+                }
+                append(pugi::node_cdata, std::string_view(p + i + 9, end - i - 9));
                 i = end + 3;
                 continue;
             }
@@ -151,69 +154,76 @@ bool Document::read(std::string_view s) {
         }
         if (c == '?') return false;  // processing instructions after the prolog
         if (c == '/') {
-            if (open.size() == 1) return false;
+            if (depth == 0) return false;
             // The open element's name, and then no more of a name.
-            const std::string_view name = nodes_[open.back().node].text;
-            if (s.substr(i + 2, name.size()) != name) return false;
-            const std::size_t after = i + 2 + name.size();
-            if (after < n && is(s[after], kName)) return false;
-            const std::size_t j = skip_space(s, after);
-            if (j >= n || s[j] != '>') return false;
+            const std::string_view name = nodes_[open[depth].node].text;
+            std::size_t j = i + 2;
+            if (n - j < name.size()) return false;
+            for (const char ch : name)
+                if (p[j++] != ch) return false;
+            if (j < n && is(p[j], kName)) return false;
+            j = skip_space(s, j);
+            if (j >= n || p[j] != '>') return false;
             i = j + 1;
-            open.pop_back();
-            if (open.size() == 1) root_done = true;
+            if (--depth == 0) root_done = true;
             continue;
         }
         // A start tag.
-        if (open.size() == 1 && root_done) return false;  // a second root
+        if (depth == 0 && root_done) return false;  // a second root
         const std::size_t len = name_length(s, i + 1);
         if (len == 0) return false;
         const auto first_attribute = static_cast<std::uint32_t>(attributes_.size());
-        const std::uint32_t el = append(element_node(s.substr(i + 1, len), first_attribute));
+        const std::uint32_t el = append(pugi::node_element, std::string_view(p + i + 1, len));
         std::size_t j = i + 1 + len;
         bool closed = false;  // <name/>
-        while (true) {
-            const std::size_t before = j;
-            j = skip_space(s, j);
-            if (j >= n) return false;
-            if (s[j] == '>') {
-                ++j;
-                break;
+        if (j < n && p[j] == '>') {
+            ++j;  // most elements: no attributes
+        } else {
+            while (true) {
+                const std::size_t before = j;
+                j = skip_space(s, j);
+                if (j >= n) return false;
+                if (p[j] == '>') {
+                    ++j;
+                    break;
+                }
+                if (p[j] == '/') {
+                    if (j + 1 >= n || p[j + 1] != '>') return false;
+                    j += 2;
+                    closed = true;
+                    break;
+                }
+                if (j == before) return false;  // attributes are separated by white space
+                const std::size_t alen = name_length(s, j);
+                if (alen == 0) return false;
+                const std::string_view aname(p + j, alen);
+                j = skip_space(s, j + alen);
+                if (j >= n || p[j] != '=') return false;
+                j = skip_space(s, j + 1);
+                if (j >= n || (p[j] != '"' && p[j] != '\'')) return false;
+                const auto close = s.find(p[j], j + 1);
+                if (close == std::string_view::npos) return false;
+                const std::string_view value(p + j + 1, close - j - 1);
+                // pugixml turns tabs and line breaks into spaces there.
+                for (const char v : value)
+                    if (v == '<' || v == '\t' || v == '\n') return false;
+                attributes_.push_back({aname, value});
+                j = close + 1;
+                if (j < n && !is_space(p[j]) && p[j] != '>' && p[j] != '/') return false;
             }
-            if (s[j] == '/') {
-                if (j + 1 >= n || s[j + 1] != '>') return false;
-                j += 2;
-                closed = true;
-                break;
-            }
-            if (j == before) return false;  // attributes are separated by white space
-            const std::size_t alen = name_length(s, j);
-            if (alen == 0) return false;
-            const std::string_view aname = s.substr(j, alen);
-            j = skip_space(s, j + alen);
-            if (j >= n || s[j] != '=') return false;
-            j = skip_space(s, j + 1);
-            if (j >= n || (s[j] != '"' && s[j] != '\'')) return false;
-            const auto close = s.find(s[j], j + 1);
-            if (close == std::string_view::npos) return false;
-            const std::string_view value = s.substr(j + 1, close - j - 1);
-            // pugixml turns tabs and line breaks into spaces there.
-            for (const char v : value)
-                if (v == '<' || v == '\t' || v == '\n') return false;
-            attributes_.push_back({aname, value});
-            j = close + 1;
-            if (j < n && !is_space(s[j]) && s[j] != '>' && s[j] != '/') return false;
         }
-        nodes_[el].attribute_end = static_cast<std::uint32_t>(attributes_.size());
+        NodeData& d = nodes_[el];
+        d.first_attribute = first_attribute;
+        d.attribute_end = static_cast<std::uint32_t>(attributes_.size());
         i = j;
         if (!closed) {
-            if (open.size() > kMaxDepth) return false;
-            open.push_back({el, 0});
-        } else if (open.size() == 1) {
+            if (depth + 1 > kMaxDepth) return false;
+            open[++depth] = {el, 0};
+        } else if (depth == 0) {
             root_done = true;
         }
     }
-    return open.size() == 1 && root_done;
+    return depth == 0 && root_done;
 }
 
 }  // namespace specwatch::parse::xml_views
