@@ -608,7 +608,9 @@ class Reader {
     // `nested`: inside a media:group, which is read one level deep only.
     void item_child(const Scope& own, Draft& d, bool nested = false);
     void feed_child(const Scope& own, Draft& d);
-    Item finish(Draft& d, const std::vector<std::string>& inherited) const;
+    // Fills `it`, a new item (made in place in the feed's vector rather
+    // than moved there: an Item is a dozen strings).
+    void finish(Draft& d, const std::vector<std::string>& inherited, Item& it) const;
 
     Feed rss(const Scope& root, bool rdf);
     Feed cdf(const Scope& root);
@@ -955,8 +957,7 @@ void Reader<Node>::feed_child(const Scope& own, Draft& d) {
 }
 
 template <class Node>
-Item Reader<Node>::finish(Draft& d, const std::vector<std::string>& inherited) const {
-    Item it;
+void Reader<Node>::finish(Draft& d, const std::vector<std::string>& inherited, Item& it) const {
     it.link = std::move(d.link.value);
     it.title = std::move(d.title.value);
     it.summary = std::move(d.summary.value);
@@ -976,7 +977,6 @@ Item Reader<Node>::finish(Draft& d, const std::vector<std::string>& inherited) c
             key += '\x1f' + it.summary + '\x1f' + it.content;
         it.id = "hash:" + hash_hex(key);
     }
-    return it;
 }
 
 template <class Node>
@@ -1002,7 +1002,7 @@ Feed Reader<Node>::rss(const Scope& root, bool rdf) {
         if (rdf) d.id.offer(1, trimmed(attribute_ns(item, Ns::rdf, "about")));
         for (Node c = item.node.first_child(); c; c = c.next_sibling())
             if (c.type() == pugi::node_element) item_child(enter(item, c), d);
-        feed.items.push_back(finish(d, {}));
+        finish(d, {}, feed.items.emplace_back());
     };
     // Items belong in the channel (RSS 0.9x/2.0) or beside it (RSS 1.0);
     // feeds put them in either place, so both are read, in document order.
@@ -1016,6 +1016,17 @@ Feed Reader<Node>::rss(const Scope& root, bool rdf) {
         if (local == "item") {
             read_item(cs);
         } else if (local == "channel") {
+            // Items are most of a channel: room for them at once, not by
+            // doubling (each doubling moved every Item). Counted by a look
+            // at the names, a superset of the items read below, no larger
+            // than the item elements a document really holds.
+            std::size_t items = 0;
+            for (Node e = c.first_child(); e; e = e.next_sibling())
+                if (e.type() == pugi::node_element) {
+                    const std::string_view name = e.name();
+                    items += name.size() >= 4 && iequals(name.substr(name.size() - 4), "item");
+                }
+            feed.items.reserve(feed.items.size() + items);
             for (Node e = c.first_child(); e; e = e.next_sibling()) {
                 if (e.type() != pugi::node_element) continue;
                 const Scope es = enter(cs, e);
@@ -1080,7 +1091,7 @@ Feed Reader<Node>::cdf(const Scope& root) {
                 const Scope is = based(ch, c);
                 Draft d;
                 read_text(is, d);
-                feed.items.push_back(finish(d, {}));
+                finish(d, {}, feed.items.emplace_back());
             }
         }
     }
@@ -1116,7 +1127,8 @@ Feed Reader<Node>::atom(const Scope& root, bool entry_only) {
             item_child(cs, d);
         }
         // An entry without an author has its source's, else the feed's (RFC 4287 4.2.1).
-        feed.items.push_back(finish(d, source_authors.empty() ? feed_authors : source_authors));
+        finish(d, source_authors.empty() ? feed_authors : source_authors,
+               feed.items.emplace_back());
     };
 
     if (entry_only) {
@@ -1126,12 +1138,18 @@ Feed Reader<Node>::atom(const Scope& root, bool entry_only) {
     Draft head;
     // The feed's authors may follow its entries: read the feed-level
     // elements first.
+    std::size_t entries = 0;
     for (Node c = root.node.first_child(); c; c = c.next_sibling()) {
         if (c.type() != pugi::node_element) continue;
         const Scope cs = enter(root, c);
         const QName q = element_name(cs);
-        if (!(is_atom(q) && (q.local == "entry" || q.local == "item"))) feed_child(cs, head);
+        if (!(is_atom(q) && (q.local == "entry" || q.local == "item")))
+            feed_child(cs, head);
+        else
+            ++entries;
     }
+    // Room for the entries at once: each doubling moved every Item.
+    feed.items.reserve(entries);
     for (Node c = root.node.first_child(); c; c = c.next_sibling()) {
         if (c.type() != pugi::node_element) continue;
         const Scope cs = enter(root, c);
