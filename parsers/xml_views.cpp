@@ -34,7 +34,8 @@ bool is_space(char c) {
 // A name pugixml would read on (bytes above 0x7F are name characters to it)
 // ends here on a byte that is then not accepted as what follows a name, so
 // the caller bails.
-std::size_t name_length(std::string_view s, std::size_t i) {
+// Inlined: called for every tag, a call cost as much as a short name.
+[[gnu::always_inline]] inline std::size_t name_length(std::string_view s, std::size_t i) {
     if (i >= s.size() || !is(s[i], kNameStart)) return 0;
     std::size_t j = i + 1;
     while (j < s.size() && is(s[j], kName)) ++j;
