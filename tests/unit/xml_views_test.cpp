@@ -62,16 +62,20 @@ bool taken(std::string_view xml) {
 }  // namespace
 
 TEST(XmlViews, EveryCorpusFileReadsAsThePugixmlDomPathReadsIt) {
-    std::size_t files = 0, took = 0;
+    std::size_t files = 0, markup = 0, took = 0;
     for (const auto& path : corpus()) {
         const std::string bytes = read_file(path);
         ++files;
+        // JSON, iCalendar and the other seeds are not XML.
+        const auto start = bytes.find_first_not_of(" \t\r\n");
+        markup += start != std::string::npos && bytes[start] == '<';
         const test::ViewsCheck c = test::check_views(bytes);
         took += c.taken;
         ASSERT_EQ(c.difference, "") << path;
     }
-    std::cout << "views reader took " << took << " of " << files << " files\n";
-    EXPECT_GT(took, files / 4);
+    std::cout << "views reader took " << took << " of " << files << " files (" << markup
+              << " start with \"<\")\n";
+    EXPECT_GT(took, markup / 2);
 }
 
 TEST(XmlViews, MutatedFixturesReadAsThePugixmlDomPathReadsThem) {
