@@ -55,7 +55,7 @@ int clamp_limit(int limit) {
 // spurious "changed" after an upgrade).
 // Both hashes are of the fields' concatenation, built in one buffer kept
 // from item to item (no allocation per item; the writer is one thread).
-std::string fingerprint(const Item& item) {
+HashHex fingerprint(const Item& item) {
     thread_local std::string s;
     s.clear();
     for (const std::string* f :
@@ -64,11 +64,11 @@ std::string fingerprint(const Item& item) {
         s += '\x1f';
     }
     if (is_cancelled(item)) s += "cancelled\x1f";
-    return hash_hex(s);
+    return hash_hex16(s);
 }
 
 // Every field: any difference at all is worth storing, quietly or not.
-std::string content_hash(const Item& item) {
+HashHex content_hash(const Item& item) {
     thread_local std::string s;
     s.clear();
     const auto field = [&](const std::string& f) {
@@ -95,7 +95,7 @@ std::string content_hash(const Item& item) {
     field(item.end);
     field(item.location);
     list(item.organizations);
-    return hash_hex(s);
+    return hash_hex16(s);
 }
 
 std::string to_json(const std::vector<std::string>& values) {
@@ -212,16 +212,17 @@ Result<std::vector<StoredItem>> read_items(sql::Query& q, bool with_snippet) {
 }
 
 // Binds the twelve stored fields of an item (all but its id) from `first` on;
-// `categories` is to_json(item.categories). Not copied (Query::bind_ref):
-// `item` and `categories` must outlive `q`.
-void bind_item_fields(sql::Query& q, int first, const Item& item, const std::string& categories) {
+// `categories` and `organizations` are to_json of the item's lists. Not
+// copied (Query::bind_ref): they and `item` must outlive `q`.
+void bind_item_fields(sql::Query& q, int first, const Item& item, const std::string& categories,
+                      const std::string& organizations) {
     q.bind_optional_ref(first, item.link)
         .bind_optional_ref(first + 1, item.title)
         .bind_optional_ref(first + 2, item.summary)
         .bind_optional_ref(first + 3, item.content)
         .bind_optional_ref(first + 4, item.author)
         .bind_ref(first + 5, categories)
-        .bind(first + 6, to_json(item.organizations))
+        .bind_ref(first + 6, organizations)
         .bind_optional_ref(first + 7, item.published)
         .bind_optional_ref(first + 8, item.updated)
         .bind_optional_ref(first + 9, item.start)
@@ -261,8 +262,8 @@ struct ToIndex {
 Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const Item& item,
                          bool known, std::int64_t now, StoreResult& result,
                          std::vector<ToIndex>& to_index) {
-    const std::string fp = fingerprint(item);
-    const std::string hash = content_hash(item);
+    const HashHex fp = fingerprint(item);
+    const HashHex hash = content_hash(item);
 
     struct Existing {
         std::int64_t key;
@@ -282,9 +283,10 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
         auto q = st.get(kInsertItem);
         if (!q) return q.error();
         std::string categories = to_json(item.categories);
+        const std::string organizations = to_json(item.organizations);
         q->bind(1, source_id).bind_ref(2, item.id);
-        bind_item_fields(*q, 3, item, categories);
-        q->bind(15, fp).bind(16, hash).bind(17, now);
+        bind_item_fields(*q, 3, item, categories, organizations);
+        q->bind_ref(15, fp.view()).bind_ref(16, hash.view()).bind(17, now);
         // Not RETURNING key: that runs the statement in a statement journal
         // (and costs a third of the insert); the key is the rowid just made.
         if (auto r = q->run(); !r) return r.error();
@@ -295,7 +297,7 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
         return {};
     }
 
-    if (existing->content_hash == hash) {
+    if (existing->content_hash == hash.view()) {
         auto q = st.get(kTouchItem);
         if (!q) return q.error();
         q->bind(1, existing->key).bind(2, now);
@@ -303,13 +305,14 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
         return q->run();
     }
 
-    const bool changed = existing->fingerprint != fp;
+    const bool changed = existing->fingerprint != fp.view();
     auto q = st.get(kUpdateItem);
     if (!q) return q.error();
     const std::string categories = to_json(item.categories);
+    const std::string organizations = to_json(item.organizations);
     q->bind(1, existing->key);
-    bind_item_fields(*q, 2, item, categories);
-    q->bind(14, fp).bind(15, hash).bind(16, now).bind(17, changed ? 1 : 0);
+    bind_item_fields(*q, 2, item, categories, organizations);
+    q->bind_ref(14, fp.view()).bind_ref(15, hash.view()).bind(16, now).bind(17, changed ? 1 : 0);
     if (auto r = q->run(); !r) return r.error();
     if (changed) {
         result.changed++;
