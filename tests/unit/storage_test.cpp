@@ -536,6 +536,47 @@ TEST_F(StorageTest, ADatabaseIndexedByTheOldTriggerMigratesAndStaysSearchable) {
     expect_index_consistent(*s);
 }
 
+TEST_F(StorageTest, AVersionSevenDatabaseMigratesToSmallerIndexPagesAndStaysSearchable) {
+    {
+        // A version 7 database whose index was written with 16,000-byte pages.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+        for (int v = 0; v < 7; ++v)
+            ASSERT_EQ(sqlite3_exec(db, migrations()[static_cast<std::size_t>(v)].c_str(), nullptr,
+                                   nullptr, nullptr),
+                      SQLITE_OK)
+                << sqlite3_errmsg(db);
+        ASSERT_EQ(sqlite3_exec(db,
+                               "PRAGMA user_version = 7;"
+                               "INSERT INTO sources (name) VALUES ('itu-news');"
+                               "INSERT INTO items (source_id, id, title, fingerprint, "
+                               "content_hash, first_seen, last_seen) VALUES (1, 'old', "
+                               "'Stored by version seven', 'f', 'h', 1, 1);"
+                               "INSERT INTO items_fts (rowid, title) VALUES (1, "
+                               "'Stored by version seven');",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK)
+            << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(s->handle(), "SELECT v FROM items_fts_config WHERE k = 'pgsz'", -1,
+                                 &stmt, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(stmt, 0), 8000);
+    sqlite3_finalize(stmt);
+    store(*s, "itu-news", {make_item("new", "Stored by version eight")});
+    auto stored = search_titles(*s, "stored");
+    std::sort(stored.begin(), stored.end());
+    EXPECT_EQ(stored,
+              (std::vector<std::string>{"Stored by version eight", "Stored by version seven"}));
+    expect_index_consistent(*s);
+}
+
 TEST_F(StorageTest, AFailedFetchCountsFailuresAndA304ResetsThem) {
     auto s = open_with_sources();
     ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, ok_outcome(1000, "\"v1\"")));
