@@ -253,10 +253,61 @@ std::string v8() {
     return "INSERT INTO items_fts(items_fts, rank) VALUES ('hashsize', 8388608);";
 }
 
+// Version 9: FTS5 leaf pages of 8,000 bytes instead of 16,000. A rule's
+// query over a batch's rowid range starts each term at the range's low end,
+// and FTS5 finds that place by page (the doclist index) and then entry by
+// entry within the page: on 16,000-byte pages that walk was most of a common
+// word's cost, ~0.4 ms a term even for a range of ten rows. With 8,000 bytes
+// BM_Match/1000 (1,000 rules x 10,000 items) spends a third less in
+// match_batch, and storing is as fast (docs/performance.md, "Matching,
+// fourth round"). It applies to the segments written from now on; the old
+// ones keep their pages until FTS5 merges them.
+std::string v9() {
+    return "INSERT INTO items_fts(items_fts, rank) VALUES ('pgsz', 8000);";
+}
+
+// Version 10: alerts.item_key without its foreign key to items. Every alert
+// comes from one INSERT … SELECT (alerts.cpp, kRecord) whose join to the
+// batch's items (read from `items` in the same transaction) already makes the
+// item exist, and items are never deleted; the check was a lookup in `items`
+// for each alert, 2,700 instructions of ~24,000 (docs/performance.md,
+// "Matching, third and fourth rounds"). SQLite cannot drop a constraint, so
+// the table is rebuilt: the old one renamed (the self-reference of
+// duplicate_of follows it), the rows copied in id order (a duplicate points
+// at a lower id, already copied), the old table and its indexes dropped, the
+// indexes made again.
+std::string v10() {
+    return R"sql(
+ALTER TABLE alerts RENAME TO alerts_v9;
+CREATE TABLE alerts (
+    id         INTEGER PRIMARY KEY,
+    rule       TEXT NOT NULL,
+    item_key   INTEGER NOT NULL,
+    change     INTEGER NOT NULL DEFAULT 0,
+    link_key   TEXT NOT NULL DEFAULT '',
+    snippet    TEXT NOT NULL DEFAULT '',
+    created    INTEGER NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'pending',
+    duplicate_of INTEGER REFERENCES alerts(id),
+    message    INTEGER REFERENCES outbox(id),
+    UNIQUE (rule, item_key, change)
+);
+INSERT INTO alerts (id, rule, item_key, change, link_key, snippet, created, state, duplicate_of,
+                    message)
+SELECT id, rule, item_key, change, link_key, snippet, created, state, duplicate_of, message
+FROM alerts_v9 ORDER BY id;
+DROP TABLE alerts_v9;
+CREATE INDEX alerts_by_created ON alerts(created);
+CREATE INDEX alerts_by_link ON alerts(link_key, rule) WHERE link_key <> '';
+CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'pending';
+)sql";
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-    static const std::vector<std::string> list = {v1(), v2(), v3(), v4(), v5(), v6(), v7(), v8()};
+    static const std::vector<std::string> list = {v1(), v2(), v3(), v4(), v5(),
+                                                  v6(), v7(), v8(), v9(), v10()};
     return list;
 }
 

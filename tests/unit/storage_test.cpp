@@ -561,9 +561,9 @@ TEST_F(StorageTest, ADatabaseIndexedByTheOldTriggerMigratesAndStaysSearchable) {
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
-    // Version 8: a batch's pending terms stay in memory up to 8 MB; the
-    // settings of version 1 stay.
-    for (const auto& [key, value] : {std::pair{"hashsize", 8388608}, std::pair{"pgsz", 16000}}) {
+    // Version 8: a batch's pending terms stay in memory up to 8 MB; version
+    // 9: leaf pages of 8,000 bytes.
+    for (const auto& [key, value] : {std::pair{"hashsize", 8388608}, std::pair{"pgsz", 8000}}) {
         sqlite3_stmt* stmt = nullptr;
         ASSERT_EQ(sqlite3_prepare_v2(s->handle(), "SELECT v FROM items_fts_config WHERE k = ?1", -1,
                                      &stmt, nullptr),
@@ -581,6 +581,107 @@ TEST_F(StorageTest, ADatabaseIndexedByTheOldTriggerMigratesAndStaysSearchable) {
     // Exactly once each: no trigger indexes the new item a second time.
     EXPECT_EQ(search_titles(*s, "six").size(), 1u);
     expect_index_consistent(*s);
+}
+
+TEST_F(StorageTest, AVersionEightDatabaseMigratesToSmallerIndexPagesAndStaysSearchable) {
+    {
+        // A version 8 database whose index was written with 16,000-byte pages.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+        for (int v = 0; v < 8; ++v)
+            ASSERT_EQ(sqlite3_exec(db, migrations()[static_cast<std::size_t>(v)].c_str(), nullptr,
+                                   nullptr, nullptr),
+                      SQLITE_OK)
+                << sqlite3_errmsg(db);
+        ASSERT_EQ(sqlite3_exec(db,
+                               "PRAGMA user_version = 8;"
+                               "INSERT INTO sources (name) VALUES ('itu-news');"
+                               "INSERT INTO items (source_id, id, title, fingerprint, "
+                               "content_hash, first_seen, last_seen) VALUES (1, 'old', "
+                               "'Stored by version eight', 'f', 'h', 1, 1);"
+                               "INSERT INTO items_fts (rowid, title) VALUES (1, "
+                               "'Stored by version eight');",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK)
+            << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(s->handle(), "SELECT v FROM items_fts_config WHERE k = 'pgsz'", -1,
+                                 &stmt, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(stmt, 0), 8000);
+    sqlite3_finalize(stmt);
+    store(*s, "itu-news", {make_item("new", "Stored by version nine")});
+    auto stored = search_titles(*s, "stored");
+    std::sort(stored.begin(), stored.end());
+    EXPECT_EQ(stored,
+              (std::vector<std::string>{"Stored by version eight", "Stored by version nine"}));
+    expect_index_consistent(*s);
+}
+
+TEST_F(StorageTest, AVersionNineDatabaseKeepsItsAlertsWhenTheItemForeignKeyGoes) {
+    {
+        // A version 9 database with an alert and a duplicate of it.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+        for (int v = 0; v < 9; ++v)
+            ASSERT_EQ(sqlite3_exec(db, migrations()[static_cast<std::size_t>(v)].c_str(), nullptr,
+                                   nullptr, nullptr),
+                      SQLITE_OK)
+                << sqlite3_errmsg(db);
+        ASSERT_EQ(
+            sqlite3_exec(db,
+                         "PRAGMA foreign_keys = ON; PRAGMA user_version = 9;"
+                         "INSERT INTO sources (name) VALUES ('itu-news');"
+                         "INSERT INTO items (source_id, id, title, fingerprint, "
+                         "content_hash, first_seen, last_seen) VALUES "
+                         "(1, 'a', 'A', 'f', 'h', 1, 1), (1, 'b', 'B', 'f', 'h', 1, 1);"
+                         "INSERT INTO alerts (id, rule, item_key, link_key, created, state) "
+                         "VALUES (1, 'r', 1, 'example.org/x', 5, 'nomail');"
+                         "INSERT INTO alerts (id, rule, item_key, link_key, created, state, "
+                         "duplicate_of) VALUES (2, 'r', 2, 'example.org/x', 6, 'duplicate', 1);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+            << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    auto rows = [&](const char* sql) {
+        std::vector<std::string> out;
+        sqlite3_stmt* stmt = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(s->handle(), sql, -1, &stmt, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(s->handle());
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+            std::string row;
+            for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+                const auto* t = sqlite3_column_text(stmt, c);
+                row += (c ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "NULL");
+            }
+            out.push_back(row);
+        }
+        sqlite3_finalize(stmt);
+        return out;
+    };
+    EXPECT_EQ(rows("SELECT id, rule, item_key, link_key, created, state, duplicate_of "
+                   "FROM alerts ORDER BY id"),
+              (std::vector<std::string>{"1|r|1|example.org/x|5|nomail|NULL",
+                                        "2|r|2|example.org/x|6|duplicate|1"}));
+    // duplicate_of and message keep their foreign keys; item_key has none.
+    EXPECT_EQ(rows("SELECT \"table\", \"from\" FROM pragma_foreign_key_list('alerts') "
+                   "ORDER BY \"from\""),
+              (std::vector<std::string>{"alerts|duplicate_of", "outbox|message"}));
+    EXPECT_TRUE(rows("PRAGMA foreign_key_check").empty());
+    EXPECT_EQ(rows("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'alerts' "
+                   "AND sql IS NOT NULL ORDER BY name"),
+              (std::vector<std::string>{"alerts_by_created", "alerts_by_link", "alerts_waiting"}));
+    EXPECT_TRUE(rows("SELECT name FROM sqlite_schema WHERE name LIKE '%alerts_v9%'").empty());
 }
 
 TEST_F(StorageTest, AFailedFetchCountsFailuresAndA304ResetsThem) {
