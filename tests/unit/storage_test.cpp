@@ -1399,6 +1399,37 @@ TEST_F(StorageTest, TheTokenizerGivesTheBuiltInTokensOnRandomText) {
     EXPECT_TRUE(reads_ascii_itself(s->handle(), {"remove_diacritics", "2"}));
 }
 
+// Words of 1 to 70 bytes, capitals and digits among small letters, now and
+// then a byte from 0x80 up or a separator at any place: the pieces that the
+// tokenizer reads 16 bytes at a time, each end of a block included.
+TEST_F(StorageTest, TheTokenizerGivesTheBuiltInTokensOnLongWords) {
+    auto s = open();
+    ASSERT_TRUE(s);
+    static const std::string alnum =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static const std::vector<std::string> odd = {
+        "\xc3\xa9", "\xe6\x97\xa5", "\xff", " ", "-", "@", "\x7f", "`", "[", "{", "/", ":"};
+    std::mt19937 rng(11);
+    for (int i = 0; i < 3000; ++i) {
+        std::string text;
+        for (int w = static_cast<int>(rng() % 4); w >= 0; --w) {
+            const int length = 1 + static_cast<int>(rng() % 70);
+            for (int k = 0; k < length; ++k) {
+                if (rng() % 40 == 0)
+                    text += odd[rng() % odd.size()];
+                else
+                    text += alnum[rng() % alnum.size()];
+            }
+            text += rng() % 2 ? " " : ". ";
+        }
+        for (const auto& args : {std::vector<std::string>{"remove_diacritics", "2"},
+                                 std::vector<std::string>{"tokenchars", "-"}}) {
+            expect_same_tokens(s->handle(), args, text);
+            if (HasFatalFailure()) return;
+        }
+    }
+}
+
 TEST_F(StorageTest, TheTokenizerGivesTheBuiltInTokensOnEveryFixture) {
     auto s = open();
     ASSERT_TRUE(s);
