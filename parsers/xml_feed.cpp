@@ -4,6 +4,7 @@
 #include "parsers/dates.h"
 #include "parsers/text.h"
 #include "parsers/url.h"
+#include "parsers/xml_views.h"
 
 #include <pugixml.hpp>
 
@@ -124,10 +125,12 @@ struct Binding {
 
 // The namespace declarations and base URL in effect at one element. Scopes
 // live on the C++ stack of the walk that made them, each pointing at its
-// parent; the walk is at most a few levels deep.
+// parent; the walk is at most a few levels deep. `Node` is pugi::xml_node,
+// or xml_views::Node for a document read as views (see parse_xml_feed).
+template <class Node>
 struct Scope {
     const Scope* parent = nullptr;
-    pugi::xml_node node;
+    Node node;
     // The base URL in effect: a view of the reader's, or of the string an
     // xml:base made, which every scope under it shares (own_base). Copying
     // the base for each element was an allocation per element.
@@ -149,10 +152,11 @@ struct Scope {
 };
 
 // The binding of `prefix`; nullptr when nothing binds it.
-const Binding* namespace_binding(const Scope& scope, std::string_view prefix) {
+template <class Node>
+const Binding* namespace_binding(const Scope<Node>& scope, std::string_view prefix) {
     static const Binding kXml{"xml", "http://www.w3.org/XML/1998/namespace", Ns::xml};
     if (prefix == "xml") return &kXml;
-    for (const Scope* s = &scope; s != nullptr; s = s->parent) {
+    for (const Scope<Node>* s = &scope; s != nullptr; s = s->parent) {
         if (s->bindings.empty()) continue;
         const auto it = std::lower_bound(
             s->bindings.begin(), s->bindings.end(), prefix,
@@ -163,7 +167,8 @@ const Binding* namespace_binding(const Scope& scope, std::string_view prefix) {
 }
 
 // namespace_binding(scope, ""), found when the scope was entered.
-const Binding* default_binding(const Scope& scope) {
+template <class Node>
+const Binding* default_binding(const Scope<Node>& scope) {
     return scope.has_default ? &scope.default_ns : nullptr;
 }
 
@@ -174,7 +179,8 @@ struct QName {
     bool bound = true;  // false: a prefix nothing declares
 };
 
-QName split(std::string_view name, const Scope& scope, bool is_attribute) {
+template <class Node>
+QName split(std::string_view name, const Scope<Node>& scope, bool is_attribute) {
     const auto colon = name.find(':');
     if (colon == std::string_view::npos) {
         // Unprefixed attributes are in no namespace; elements take the default.
@@ -248,34 +254,39 @@ bool iequals(std::string_view a, std::string_view b) {
 
 // An attribute's value, references decoded (the document is parsed without
 // pugixml's own decoding, see parse_xml_feed); "" when absent.
-std::string attribute(pugi::xml_node el, std::string_view name) {
-    for (pugi::xml_attribute a : el.attributes())
+template <class Node>
+std::string attribute(Node el, std::string_view name) {
+    for (auto a = el.first_attribute(); a; a = a.next_attribute())
         if (name == a.name()) return decode_entities(a.value());
     return "";
 }
 
 // An attribute in a namespace, whatever its prefix (rdf:about).
-std::string attribute_ns(const Scope& own, Ns ns, std::string_view local) {
-    for (pugi::xml_attribute a : own.node.attributes()) {
+template <class Node>
+std::string attribute_ns(const Scope<Node>& own, Ns ns, std::string_view local) {
+    for (auto a = own.node.first_attribute(); a; a = a.next_attribute()) {
         const QName q = split(a.name(), own, true);
         if (q.ns == ns && q.local == local) return decode_entities(a.value());
     }
     return "";
 }
 
-bool has_element_children(pugi::xml_node n) {
-    for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling())
+template <class Node>
+bool has_element_children(Node n) {
+    for (Node c = n.first_child(); c; c = c.next_sibling())
         if (c.type() == pugi::node_element) return true;
     return false;
 }
 
-Scope enter(const Scope& parent, pugi::xml_node el) {
-    Scope s{&parent, el, parent.base, parent.own_base, {}, parent.default_ns, parent.has_default};
+template <class Node>
+Scope<Node> enter(const Scope<Node>& parent, Node el) {
+    Scope<Node> s{&parent,           el, parent.base, parent.own_base, {}, parent.default_ns,
+                  parent.has_default};
     // Most elements have no attributes: nothing to read.
-    pugi::xml_attribute first = el.first_attribute();
+    const auto first = el.first_attribute();
     if (!first) return s;
     bool based = false;
-    for (pugi::xml_attribute a = first; a; a = a.next_attribute()) {
+    for (auto a = first; a; a = a.next_attribute()) {
         const std::string_view name = a.name();
         if (name == "xml:base" && !based) {
             s.set_base(resolve_url(parent.base, decode_entities(a.value())));
@@ -523,26 +534,30 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 
 // --- The reader -----------------------------------------------------------------
 
+template <class Node>
 class Reader {
   public:
+    using Scope = parse::Scope<Node>;
+
     Reader(std::string_view base_url, const DtdEntities& entities)
         : base_url_(base_url), entities_(entities) {}
 
-    Result<Feed> read(const pugi::xml_document& doc, FeedFamily family);
+    // `doc`: the document node, whose element is the feed.
+    Result<Feed> read(Node doc, FeedFamily family);
 
   private:
     // Text of the element's direct character data: references decoded in
     // parsed text, CDATA sections as written.
-    std::string raw_text(pugi::xml_node n) const;
+    std::string raw_text(Node n) const;
     // Text of all descendants, for inline XHTML: script and style skipped,
     // block elements separating words. Not yet cleaned.
-    std::string walk_text(pugi::xml_node n) const;
+    std::string walk_text(Node n) const;
 
     // raw_text without a copy when the element holds one CDATA section or
     // one run of text without references (most fields): a view of the
     // document, else `holder`.
-    std::string_view raw_view(pugi::xml_node n, std::string& holder) const {
-        const pugi::xml_node c = n.first_child();
+    std::string_view raw_view(Node n, std::string& holder) const {
+        const Node c = n.first_child();
         if (!c) return {};
         if (!c.next_sibling()) {
             if (c.type() == pugi::node_cdata) return c.value();
@@ -557,27 +572,27 @@ class Reader {
         return holder;
     }
 
-    std::string plain(pugi::xml_node n) const {
+    std::string plain(Node n) const {
         if (has_element_children(n)) return clean_text(walk_text(n));
         std::string holder;
         return clean_text(raw_view(n, holder));
     }
-    std::string html(pugi::xml_node n) {
+    std::string html(Node n) {
         if (has_element_children(n)) return clean_text(walk_text(n));
         std::string holder;
         return html_(raw_view(n, holder));
     }
     // Text by the specs but HTML in practice (RSS titles): markup or
     // references make it HTML.
-    std::string sniffed(pugi::xml_node n) {
+    std::string sniffed(Node n) {
         if (has_element_children(n)) return clean_text(walk_text(n));
         std::string holder;
         const std::string_view raw = raw_view(n, holder);
         return looks_like_html(raw) ? html_(raw) : clean_text(raw);
     }
-    std::string atom_text(pugi::xml_node n);
+    std::string atom_text(Node n);
     std::string atom_person(const Scope& own) const;
-    std::string date(pugi::xml_node n) const {
+    std::string date(Node n) const {
         if (has_element_children(n)) return normalize_date(plain(n));
         std::string holder;
         const std::string_view raw = raw_view(n, holder);
@@ -585,7 +600,7 @@ class Reader {
         if (is_clean_text(raw)) return normalize_date(raw);
         return normalize_date(clean_text(raw));
     }
-    std::string media_text(pugi::xml_node n) {
+    std::string media_text(Node n) {
         return to_lower_ascii(trimmed(attribute(n, "type"))) == "html" ? html(n) : plain(n);
     }
     void atom_link(const Scope& own, Slot& link, int priority) const;
@@ -593,7 +608,9 @@ class Reader {
     // `nested`: inside a media:group, which is read one level deep only.
     void item_child(const Scope& own, Draft& d, bool nested = false);
     void feed_child(const Scope& own, Draft& d);
-    Item finish(Draft& d, const std::vector<std::string>& inherited) const;
+    // Fills `it`, a new item (made in place in the feed's vector rather
+    // than moved there: an Item is a dozen strings).
+    void finish(Draft& d, const std::vector<std::string>& inherited, Item& it) const;
 
     Feed rss(const Scope& root, bool rdf);
     Feed cdf(const Scope& root);
@@ -620,9 +637,10 @@ class Reader {
     HtmlToText html_;
 };
 
-std::string Reader::raw_text(pugi::xml_node n) const {
+template <class Node>
+std::string Reader<Node>::raw_text(Node n) const {
     std::string out;
-    for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
+    for (Node c = n.first_child(); c; c = c.next_sibling()) {
         if (c.type() == pugi::node_pcdata)
             out += decode(c.value());
         else if (c.type() == pugi::node_cdata)
@@ -632,25 +650,27 @@ std::string Reader::raw_text(pugi::xml_node n) const {
 }
 
 // The lower case local name of an element ("xhtml:P" is "p").
-std::string local_name(pugi::xml_node el) {
+template <class Node>
+std::string local_name(Node el) {
     std::string_view name = el.name();
     if (const auto colon = name.find(':'); colon != std::string_view::npos)
         name = name.substr(colon + 1);
     return to_lower_ascii(name);
 }
 
-std::string Reader::walk_text(pugi::xml_node n) const {
+template <class Node>
+std::string Reader<Node>::walk_text(Node n) const {
     std::string out;
     // Without recursion: a hostile document may nest elements a million deep.
-    auto advance = [&](pugi::xml_node c) -> pugi::xml_node {
+    auto advance = [&](Node c) -> Node {
         while (true) {
-            if (pugi::xml_node next = c.next_sibling()) return next;
+            if (Node next = c.next_sibling()) return next;
             c = c.parent();
             if (!c || c == n) return {};
             if (is_block_element(local_name(c))) out += ' ';  // leaving an element
         }
     };
-    pugi::xml_node cur = n.first_child();
+    Node cur = n.first_child();
     while (cur) {
         if (cur.type() == pugi::node_pcdata) {
             out += decode(cur.value());
@@ -673,7 +693,8 @@ std::string Reader::walk_text(pugi::xml_node n) const {
 
 // Atom text constructs: type="text" (default), "html", "xhtml", or a MIME type
 // (Atom 0.3, whose mode="escaped"/"base64"/"xml" says how it is carried).
-std::string Reader::atom_text(pugi::xml_node n) {
+template <class Node>
+std::string Reader<Node>::atom_text(Node n) {
     const std::string type = to_lower_ascii(trimmed(attribute(n, "type")));
     const std::string mode = to_lower_ascii(trimmed(attribute(n, "mode")));
     const bool is_html = type == "html" || type == "text/html";
@@ -695,9 +716,10 @@ std::string Reader::atom_text(pugi::xml_node n) {
 }
 
 // An Atom person: its name, else its e-mail address.
-std::string Reader::atom_person(const Scope& own) const {
+template <class Node>
+std::string Reader<Node>::atom_person(const Scope& own) const {
     std::string name, email;
-    for (pugi::xml_node c = own.node.first_child(); c; c = c.next_sibling()) {
+    for (Node c = own.node.first_child(); c; c = c.next_sibling()) {
         if (c.type() != pugi::node_element) continue;
         const Scope cs = enter(own, c);
         const QName q = element_name(cs);
@@ -714,7 +736,8 @@ std::string Reader::atom_person(const Scope& own) const {
 // atom:link: rel="alternate" (or no rel) is the link; an alternate of a
 // non-HTML type is second best; any other rel (self, related, enclosure) is
 // used only when there is nothing else.
-void Reader::atom_link(const Scope& own, Slot& link, int priority) const {
+template <class Node>
+void Reader<Node>::atom_link(const Scope& own, Slot& link, int priority) const {
     std::string href = trimmed(attribute(own.node, "href"));
     // Some feeds write the URL as the element's text, as RSS does.
     if (href.empty() && !has_element_children(own.node)) href = plain(own.node);
@@ -730,8 +753,9 @@ void Reader::atom_link(const Scope& own, Slot& link, int priority) const {
 
 // Priorities (lower wins): the format's own element first, then the other
 // vocabularies in the order feeds use them.
-void Reader::item_child(const Scope& own, Draft& d, bool nested) {
-    const pugi::xml_node el = own.node;
+template <class Node>
+void Reader<Node>::item_child(const Scope& own, Draft& d, bool nested) {
+    const Node el = own.node;
     const QName q = element_name(own);
     switch (q.ns) {
         case Ns::none:
@@ -847,7 +871,7 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
                 // Apple's categories nest: "Technology" > "Gadgets" are both kept.
                 d.add_category(clean_text(attribute(el, "text")));
                 if (!nested)
-                    for (pugi::xml_node c = el.first_child(); c; c = c.next_sibling())
+                    for (Node c = el.first_child(); c; c = c.next_sibling())
                         if (c.type() == pugi::node_element) item_child(enter(own, c), d, true);
             }
             break;
@@ -869,7 +893,7 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
                     i = comma + 1;
                 }
             } else if (q.local == "group" && !nested) {
-                for (pugi::xml_node c = el.first_child(); c; c = c.next_sibling())
+                for (Node c = el.first_child(); c; c = c.next_sibling())
                     if (c.type() == pugi::node_element) item_child(enter(own, c), d, true);
             }
             break;
@@ -882,8 +906,9 @@ void Reader::item_child(const Scope& own, Draft& d, bool nested) {
     }
 }
 
-void Reader::feed_child(const Scope& own, Draft& d) {
-    const pugi::xml_node el = own.node;
+template <class Node>
+void Reader<Node>::feed_child(const Scope& own, Draft& d) {
+    const Node el = own.node;
     const QName q = element_name(own);
     switch (q.ns) {
         case Ns::none:
@@ -931,8 +956,8 @@ void Reader::feed_child(const Scope& own, Draft& d) {
     }
 }
 
-Item Reader::finish(Draft& d, const std::vector<std::string>& inherited) const {
-    Item it;
+template <class Node>
+void Reader<Node>::finish(Draft& d, const std::vector<std::string>& inherited, Item& it) const {
     it.link = std::move(d.link.value);
     it.title = std::move(d.title.value);
     it.summary = std::move(d.summary.value);
@@ -952,15 +977,15 @@ Item Reader::finish(Draft& d, const std::vector<std::string>& inherited) const {
             key += '\x1f' + it.summary + '\x1f' + it.content;
         it.id = "hash:" + hash_hex(key);
     }
-    return it;
 }
 
-Feed Reader::rss(const Scope& root, bool rdf) {
+template <class Node>
+Feed Reader<Node>::rss(const Scope& root, bool rdf) {
     Feed feed;
     feed.format = "rss2.0";
     if (rdf) {
         feed.format = "rss1.0";
-        for (pugi::xml_node c = root.node.first_child(); c; c = c.next_sibling()) {
+        for (Node c = root.node.first_child(); c; c = c.next_sibling()) {
             if (c.type() != pugi::node_element) continue;
             const Scope cs = enter(root, c);
             if (normalize_uri(element_name(cs).uri) == kRss090) feed.format = "rss0.9x";
@@ -975,13 +1000,13 @@ Feed Reader::rss(const Scope& root, bool rdf) {
     auto read_item = [&](const Scope& item) {
         Draft d;
         if (rdf) d.id.offer(1, trimmed(attribute_ns(item, Ns::rdf, "about")));
-        for (pugi::xml_node c = item.node.first_child(); c; c = c.next_sibling())
+        for (Node c = item.node.first_child(); c; c = c.next_sibling())
             if (c.type() == pugi::node_element) item_child(enter(item, c), d);
-        feed.items.push_back(finish(d, {}));
+        finish(d, {}, feed.items.emplace_back());
     };
     // Items belong in the channel (RSS 0.9x/2.0) or beside it (RSS 1.0);
     // feeds put them in either place, so both are read, in document order.
-    for (pugi::xml_node c = root.node.first_child(); c; c = c.next_sibling()) {
+    for (Node c = root.node.first_child(); c; c = c.next_sibling()) {
         if (c.type() != pugi::node_element) continue;
         const Scope cs = enter(root, c);
         const QName q = element_name(cs);
@@ -991,7 +1016,18 @@ Feed Reader::rss(const Scope& root, bool rdf) {
         if (local == "item") {
             read_item(cs);
         } else if (local == "channel") {
-            for (pugi::xml_node e = c.first_child(); e; e = e.next_sibling()) {
+            // Items are most of a channel: room for them at once, not by
+            // doubling (each doubling moved every Item). Counted by a look
+            // at the names, a superset of the items read below, no larger
+            // than the item elements a document really holds.
+            std::size_t items = 0;
+            for (Node e = c.first_child(); e; e = e.next_sibling())
+                if (e.type() == pugi::node_element) {
+                    const std::string_view name = e.name();
+                    items += name.size() >= 4 && iequals(name.substr(name.size() - 4), "item");
+                }
+            feed.items.reserve(feed.items.size() + items);
+            for (Node e = c.first_child(); e; e = e.next_sibling()) {
                 if (e.type() != pugi::node_element) continue;
                 const Scope es = enter(cs, e);
                 const QName eq = element_name(es);
@@ -1012,22 +1048,23 @@ Feed Reader::rss(const Scope& root, bool rdf) {
 // Microsoft's Channel Definition Format (1997): a <CHANNEL> root with HREF,
 // BASE and LASTMOD attributes, <TITLE> and <ABSTRACT> children, <ITEM>s
 // (also inside sub-channels) with the same. Names are case-insensitive.
-Feed Reader::cdf(const Scope& root) {
+template <class Node>
+Feed Reader<Node>::cdf(const Scope& root) {
     Feed feed;
     feed.format = "cdf";
-    auto attr = [](pugi::xml_node el, std::string_view name) {
-        for (pugi::xml_attribute a : el.attributes())
+    auto attr = [](Node el, std::string_view name) {
+        for (auto a = el.first_attribute(); a; a = a.next_attribute())
             if (iequals(a.name(), name)) return std::string(a.value());
         return std::string{};
     };
-    auto based = [&](const Scope& parent, pugi::xml_node el) {
+    auto based = [&](const Scope& parent, Node el) {
         Scope s = enter(parent, el);
         if (const std::string b = trim(decode(attr(el, "base"))); !b.empty())
             s.set_base(resolve_url(parent.base, b));
         return s;
     };
     auto read_text = [&](const Scope& el, Draft& d) {
-        for (pugi::xml_node c = el.node.first_child(); c; c = c.next_sibling()) {
+        for (Node c = el.node.first_child(); c; c = c.next_sibling()) {
             if (c.type() != pugi::node_element) continue;
             if (iequals(c.name(), "title"))
                 d.title.offer(0, sniffed(c));
@@ -1046,7 +1083,7 @@ Feed Reader::cdf(const Scope& root) {
     std::size_t next = 0;
     while (next < channels.size() && channels.size() < 10000) {
         const Scope ch = channels[next++];
-        for (pugi::xml_node c = ch.node.first_child(); c; c = c.next_sibling()) {
+        for (Node c = ch.node.first_child(); c; c = c.next_sibling()) {
             if (c.type() != pugi::node_element) continue;
             if (iequals(c.name(), "channel")) {
                 channels.push_back(based(ch, c));
@@ -1054,7 +1091,7 @@ Feed Reader::cdf(const Scope& root) {
                 const Scope is = based(ch, c);
                 Draft d;
                 read_text(is, d);
-                feed.items.push_back(finish(d, {}));
+                finish(d, {}, feed.items.emplace_back());
             }
         }
     }
@@ -1064,7 +1101,8 @@ Feed Reader::cdf(const Scope& root) {
     return feed;
 }
 
-Feed Reader::atom(const Scope& root, bool entry_only) {
+template <class Node>
+Feed Reader<Node>::atom(const Scope& root, bool entry_only) {
     Feed feed;
     feed.format = family_ == Ns::atom03 ? "atom0.3" : "atom1.0";
     auto is_atom = [](const QName& q) {
@@ -1074,14 +1112,14 @@ Feed Reader::atom(const Scope& root, bool entry_only) {
     auto read_entry = [&](const Scope& entry, const std::vector<std::string>& feed_authors) {
         Draft d;
         std::vector<std::string> source_authors;
-        for (pugi::xml_node c = entry.node.first_child(); c; c = c.next_sibling()) {
+        for (Node c = entry.node.first_child(); c; c = c.next_sibling()) {
             if (c.type() != pugi::node_element) continue;
             const Scope cs = enter(entry, c);
             const QName q = element_name(cs);
             if (is_atom(q) && q.local == "source") {
                 // An entry copied from another feed keeps that feed's authors.
                 Draft source;
-                for (pugi::xml_node s = c.first_child(); s; s = s.next_sibling())
+                for (Node s = c.first_child(); s; s = s.next_sibling())
                     if (s.type() == pugi::node_element) feed_child(enter(cs, s), source);
                 source_authors = std::move(source.authors);
                 continue;
@@ -1089,7 +1127,8 @@ Feed Reader::atom(const Scope& root, bool entry_only) {
             item_child(cs, d);
         }
         // An entry without an author has its source's, else the feed's (RFC 4287 4.2.1).
-        feed.items.push_back(finish(d, source_authors.empty() ? feed_authors : source_authors));
+        finish(d, source_authors.empty() ? feed_authors : source_authors,
+               feed.items.emplace_back());
     };
 
     if (entry_only) {
@@ -1099,13 +1138,19 @@ Feed Reader::atom(const Scope& root, bool entry_only) {
     Draft head;
     // The feed's authors may follow its entries: read the feed-level
     // elements first.
-    for (pugi::xml_node c = root.node.first_child(); c; c = c.next_sibling()) {
+    std::size_t entries = 0;
+    for (Node c = root.node.first_child(); c; c = c.next_sibling()) {
         if (c.type() != pugi::node_element) continue;
         const Scope cs = enter(root, c);
         const QName q = element_name(cs);
-        if (!(is_atom(q) && (q.local == "entry" || q.local == "item"))) feed_child(cs, head);
+        if (!(is_atom(q) && (q.local == "entry" || q.local == "item")))
+            feed_child(cs, head);
+        else
+            ++entries;
     }
-    for (pugi::xml_node c = root.node.first_child(); c; c = c.next_sibling()) {
+    // Room for the entries at once: each doubling moved every Item.
+    feed.items.reserve(entries);
+    for (Node c = root.node.first_child(); c; c = c.next_sibling()) {
         if (c.type() != pugi::node_element) continue;
         const Scope cs = enter(root, c);
         const QName q = element_name(cs);
@@ -1118,8 +1163,12 @@ Feed Reader::atom(const Scope& root, bool entry_only) {
     return feed;
 }
 
-Result<Feed> Reader::read(const pugi::xml_document& doc, FeedFamily family) {
-    const pugi::xml_node root_el = doc.document_element();
+template <class Node>
+Result<Feed> Reader<Node>::read(Node doc, FeedFamily family) {
+    // pugi::xml_document::document_element(): the first element child.
+    Node root_el;
+    for (Node c = doc.first_child(); c && !root_el; c = c.next_sibling())
+        if (c.type() == pugi::node_element) root_el = c;
     const Scope top{nullptr, doc, base_url_, nullptr, {}, {}, false};
     const Scope root = enter(top, root_el);
     const QName q = split(root_el.name(), root, false);
@@ -1205,14 +1254,13 @@ std::string first_element_name(std::string_view text) {
 
 }  // namespace
 
-Result<Feed> parse_xml_feed(std::string_view utf8, std::string_view base_url, FeedFamily family) {
+Result<Feed> parse_xml_feed_dom(std::string_view utf8, std::string_view base_url,
+                                FeedFamily family) {
     // pugixml's own reference decoding is off: it knows only XML's five named
     // references and would leave "&nbsp;" and "&amp;nbsp;" alike as "&nbsp;".
     // Decoding ourselves keeps HTML's named references (RSS 0.91's DTD
     // declares them) apart from escaped text. pugixml expands no DTD entities,
     // so billion-laughs documents stay small.
-    constexpr unsigned kParseOptions =
-        pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute | pugi::parse_ws_pcdata;
     const std::string_view start =
         utf8.substr(std::min(utf8.size(), utf8.find_first_not_of(" \t\r\n")));
     if (start.empty()) return make_error("not a feed: the document is empty");
@@ -1224,7 +1272,7 @@ Result<Feed> parse_xml_feed(std::string_view utf8, std::string_view base_url, Fe
     }
     pugi::xml_document doc;
     const pugi::xml_parse_result r =
-        doc.load_buffer(utf8.data(), utf8.size(), kParseOptions, pugi::encoding_utf8);
+        doc.load_buffer(utf8.data(), utf8.size(), xml_views::kPugiOptions, pugi::encoding_utf8);
     if (!r) {
         const std::string first = first_element_name(utf8);
         if (iequals(first, "html"))
@@ -1242,8 +1290,26 @@ Result<Feed> parse_xml_feed(std::string_view utf8, std::string_view base_url, Fe
         return make_error("XML error at " + position(utf8, r.offset) + ": " + what);
     }
     const DtdEntities entities{utf8};
-    Reader reader{base_url, entities};
+    Reader<pugi::xml_node> reader{base_url, entities};
     return reader.read(doc, family);
+}
+
+std::optional<Result<Feed>> parse_xml_feed_views(std::string_view utf8, std::string_view base_url,
+                                                 FeedFamily family) {
+    xml_views::Document doc;
+    if (!doc.read(utf8)) return std::nullopt;
+    // Without a DOCTYPE (the views refuse one) this declares nothing; it is
+    // built as the DOM path builds it all the same.
+    const DtdEntities entities{utf8};
+    Reader<xml_views::Node> reader{base_url, entities};
+    return reader.read(doc.root(), family);
+}
+
+Result<Feed> parse_xml_feed(std::string_view utf8, std::string_view base_url, FeedFamily family) {
+    // Most feeds are plain XML: read as views of the bytes, without building
+    // pugixml's DOM; anything else, and every error, takes the DOM path.
+    if (auto feed = parse_xml_feed_views(utf8, base_url, family)) return std::move(*feed);
+    return parse_xml_feed_dom(utf8, base_url, family);
 }
 
 }  // namespace specwatch::parse

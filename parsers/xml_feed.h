@@ -3,6 +3,7 @@
 #include "common/item.h"
 #include "common/result.h"
 
+#include <optional>
 #include <string_view>
 
 namespace specwatch::parse {
@@ -15,5 +16,16 @@ enum class FeedFamily { any, rss, atom };
 // resolve against xml:base and then `base_url`.
 [[nodiscard]] Result<Feed> parse_xml_feed(std::string_view utf8, std::string_view base_url,
                                           FeedFamily family);
+
+// The two readers parse_xml_feed chooses between, exposed for the tests and
+// the fuzz target that prove them equal. The DOM path reads any XML with
+// pugixml; the views path (parsers/xml_views.h) reads the plain XML most
+// feeds are written in straight from the bytes, and returns nullopt for
+// anything else. Whenever it returns a result, it is the DOM path's.
+[[nodiscard]] Result<Feed> parse_xml_feed_dom(std::string_view utf8, std::string_view base_url,
+                                              FeedFamily family);
+[[nodiscard]] std::optional<Result<Feed>> parse_xml_feed_views(std::string_view utf8,
+                                                               std::string_view base_url,
+                                                               FeedFamily family);
 
 }  // namespace specwatch::parse
