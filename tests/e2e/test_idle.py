@@ -73,14 +73,9 @@ class Idle(TempDirTest):
         # The poll grew the process by far more than the drop asked below.
         self.assertGreater(grown, 10 * 1024, f"RSS {before} kB before the poll, peak {peak} "
                            "kB: the poll did not load it")
-        # At least a third of what the poll grew goes back to the system once
-        # it is over (the release runs when the last source of the poll is
-        # done). Not half: since feeds are parsed without pugixml's DOM
-        # (parsers/xml_views.h) the poll peaks 2-3 MB lower while what stays
-        # (SQLite's caches, the heap's live data) is the same, so half of the
-        # growth came within kilobytes of what stays (docs/performance.md,
-        # Parsing, fourth round).
-        bound = before + grown * 2 / 3
+        # At least half of what the poll grew goes back to the system once it
+        # is over (the release runs when the last source of the poll is done).
+        bound = before + grown / 2
         sanitized = allocator_keeps_memory(pid)
         if sanitized:
             bound = float("inf")
