@@ -2,6 +2,7 @@
 // Text that came from the network (titles, server errors) is untrusted: before
 // it reaches a terminal or a log line, escape sequences and control characters
 // go, and invalid UTF-8 is replaced.
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -35,5 +36,13 @@ namespace specwatch {
 
 // A stable 64-bit hash (XXH3) as 16 hex digits: fingerprints and content ids.
 [[nodiscard]] std::string hash_hex(std::string_view data);
+
+// The same 16 digits in place: one more than a std::string keeps without an
+// allocation, and the writer hashes every item twice.
+struct HashHex {
+    std::array<char, 16> digits;
+    [[nodiscard]] std::string_view view() const { return {digits.data(), digits.size()}; }
+};
+[[nodiscard]] HashHex hash_hex16(std::string_view data);
 
 }  // namespace specwatch

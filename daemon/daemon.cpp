@@ -5,6 +5,8 @@
 #include "config/config.h"
 #include "daemon/service.h"
 
+#include <malloc.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -43,6 +45,13 @@ int main(int argc, char** argv) {
     }
 
     log::init();
+    // Blocks of 128 KiB and more (a feed's document, its parsed nodes, FTS5's
+    // pending terms) get pages of their own, returned when freed. Left to
+    // itself, glibc raises this threshold to the size of the largest block
+    // freed, after which such blocks come from the arenas and stay resident
+    // in pages malloc_trim cannot give back: 27 MB after a poll instead of
+    // 21 (tests/e2e/test_idle.py; docs/performance.md, "Idle footprint").
+    ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     // Writing to a client that went away must be an error code, not a signal.
     std::signal(SIGPIPE, SIG_IGN);
 

@@ -242,10 +242,21 @@ CREATE INDEX alerts_by_link ON alerts(link_key, rule) WHERE link_key <> '';
 )sql";
 }
 
+// Version 8: FTS5 holds up to 8 MB of a transaction's new terms in memory
+// (its `hashsize`, 1 MB by default) before writing them out as a segment. At
+// 1 MB a batch of the writer's (up to 2 x max_parallel polls, 1,600 items of
+// ~1 KB) was written as six segments, each to be merged again; now it is one,
+// and the merges that follow have a sixth of the segments to rewrite
+// (docs/performance.md, "Ingest, third round"). The memory is the pending
+// terms of one batch, freed at its commit.
+std::string v8() {
+    return "INSERT INTO items_fts(items_fts, rank) VALUES ('hashsize', 8388608);";
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-    static const std::vector<std::string> list = {v1(), v2(), v3(), v4(), v5(), v6(), v7()};
+    static const std::vector<std::string> list = {v1(), v2(), v3(), v4(), v5(), v6(), v7(), v8()};
     return list;
 }
 

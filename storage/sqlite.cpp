@@ -167,6 +167,30 @@ bool Query::is_null(int column) const {
     return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
+std::size_t StatementCache::Hash::operator()(std::string_view s) const noexcept {
+    constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ULL;  // 2^64 / golden ratio
+    std::uint64_t h = s.size() * kMul;
+    const auto mix = [&h](std::uint64_t word) {
+        h = (h ^ word) * kMul;
+        h ^= h >> 29;
+    };
+    if (s.size() < 8) {
+        std::uint64_t word = 0;
+        if (!s.empty()) std::memcpy(&word, s.data(), s.size());
+        mix(word);
+    } else {
+        // Eight 8-byte words from the first to the last byte, overlapping in
+        // short texts.
+        const std::size_t span = s.size() - 8;
+        for (std::size_t k = 0; k < 8; ++k) {
+            std::uint64_t word;
+            std::memcpy(&word, s.data() + span * k / 7, sizeof word);
+            mix(word);
+        }
+    }
+    return static_cast<std::size_t>(h);
+}
+
 Result<Query> StatementCache::get(std::string_view sql) {
     auto it = statements_.find(sql);
     if (it == statements_.end()) {

@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, FeedServer, TempDirTest, wait_for  # noqa: E402
 
 FEEDS = 24
-ITEMS = 1000  # 24,000 items of ~1 KB in 1 MB documents: the poll grows the heap by tens of MB
+ITEMS = 2000  # 48,000 items of ~1 KB in 2 MB documents: the poll grows the heap by tens of MB
 WORDS = ("spectrum study item report meeting plenary liaison statement contribution "
          "draft revision security privacy energy satellite terminal release agenda "
          "interim approval standard recommendation question operator vendor").split()

@@ -83,3 +83,12 @@ TEST(Text, GlobAndHash) {
     EXPECT_NE(hash_hex("abc"), hash_hex("abd"));
     EXPECT_EQ(hash_hex("abc").size(), 16u);
 }
+
+// Databases hold these hashes (items' fingerprint and content_hash): the text
+// must stay what it has been, XXH3-64 as 16 lowercase hex digits, zeros kept.
+TEST(Text, HashHexIsXxh3AsSixteenLowercaseHexDigits) {
+    EXPECT_EQ(hash_hex(""), "2d06800538d394c2");
+    EXPECT_EQ(hash_hex("abc"), "78af5f94892f3950");
+    EXPECT_EQ(hash_hex("item 20"), "004727232c272484");
+    EXPECT_EQ(hash_hex16("item 20").view(), "004727232c272484");
+}

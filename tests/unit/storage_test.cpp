@@ -451,6 +451,41 @@ TEST_F(StorageTest, SeveralPollsInOneTransactionStoreAndIndexEach) {
     expect_index_consistent(*s);
 }
 
+// A batch's new items go into the index together and make one segment (FTS5
+// writes one at every savepoint and commit that has terms pending): three
+// transactions, three segments, whatever their size. A segment per item was
+// the old trigger's cost (docs/performance.md, "Ingest").
+TEST_F(StorageTest, EachTransactionAddsOneSegmentToTheIndex) {
+    auto s = open_with_sources();
+    const auto segments = [&] {
+        // A segment's pages are rows of items_fts_data whose id holds the
+        // segment id above bit 37 (FTS5's fts5_dri); ids below are its own.
+        sqlite3_stmt* stmt = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(s->handle(),
+                                     "SELECT count(DISTINCT id >> 37) FROM items_fts_data "
+                                     "WHERE id >= (1 << 37)",
+                                     -1, &stmt, nullptr),
+                  SQLITE_OK);
+        EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+        const int n = sqlite3_column_int(stmt, 0);
+        sqlite3_finalize(stmt);
+        return n;
+    };
+    std::vector<Item> many;
+    for (int i = 0; i < 120; ++i)
+        many.push_back(make_item("m" + std::to_string(i), "Item " + std::to_string(i), "radio"));
+    store(*s, "itu-news", many);
+    EXPECT_EQ(segments(), 1);
+    store(*s, "3gpp-ran1", {make_item("a", "Radio layer one"), make_item("b", "Core network")});
+    EXPECT_EQ(segments(), 2);
+    std::vector<Item> more = many;
+    more.push_back(make_item("n", "Spectrum"));
+    store(*s, "itu-news", more);  // one new item among 120 unchanged
+    EXPECT_EQ(segments(), 3);
+    EXPECT_EQ(search_titles(*s, "spectrum"), std::vector<std::string>{"Spectrum"});
+    expect_index_consistent(*s);
+}
+
 TEST_F(StorageTest, AFailingPollInABatchStoresNothingOfTheBatchAndIsNamed) {
     auto s = open_with_sources();
     ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, ok_outcome(1000, "\"v1\"")));
@@ -526,6 +561,18 @@ TEST_F(StorageTest, ADatabaseIndexedByTheOldTriggerMigratesAndStaysSearchable) {
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    // Version 8: a batch's pending terms stay in memory up to 8 MB; the
+    // settings of version 1 stay.
+    for (const auto& [key, value] : {std::pair{"hashsize", 8388608}, std::pair{"pgsz", 16000}}) {
+        sqlite3_stmt* stmt = nullptr;
+        ASSERT_EQ(sqlite3_prepare_v2(s->handle(), "SELECT v FROM items_fts_config WHERE k = ?1", -1,
+                                     &stmt, nullptr),
+                  SQLITE_OK);
+        sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+        ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW) << key;
+        EXPECT_EQ(sqlite3_column_int(stmt, 0), value) << key;
+        sqlite3_finalize(stmt);
+    }
     store(*s, "itu-news", {make_item("new", "Stored by version six")});
     auto stored = search_titles(*s, "stored");
     std::sort(stored.begin(), stored.end());
