@@ -387,6 +387,49 @@ std::optional<Fields> parse_rfc822(std::string_view s) {
     return f;
 }
 
+// The layout nearly every RSS date is written in, "Mon, 16 Mar 2026
+// 09:00:00 +0000" (or "... GMT"), read at fixed places: the fields
+// parse_rfc822 gives for it, without its word splitting and look-ups
+// (three quarters of a date's cost). Anything else, or anything this is
+// not sure of, is nullopt and parse_rfc822 reads it, so a nullopt here
+// never changes a result.
+std::optional<Fields> rfc822_fixed(std::string_view s) {
+    if (s.size() != 31 && s.size() != 29) return std::nullopt;
+    if (s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' || s[19] != ':' ||
+        s[22] != ':' || s[25] != ' ')
+        return std::nullopt;
+    auto digits = [s](std::size_t at, std::size_t n) {
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (!is_digit(s[i])) return -1;
+            v = v * 10 + (s[i] - '0');
+        }
+        return v;
+    };
+    Fields f;
+    f.day = digits(5, 2);
+    f.year = digits(12, 4);
+    f.hour = digits(17, 2);
+    f.minute = digits(20, 2);
+    f.second = digits(23, 2);
+    if (f.day < 0 || f.year < 0 || f.hour < 0 || f.minute < 0 || f.second < 0) return std::nullopt;
+    if (s.size() == 29) {
+        if (s.substr(26) != "GMT") return std::nullopt;
+    } else {
+        const int hh = digits(27, 2), mm = digits(29, 2);
+        // parse_rfc822 rejects an offset past 23:59: so does the caller then.
+        if ((s[26] != '+' && s[26] != '-') || hh < 0 || mm < 0 || hh > 23 || mm > 59)
+            return std::nullopt;
+        f.offset_minutes = (s[26] == '-' ? -1 : 1) * (hh * 60 + mm);
+    }
+    // The words last: the digits fail faster.
+    if (!is_weekday(s.substr(0, 3))) return std::nullopt;
+    const auto month = month_of(s.substr(8, 3));
+    if (!month) return std::nullopt;
+    f.month = *month;
+    return f;
+}
+
 }  // namespace
 
 std::string normalize_date(std::string_view text) {
@@ -398,6 +441,8 @@ std::string normalize_date(std::string_view text) {
     if (text.size() >= 4 && is_digit(text[0]) && is_digit(text[1]) && is_digit(text[2]) &&
         is_digit(text[3]))
         f = parse_iso(text);
+    else if (auto fixed = rfc822_fixed(text))
+        f = fixed;
     else
         f = parse_rfc822(text);
     return f ? to_utc(*f) : "";

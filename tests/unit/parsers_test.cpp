@@ -135,6 +135,61 @@ TEST(Dates, Rfc822FormsBecomeUtc) {
     for (const auto& [in, want] : cases) EXPECT_EQ(normalize_date(in), want) << in;
 }
 
+TEST(Dates, TheCommonRfc822LayoutReadsAsTheGeneralReaderReadsIt) {
+    // "Mon, 16 Mar 2026 09:00:00 +0000" is read at fixed places; with two
+    // spaces between its words the same date goes through the word
+    // splitting reader. Both must agree on every value, valid or not.
+    std::mt19937 rng(822);
+    const std::vector<std::string> weekdays{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+                                            "Sun", "mon", "SUN", "Mar", "Foo", "Thx"};
+    const std::vector<std::string> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+                                          "jan", "DEC", "Mon", "Foo", "Sept"};
+    auto two = [&](int max) {
+        const int v = static_cast<int>(rng() % static_cast<unsigned>(max));
+        return std::string(1, static_cast<char>('0' + v / 10)) + static_cast<char>('0' + v % 10);
+    };
+    std::size_t dated = 0;
+    constexpr int kDates = 200000;
+    for (int k = 0; k < kDates; ++k) {
+        std::string zone;
+        switch (rng() % 8) {
+            case 0:
+                zone = "GMT";
+                break;
+            case 1:
+                zone = std::vector<std::string>{"gmt", "UTC", "EST", "+01", "Z"}[rng() % 5];
+                break;
+            default:
+                zone = std::string(rng() % 2 ? "+" : "-") + two(rng() % 4 ? 24 : 100) +
+                       two(rng() % 4 ? 60 : 100);
+        }
+        const std::string year = rng() % 4 ? "20" + two(100) : two(100) + two(100);
+        const std::vector<std::string> words{weekdays[rng() % weekdays.size()] + ",",
+                                             two(rng() % 4 ? 32 : 100),
+                                             months[rng() % months.size()],
+                                             year,
+                                             two(rng() % 4 ? 24 : 100) + ":" +
+                                                 two(rng() % 4 ? 60 : 100) + ":" +
+                                                 two(rng() % 4 ? 61 : 100),
+                                             zone};
+        std::string fixed, spaced;
+        for (const auto& w : words) {
+            fixed += (fixed.empty() ? "" : " ") + w;
+            spaced += (spaced.empty() ? "" : "  ") + w;
+        }
+        const std::string got = normalize_date(fixed);
+        ASSERT_EQ(got, normalize_date(spaced)) << fixed;
+        dated += !got.empty();
+    }
+    EXPECT_GT(dated, static_cast<std::size_t>(kDates / 10));
+    EXPECT_EQ(normalize_date("Mon, 16 Mar 2026 09:00:00 +0000"), "2026-03-16T09:00:00Z");
+    EXPECT_EQ(normalize_date("Mon, 16 Mar 2026 09:00:00 -0130"), "2026-03-16T10:30:00Z");
+    EXPECT_EQ(normalize_date("Tue, 31 Dec 2024 23:59:60 GMT"), "2024-12-31T23:59:59Z");
+    EXPECT_EQ(normalize_date("Mon, 30 Feb 2026 09:00:00 +0000"), "");
+    EXPECT_EQ(normalize_date("Mon, 16 Mar 2026 09:00:00 +2400"), "");
+}
+
 TEST(Dates, Iso8601AndRfc3339FormsBecomeUtc) {
     const std::vector<std::pair<std::string, std::string>> cases{
         {"2003-12-31T10:14:55Z", "2003-12-31T10:14:55Z"},
