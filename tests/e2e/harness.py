@@ -7,6 +7,7 @@ import os
 import pathlib
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -88,10 +89,21 @@ class Daemon:
         with open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen([SPECWATCHD, "--config", str(self.config), *extra],
                                          stdout=subprocess.DEVNULL, stderr=err)
-        wait_for(lambda: self.socket.exists() or self.proc.poll() is not None,
+        # Ready when the socket accepts a connection: the file alone may be
+        # a previous run's (a daemon killed by a test leaves it), or bound
+        # and not yet listening.
+        wait_for(lambda: self.accepts() or self.proc.poll() is not None,
                  what="the control socket")
         if self.proc.poll() is not None:
             raise AssertionError(f"specwatchd exited {self.proc.returncode}:\n{self.log()}")
+
+    def accepts(self):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+            try:
+                c.connect(str(self.socket))
+                return True
+            except OSError:
+                return False
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc is None or self.proc.poll() is not None:
