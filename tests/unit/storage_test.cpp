@@ -105,6 +105,22 @@ class StorageTest : public ::testing::Test {
         return r ? titles(*r) : std::vector<std::string>{};
     }
 
+    // The database a release of schema `version` left: its migrations, then
+    // `sql` (rows as that release wrote them).
+    void make_old_database(int version, const std::string& sql) {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+        for (int v = 0; v < version; ++v)
+            ASSERT_EQ(sqlite3_exec(db, migrations()[static_cast<std::size_t>(v)].c_str(), nullptr,
+                                   nullptr, nullptr),
+                      SQLITE_OK)
+                << sqlite3_errmsg(db);
+        const std::string all = fmt::format("PRAGMA user_version = {};", version) + sql;
+        ASSERT_EQ(sqlite3_exec(db, all.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+
     fs::path dir_;
     std::string path_;
     ManualClock clock_{*parse_iso("2026-03-16T09:00:00Z")};
@@ -538,26 +554,12 @@ TEST_F(StorageTest, ATransactionBegunInsideAnotherIsASavepointOfIt) {
 }
 
 TEST_F(StorageTest, ADatabaseIndexedByTheOldTriggerMigratesAndStaysSearchable) {
-    {
-        // A version 5 database, as the releases that indexed by trigger left it.
-        sqlite3* db = nullptr;
-        ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-        for (int v = 0; v < 5; ++v)
-            ASSERT_EQ(sqlite3_exec(db, migrations()[static_cast<std::size_t>(v)].c_str(), nullptr,
-                                   nullptr, nullptr),
-                      SQLITE_OK)
-                << sqlite3_errmsg(db);
-        ASSERT_EQ(sqlite3_exec(db,
-                               "PRAGMA user_version = 5;"
-                               "INSERT INTO sources (name) VALUES ('itu-news');"
-                               "INSERT INTO items (source_id, id, title, fingerprint, "
-                               "content_hash, first_seen, last_seen) VALUES (1, 'old', "
-                               "'Stored by version five', 'f', 'h', 1, 1);",
-                               nullptr, nullptr, nullptr),
-                  SQLITE_OK)
-            << sqlite3_errmsg(db);
-        sqlite3_close(db);
-    }
+    // A version 5 database, as the releases that indexed by trigger left it.
+    make_old_database(5,
+                      "INSERT INTO sources (name) VALUES ('itu-news');"
+                      "INSERT INTO items (source_id, id, title, fingerprint, "
+                      "content_hash, first_seen, last_seen) VALUES (1, 'old', "
+                      "'Stored by version five', 'f', 'h', 1, 1);");
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
@@ -584,28 +586,14 @@ TEST_F(StorageTest, ADatabaseIndexedByTheOldTriggerMigratesAndStaysSearchable) {
 }
 
 TEST_F(StorageTest, AVersionEightDatabaseMigratesToSmallerIndexPagesAndStaysSearchable) {
-    {
-        // A version 8 database whose index was written with 16,000-byte pages.
-        sqlite3* db = nullptr;
-        ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-        for (int v = 0; v < 8; ++v)
-            ASSERT_EQ(sqlite3_exec(db, migrations()[static_cast<std::size_t>(v)].c_str(), nullptr,
-                                   nullptr, nullptr),
-                      SQLITE_OK)
-                << sqlite3_errmsg(db);
-        ASSERT_EQ(sqlite3_exec(db,
-                               "PRAGMA user_version = 8;"
-                               "INSERT INTO sources (name) VALUES ('itu-news');"
-                               "INSERT INTO items (source_id, id, title, fingerprint, "
-                               "content_hash, first_seen, last_seen) VALUES (1, 'old', "
-                               "'Stored by version eight', 'f', 'h', 1, 1);"
-                               "INSERT INTO items_fts (rowid, title) VALUES (1, "
-                               "'Stored by version eight');",
-                               nullptr, nullptr, nullptr),
-                  SQLITE_OK)
-            << sqlite3_errmsg(db);
-        sqlite3_close(db);
-    }
+    // A version 8 database whose index was written with 16,000-byte pages.
+    make_old_database(8,
+                      "INSERT INTO sources (name) VALUES ('itu-news');"
+                      "INSERT INTO items (source_id, id, title, fingerprint, "
+                      "content_hash, first_seen, last_seen) VALUES (1, 'old', "
+                      "'Stored by version eight', 'f', 'h', 1, 1);"
+                      "INSERT INTO items_fts (rowid, title) VALUES (1, "
+                      "'Stored by version eight');");
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
@@ -625,31 +613,17 @@ TEST_F(StorageTest, AVersionEightDatabaseMigratesToSmallerIndexPagesAndStaysSear
 }
 
 TEST_F(StorageTest, AVersionNineDatabaseKeepsItsAlertsWhenTheItemForeignKeyGoes) {
-    {
-        // A version 9 database with an alert and a duplicate of it.
-        sqlite3* db = nullptr;
-        ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-        for (int v = 0; v < 9; ++v)
-            ASSERT_EQ(sqlite3_exec(db, migrations()[static_cast<std::size_t>(v)].c_str(), nullptr,
-                                   nullptr, nullptr),
-                      SQLITE_OK)
-                << sqlite3_errmsg(db);
-        ASSERT_EQ(
-            sqlite3_exec(db,
-                         "PRAGMA foreign_keys = ON; PRAGMA user_version = 9;"
-                         "INSERT INTO sources (name) VALUES ('itu-news');"
-                         "INSERT INTO items (source_id, id, title, fingerprint, "
-                         "content_hash, first_seen, last_seen) VALUES "
-                         "(1, 'a', 'A', 'f', 'h', 1, 1), (1, 'b', 'B', 'f', 'h', 1, 1);"
-                         "INSERT INTO alerts (id, rule, item_key, link_key, created, state) "
-                         "VALUES (1, 'r', 1, 'example.org/x', 5, 'nomail');"
-                         "INSERT INTO alerts (id, rule, item_key, link_key, created, state, "
-                         "duplicate_of) VALUES (2, 'r', 2, 'example.org/x', 6, 'duplicate', 1);",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-            << sqlite3_errmsg(db);
-        sqlite3_close(db);
-    }
+    // A version 9 database with an alert and a duplicate of it.
+    make_old_database(9,
+                      "PRAGMA foreign_keys = ON;"
+                      "INSERT INTO sources (name) VALUES ('itu-news');"
+                      "INSERT INTO items (source_id, id, title, fingerprint, "
+                      "content_hash, first_seen, last_seen) VALUES "
+                      "(1, 'a', 'A', 'f', 'h', 1, 1), (1, 'b', 'B', 'f', 'h', 1, 1);"
+                      "INSERT INTO alerts (id, rule, item_key, link_key, created, state) "
+                      "VALUES (1, 'r', 1, 'example.org/x', 5, 'nomail');"
+                      "INSERT INTO alerts (id, rule, item_key, link_key, created, state, "
+                      "duplicate_of) VALUES (2, 'r', 2, 'example.org/x', 6, 'duplicate', 1);");
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
