@@ -253,8 +253,7 @@ WHERE key = ?1)";
 // `known`: whether the source may have the item already; false for a source
 // with no items yet (a first poll), whose items need no lookup.
 Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const Item& item,
-                         bool known, std::int64_t now, StoreResult& result,
-                         std::vector<std::int64_t>& to_index) {
+                         bool known, std::int64_t now, StoreResult& result) {
     const HashHex fp = fingerprint(item);
     const HashHex hash = content_hash(item);
 
@@ -286,7 +285,6 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
         const std::int64_t key = q->last_insert_rowid();
         result.new_items++;
         result.new_keys.push_back(key);
-        to_index.push_back(key);
         return {};
     }
 
@@ -330,22 +328,32 @@ Result<void> upsert_item(sql::StatementCache& st, std::int64_t source_id, const 
 // whose statement overhead (bind, step, halt, reset) was ~2,200 instructions
 // an item. The one statement is one savepoint for FTS5 too, so the batch
 // still makes one segment.
-Result<void> index_items(sql::StatementCache& st, const std::vector<std::int64_t>& to_index) {
+Result<void> index_items(sql::StatementCache& st, std::span<const StoreResult> results) {
     static const std::string insert = fmt::format(
         "INSERT INTO items_fts (rowid, {0}) SELECT key, {0} FROM items "
         "WHERE key BETWEEN ?1 AND ?2",
         fts::kColumns);
-    for (std::size_t i = 0; i < to_index.size();) {
-        std::size_t j = i + 1;
-        while (j < to_index.size() && to_index[j] == to_index[j - 1] + 1) ++j;
+    const auto run = [&](std::int64_t first, std::int64_t last) -> Result<void> {
         auto q = st.get(insert);
         if (!q) return q.error();
-        q->bind(1, to_index[i]).bind(2, to_index[j - 1]);
+        q->bind(1, first).bind(2, last);
         if (auto r = q->run(); !r)
-            return context(fmt::format("indexing items {}-{}", to_index[i], to_index[j - 1]),
-                           r.error());
-        i = j;
-    }
+            return context(fmt::format("indexing items {}-{}", first, last), r.error());
+        return {};
+    };
+    // The runs of consecutive keys over the batch's new items, in the order stored.
+    std::optional<std::pair<std::int64_t, std::int64_t>> open;
+    for (const StoreResult& result : results)
+        for (const std::int64_t key : result.new_keys) {
+            if (open && key == open->second + 1) {
+                open->second = key;
+                continue;
+            }
+            if (open)
+                if (auto r = run(open->first, open->second); !r) return r;
+            open = {key, key};
+        }
+    if (open) return run(open->first, open->second);
     return {};
 }
 
@@ -675,8 +683,7 @@ Result<std::vector<StoreResult>> Store::store_polls(std::span<const PollToStore>
     const std::int64_t now = to_unix(clock_.now());
     std::vector<StoreResult> results(polls.size());
     std::vector<std::int64_t> ids(polls.size());
-    std::vector<std::int64_t> to_index;  // the batch's new items, in the order stored
-    std::size_t i = 0;                   // the poll at work, named by an error
+    std::size_t i = 0;  // the poll at work, named by an error
     auto r = [&]() -> Result<void> {
         auto tx = sql::Transaction::begin(db_);
         if (!tx) return tx.error();
@@ -715,14 +722,13 @@ Result<std::vector<StoreResult>> Store::store_polls(std::span<const PollToStore>
             for (std::size_t k = 0; k < items.size(); ++k) last[items[k].id] = k;
             for (std::size_t k = 0; k < items.size(); ++k) {
                 if (last[items[k].id] != k) continue;
-                if (auto u = upsert_item(*statements_, ids[i], items[k], known, now, results[i],
-                                         to_index);
+                if (auto u = upsert_item(*statements_, ids[i], items[k], known, now, results[i]);
                     !u)
                     return context(fmt::format("item '{}'", items[k].id), u.error());
             }
         }
         i = polls.size();
-        if (auto x = index_items(*statements_, to_index); !x) return x.error();
+        if (auto x = index_items(*statements_, results); !x) return x.error();
         for (i = 0; i < polls.size(); ++i) {
             if (polls[i].also)
                 if (auto a = polls[i].also(*statements_, results[i]); !a) return a.error();
