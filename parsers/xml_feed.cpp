@@ -1298,16 +1298,16 @@ std::optional<Result<Feed>> parse_xml_feed_views(std::string_view utf8, std::str
                                                  FeedFamily family) {
     xml_views::Document doc;
     if (!doc.read(utf8)) return std::nullopt;
-    // Without a DOCTYPE (the views refuse one) this declares nothing; it is
-    // built as the DOM path builds it all the same.
-    const DtdEntities entities{utf8};
+    // The views refuse a DOCTYPE, so the document declares no entities: no
+    // need to look for its declarations again.
+    const DtdEntities entities{std::string_view{}};
     Reader<xml_views::Node> reader{base_url, entities};
     return reader.read(doc.root(), family);
 }
 
 Result<Feed> parse_xml_feed(std::string_view utf8, std::string_view base_url, FeedFamily family) {
     // Most feeds are plain XML: read as views of the bytes, without building
-    // pugixml's DOM; anything else, and every error, takes the DOM path.
+    // pugixml's DOM; a document the views reader refuses takes the DOM path.
     if (auto feed = parse_xml_feed_views(utf8, base_url, family)) return std::move(*feed);
     return parse_xml_feed_dom(utf8, base_url, family);
 }
