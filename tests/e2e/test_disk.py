@@ -114,7 +114,9 @@ class DiskTrouble(TempDirTest):
 
     def fill(self):
         filler = self.mnt / "filler"
-        with open(filler, "wb") as f:
+        # Unbuffered: a buffered file keeps what a short write left over and
+        # writes it again on close, which then fails with ENOSPC too.
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
