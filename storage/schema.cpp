@@ -4,6 +4,7 @@
 #include "common/text.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 namespace specwatch::storage {
 
@@ -303,12 +304,71 @@ CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'p
 )sql";
 }
 
+// Version 11: each alert's link as a number, and no per-alert index on
+// `created` (docs/performance.md, "Matching, fifth round"). An alert row was
+// four b-tree inserts, and two were these:
+//
+// - alerts_by_link was keyed on the normalized link's text (~60 bytes an
+//   entry, a text comparison at each step down the tree). It is now keyed on
+//   `link_hash` (common/text.h: the link's XXH3, 0 for none) and the rule.
+//   The row keeps `link_key`: every lookup by hash also compares the text
+//   (alerts.cpp), so two links with one hash are never taken for one.
+// - alerts_by_created served `specwatch alerts` (newest first: created DESC,
+//   id DESC, and --since). Every alert a batch records has the batch's time
+//   and the ids a batch takes are consecutive (one writer; alerts are never
+//   deleted), so the order is kept per run of ids instead: `alert_runs` holds,
+//   for each run of consecutive ids with one `created`, its first and last
+//   id, and the listing walks the runs newest first (created DESC, first_id
+//   DESC, through alert_runs_by_created) and each run's alerts by id
+//   downwards. That is the same order whatever the clock did: a clock that
+//   stepped back makes a run older than the one before it, not ids out of
+//   order inside a run. One row a batch instead of one index entry an alert.
+//
+// The existing alerts get their hashes and their runs (consecutive ids with
+// the same `created`, in id order) here.
+std::string v11() {
+    return R"sql(
+ALTER TABLE alerts ADD COLUMN link_hash INTEGER NOT NULL DEFAULT 0;
+UPDATE alerts SET link_hash = link_hash(link_key) WHERE link_key <> '';
+DROP INDEX alerts_by_link;
+CREATE INDEX alerts_by_link ON alerts(link_hash, rule) WHERE link_hash <> 0;
+DROP INDEX alerts_by_created;
+CREATE TABLE alert_runs (
+    first_id INTEGER PRIMARY KEY,
+    last_id  INTEGER NOT NULL,
+    created  INTEGER NOT NULL
+);
+CREATE INDEX alert_runs_by_created ON alert_runs(created);
+INSERT INTO alert_runs (first_id, last_id, created)
+SELECT MIN(id), MAX(id), created FROM (
+    SELECT id, created, SUM(starts) OVER (ORDER BY id) AS run FROM (
+        SELECT id, created,
+               (created IS NOT LAG(created) OVER (ORDER BY id)) AS starts
+        FROM alerts))
+GROUP BY run;
+)sql";
+}
+
+void link_hash_sql(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    const auto size = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
+    sqlite3_result_int64(ctx, text ? link_hash(std::string_view(text, size)) : 0);
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-    static const std::vector<std::string> list = {v1(), v2(), v3(), v4(), v5(),
-                                                  v6(), v7(), v8(), v9(), v10()};
+    static const std::vector<std::string> list = {v1(), v2(), v3(), v4(),  v5(), v6(),
+                                                  v7(), v8(), v9(), v10(), v11()};
     return list;
+}
+
+Result<void> register_schema_functions(sqlite3* db) {
+    if (sqlite3_create_function(db, "link_hash", 1,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                link_hash_sql, nullptr, nullptr) != SQLITE_OK)
+        return make_error(fmt::format("registering link_hash(): {}", sqlite3_errmsg(db)));
+    return {};
 }
 
 }  // namespace specwatch::storage
