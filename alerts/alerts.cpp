@@ -388,18 +388,23 @@ CREATE TEMP TABLE IF NOT EXISTS match_orgs (
 // `{snippet}`: snippet() only for a rule whose messages show it, since it
 // reads and tokenizes each matched document again; `{orgs}`: the rule's
 // organizations filter, when it has one (?8: their JSON array, lower-cased).
-// No ON CONFLICT target can be hit by a fresh batch (new keys, new change
-// numbers), but a (rule, item, change) is recorded at most once whatever
-// happens: DO NOTHING keeps the first.
+// No unique key can be hit by a fresh batch (new keys, new change numbers),
+// but a (rule, item, change) is recorded at most once whatever happens: OR
+// IGNORE keeps the first. OR IGNORE rather than ON CONFLICT DO NOTHING: a
+// statement that writes many rows and may stop half-way (a NOT NULL column or
+// an immediate foreign key under the default ABORT) runs with a statement
+// journal, a copy of each page before it changes, and with it nothing here
+// can stop (the foreign keys are deferred, schema 11; every value is NOT
+// NULL by construction, the snippet too through its COALESCE).
 constexpr std::string_view kRecord = R"(
-INSERT INTO alerts (rule, item_key, change, link_key, link_hash, snippet, created, state)
+INSERT OR IGNORE INTO alerts (rule, item_key, change, link_key, link_hash, snippet, created, state)
 SELECT ?1, f.rowid, b.change, b.link_key, b.link_hash, {snippet}, ?4, ?5
 FROM items_fts f CROSS JOIN temp.match_batch b
 WHERE items_fts MATCH ?2 AND f.rowid BETWEEN ?3 AND ?9 AND b.key = f.rowid
   AND (b.changed = 0 AND ?6 OR b.changed = 1 AND ?7){orgs}
-ORDER BY f.rowid
-ON CONFLICT DO NOTHING)";
-constexpr std::string_view kSnippet = "snippet(items_fts, -1, char(2), char(3), '…', 16)";
+ORDER BY f.rowid)";
+constexpr std::string_view kSnippet =
+    "COALESCE(snippet(items_fts, -1, char(2), char(3), '…', 16), '')";
 constexpr std::string_view kOrgsFilter = R"(
   AND EXISTS (SELECT 1 FROM temp.match_orgs o WHERE o.key = b.key
               AND o.org IN (SELECT value FROM json_each(?8))))";

@@ -304,9 +304,10 @@ CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'p
 )sql";
 }
 
-// Version 11: each alert's link as a number, and no per-alert index on
-// `created` (docs/performance.md, "Matching, fifth round"). An alert row was
-// four b-tree inserts, and two were these:
+// Version 11: each alert's link as a number, no per-alert index on
+// `created`, and the alerts' foreign keys checked at commit
+// (docs/performance.md, "Matching, fifth round"). An alert row was four
+// b-tree inserts and a statement journal:
 //
 // - alerts_by_link was keyed on the normalized link's text (~60 bytes an
 //   entry, a text comparison at each step down the tree). It is now keyed on
@@ -323,16 +324,46 @@ CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'p
 //   downwards. That is the same order whatever the clock did: a clock that
 //   stepped back makes a run older than the one before it, not ids out of
 //   order inside a run. One row a batch instead of one index entry an alert.
+// - `duplicate_of` and `message` keep their foreign keys, DEFERRABLE
+//   INITIALLY DEFERRED: checked when the transaction commits, not by each
+//   statement. A rule's alerts are one INSERT … SELECT (alerts.cpp, kRecord);
+//   sqlite gives a statement that writes many rows and may stop half-way a
+//   statement journal, a copy of every page it is about to change, and an
+//   immediate foreign key is such a stop (even on the NULL each alert starts
+//   with). Both columns are set by the daemon's own UPDATEs to rows it has
+//   just read, and nothing is ever deleted from alerts or outbox.
 //
-// The existing alerts get their hashes and their runs (consecutive ids with
-// the same `created`, in id order) here.
+// The table is rebuilt for the deferred keys (SQLite cannot alter a
+// constraint), as in version 10: the old one renamed (the self-reference of
+// duplicate_of follows it), the rows copied in id order with their link
+// hashes (link_hash(), registered by Store::open), the old table dropped, the
+// indexes made; the runs come from the rows: consecutive ids with the same
+// `created`.
 std::string v11() {
     return R"sql(
-ALTER TABLE alerts ADD COLUMN link_hash INTEGER NOT NULL DEFAULT 0;
-UPDATE alerts SET link_hash = link_hash(link_key) WHERE link_key <> '';
-DROP INDEX alerts_by_link;
+ALTER TABLE alerts RENAME TO alerts_v10;
+CREATE TABLE alerts (
+    id         INTEGER PRIMARY KEY,
+    rule       TEXT NOT NULL,
+    item_key   INTEGER NOT NULL,
+    change     INTEGER NOT NULL DEFAULT 0,
+    link_key   TEXT NOT NULL DEFAULT '',
+    link_hash  INTEGER NOT NULL DEFAULT 0,
+    snippet    TEXT NOT NULL DEFAULT '',
+    created    INTEGER NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'pending',
+    duplicate_of INTEGER REFERENCES alerts(id) DEFERRABLE INITIALLY DEFERRED,
+    message    INTEGER REFERENCES outbox(id) DEFERRABLE INITIALLY DEFERRED,
+    UNIQUE (rule, item_key, change)
+);
+INSERT INTO alerts (id, rule, item_key, change, link_key, link_hash, snippet, created, state,
+                    duplicate_of, message)
+SELECT id, rule, item_key, change, link_key, link_hash(link_key), snippet, created, state,
+       duplicate_of, message
+FROM alerts_v10 ORDER BY id;
+DROP TABLE alerts_v10;
 CREATE INDEX alerts_by_link ON alerts(link_hash, rule) WHERE link_hash <> 0;
-DROP INDEX alerts_by_created;
+CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'pending';
 CREATE TABLE alert_runs (
     first_id INTEGER PRIMARY KEY,
     last_id  INTEGER NOT NULL,
