@@ -162,13 +162,13 @@ WHERE a.id = ?1)");
             a.item.changed = a.change > 0;
         }
         if (!link_key.empty()) {
-            // By the link's hash (alerts_by_link), then its text. (link_hash
-            // <> 0 for the partial index, as in match_batch: without it this
-            // scanned the rule's alerts.)
+            // The rule's alerts with the link: through the items with its
+            // hash (link_items) and the rule's alerts of each (the unique
+            // key), then by its text.
             auto q = st.get(R"(
-SELECT DISTINCT s.name FROM alerts a JOIN items i ON i.key = a.item_key
+SELECT DISTINCT s.name FROM link_items l CROSS JOIN alerts a JOIN items i ON i.key = a.item_key
 JOIN sources s ON s.id = i.source_id
-WHERE a.link_hash = ?3 AND a.link_hash <> 0 AND a.rule = ?1 AND a.link_key = ?2
+WHERE l.link_hash = ?3 AND a.rule = ?1 AND a.item_key = l.item_key AND a.link_key = ?2
 ORDER BY s.name)");
             if (!q) return q.error();
             q->bind(1, rule.name).bind(2, link_key).bind(3, hash);
@@ -420,8 +420,9 @@ const std::string& record_sql(bool snippets, bool orgs) {
 }
 
 // The links of the batch's new items that may be duplicates: a link two new
-// items of the batch share, or one an earlier alert (of any rule) has: found
-// by the link's hash (alerts_by_link), then compared as text.
+// items of the batch share, or one an earlier item matched against the rules
+// had (link_items, by the link's hash: a hash two links share only makes
+// kMarkDuplicates run, and it compares the text).
 constexpr std::string_view kDuplicateLinks = R"(
 CREATE TEMP TABLE IF NOT EXISTS match_duplicate_links (
     link_key  TEXT PRIMARY KEY,
@@ -431,8 +432,13 @@ constexpr std::string_view kPriorLinks = R"(
 INSERT OR IGNORE INTO temp.match_duplicate_links
 SELECT b.link_key, b.link_hash FROM temp.match_batch b
 WHERE b.changed = 0 AND b.link_hash <> 0 AND EXISTS (
-    SELECT 1 FROM alerts a
-    WHERE a.link_hash = b.link_hash AND a.link_hash <> 0 AND a.link_key = b.link_key))";
+    SELECT 1 FROM link_items l WHERE l.link_hash = b.link_hash))";
+// The batch's items by their links' hashes, once the earlier ones were asked
+// (schema 11): every alert's (link, item) is there, which is what the lookups
+// of alerts by link go through (kMarkDuplicates, mail_alerts).
+constexpr std::string_view kLinkItems = R"(
+INSERT OR IGNORE INTO link_items (link_hash, item_key)
+SELECT link_hash, key FROM temp.match_batch WHERE link_hash <> 0)";
 
 // A new item with the link of an earlier alert of the rule is the same
 // document through another source: recorded as a duplicate of the rule's first
@@ -442,21 +448,22 @@ WHERE b.changed = 0 AND b.link_hash <> 0 AND EXISTS (
 // the INSERT, not inside it: an INSERT … SELECT that reads alerts goes
 // through a temporary table, and would not see the batch's own earlier alerts
 // (two items of one batch with the same link). The first alert of a link is
-// never a duplicate, so the lowest id is the one to point at. Alerts are found
-// by the link's hash (alerts_by_link; link_hash <> 0 lets sqlite use that
-// partial index) and compared by the link's text: a hash two links share
-// makes no duplicate.
+// never a duplicate, so the lowest id is the one to point at. The rule's
+// alerts of a link are found through the items with the link's hash
+// (link_items) and the rule's alert of each item (the unique key), and
+// compared by the link's text: a hash two links share makes no duplicate.
+// The alerts to mark are read by id (`+rule`: not through the unique key,
+// which holds all the rule's alerts).
 constexpr std::string_view kMarkDuplicates = R"(
 UPDATE alerts SET state = 'duplicate', duplicate_of = (
-    SELECT MIN(d.id) FROM alerts d
-    WHERE d.link_hash = alerts.link_hash AND d.link_hash <> 0 AND d.rule = ?1
-      AND d.link_key = alerts.link_key AND d.change = 0 AND d.state <> 'duplicate')
-WHERE link_hash IN (SELECT link_hash FROM temp.match_duplicate_links) AND link_hash <> 0
-  AND link_key IN (SELECT link_key FROM temp.match_duplicate_links)
-  AND rule = ?1 AND id > ?2 AND change = 0 AND EXISTS (
-    SELECT 1 FROM alerts d
-    WHERE d.link_hash = alerts.link_hash AND d.link_hash <> 0 AND d.rule = ?1
-      AND d.link_key = alerts.link_key AND d.change = 0 AND d.state <> 'duplicate'
+    SELECT MIN(d.id) FROM link_items l CROSS JOIN alerts d
+    WHERE l.link_hash = alerts.link_hash AND d.rule = ?1 AND d.item_key = l.item_key
+      AND d.change = 0 AND d.link_key = alerts.link_key AND d.state <> 'duplicate')
+WHERE id > ?2 AND +rule = ?1 AND change = 0
+  AND link_key IN (SELECT link_key FROM temp.match_duplicate_links) AND EXISTS (
+    SELECT 1 FROM link_items l CROSS JOIN alerts d
+    WHERE l.link_hash = alerts.link_hash AND d.rule = ?1 AND d.item_key = l.item_key
+      AND d.change = 0 AND d.link_key = alerts.link_key AND d.state <> 'duplicate'
       AND d.id < alerts.id))";
 
 // The page cache while a batch is matched: with sqlite's default (2 MiB) a
@@ -589,6 +596,7 @@ Result<LoadedBatch> load_batch(StatementCache& st, const KeyRanges& all,
             !r)
             return r.error();
     if (auto r = run_sql(st, kPriorLinks, [](Query&) {}); !r) return r.error();
+    if (auto r = run_sql(st, kLinkItems, [](Query&) {}); !r) return r.error();
     auto any = st.get("SELECT EXISTS (SELECT 1 FROM temp.match_duplicate_links)");
     if (!any) return any.error();
     auto row = any->step();

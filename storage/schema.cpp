@@ -309,11 +309,15 @@ CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'p
 // (docs/performance.md, "Matching, fifth round"). An alert row was four
 // b-tree inserts and a statement journal:
 //
-// - alerts_by_link was keyed on the normalized link's text (~60 bytes an
-//   entry, a text comparison at each step down the tree). It is now keyed on
-//   `link_hash` (common/text.h: the link's XXH3, 0 for none) and the rule.
-//   The row keeps `link_key`: every lookup by hash also compares the text
-//   (alerts.cpp), so two links with one hash are never taken for one.
+// - alerts_by_link (link_key, rule) goes: an index entry of ~60 bytes of
+//   text, at a random place, for every alert (~21 an item with broad rules).
+//   `link_items` holds instead each item matched against the rules by its
+//   link's hash (`link_hash`, common/text.h: the normalized link's XXH3, 0
+//   for none): one entry an item, not one an alert. The rule's alerts of a
+//   link are its alerts of those items (the unique key, rule and item), and
+//   the row keeps `link_key`, which every such lookup compares (alerts.cpp),
+//   so two links with one hash are never taken for one. Every alert's (link,
+//   item) is there: the batch that records an alert adds its items.
 // - alerts_by_created served `specwatch alerts` (newest first: created DESC,
 //   id DESC, and --since). Every alert a batch records has the batch's time
 //   and the ids a batch takes are consecutive (one writer; alerts are never
@@ -337,8 +341,8 @@ CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'p
 // constraint), as in version 10: the old one renamed (the self-reference of
 // duplicate_of follows it), the rows copied in id order with their link
 // hashes (link_hash(), registered by Store::open), the old table dropped, the
-// indexes made; the runs come from the rows: consecutive ids with the same
-// `created`.
+// indexes made; the runs come from the rows (consecutive ids with the same
+// `created`), link_items from each alert's link and item.
 std::string v11() {
     return R"sql(
 ALTER TABLE alerts RENAME TO alerts_v10;
@@ -362,7 +366,6 @@ SELECT id, rule, item_key, change, link_key, link_hash(link_key), snippet, creat
        duplicate_of, message
 FROM alerts_v10 ORDER BY id;
 DROP TABLE alerts_v10;
-CREATE INDEX alerts_by_link ON alerts(link_hash, rule) WHERE link_hash <> 0;
 CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'pending';
 CREATE TABLE alert_runs (
     first_id INTEGER PRIMARY KEY,
@@ -370,6 +373,13 @@ CREATE TABLE alert_runs (
     created  INTEGER NOT NULL
 );
 CREATE INDEX alert_runs_by_created ON alert_runs(created);
+CREATE TABLE link_items (
+    link_hash INTEGER NOT NULL,
+    item_key  INTEGER NOT NULL,
+    PRIMARY KEY (link_hash, item_key)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO link_items (link_hash, item_key)
+SELECT link_hash, item_key FROM alerts WHERE link_hash <> 0;
 INSERT INTO alert_runs (first_id, last_id, created)
 SELECT MIN(id), MAX(id), created FROM (
     SELECT id, created, SUM(starts) OVER (ORDER BY id) AS run FROM (

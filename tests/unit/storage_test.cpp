@@ -655,7 +655,7 @@ TEST_F(StorageTest, AVersionNineDatabaseKeepsItsAlertsWhenTheItemForeignKeyGoes)
     EXPECT_TRUE(rows("PRAGMA foreign_key_check").empty());
     EXPECT_EQ(rows("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'alerts' "
                    "AND sql IS NOT NULL ORDER BY name"),
-              (std::vector<std::string>{"alerts_by_link", "alerts_waiting"}));
+              (std::vector<std::string>{"alerts_waiting"}));
     EXPECT_TRUE(rows("SELECT name FROM sqlite_schema WHERE name LIKE '%alerts_v9%'").empty());
 }
 
@@ -700,6 +700,8 @@ TEST_F(StorageTest, AVersionTenDatabaseGetsLinkHashesAndAlertRunsKeepingItsAlert
               (std::vector<std::string>{"1|r|1|0|example.org/x|" + hash + "|5|nomail|NULL",
                                         "2|r|2|0|example.org/x|" + hash + "|6|duplicate|1",
                                         "3|r|1|1||0|6|nomail|NULL", "4|s|2|0||0|4|nomail|NULL"}));
+    EXPECT_EQ(rows("SELECT link_hash, item_key FROM link_items ORDER BY item_key"),
+              (std::vector<std::string>{hash + "|1", hash + "|2"}));
     // Runs of consecutive ids with one time.
     EXPECT_EQ(rows("SELECT first_id, last_id, created FROM alert_runs ORDER BY first_id"),
               (std::vector<std::string>{"1|1|5", "2|3|6", "4|4|4"}));
@@ -707,7 +709,7 @@ TEST_F(StorageTest, AVersionTenDatabaseGetsLinkHashesAndAlertRunsKeepingItsAlert
     EXPECT_EQ(rows("PRAGMA integrity_check"), std::vector<std::string>{"ok"});
     EXPECT_EQ(rows("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'alerts' "
                    "AND sql IS NOT NULL ORDER BY name"),
-              (std::vector<std::string>{"alerts_by_link", "alerts_waiting"}));
+              (std::vector<std::string>{"alerts_waiting"}));
 }
 
 TEST_F(StorageTest, AFailedFetchCountsFailuresAndA304ResetsThem) {
