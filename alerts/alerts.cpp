@@ -133,11 +133,12 @@ Result<void> mail_alerts(StatementCache& st, const config::Config& cfg, const co
     for (auto id : ids) {
         AlertForMail a;
         std::string link_key;
+        std::int64_t hash = 0;
         {
             auto q = st.get(R"(
 SELECT a.item_key, a.change, a.link_key, a.snippet, COALESCE(i.title, ''), COALESCE(i.link, ''),
        COALESCE(i.start, i.published, i.updated, ''), s.name, s.body, s.grp,
-       COALESCE(i.location, '')
+       COALESCE(i.location, ''), a.link_hash
 FROM alerts a JOIN items i ON i.key = a.item_key JOIN sources s ON s.id = i.source_id
 WHERE a.id = ?1)");
             if (!q) return q.error();
@@ -157,17 +158,20 @@ WHERE a.id = ?1)");
             a.item.group = q->text(9);
             // A meeting's place: a changed meeting may have moved.
             a.item.location = q->text(10);
+            hash = q->int64(11);
             a.item.changed = a.change > 0;
         }
         if (!link_key.empty()) {
-            // (link_key <> '' for the partial index alerts_by_link, as in
-            // match_batch: without it this scanned the rule's alerts.)
+            // The rule's alerts with the link: through the items with its
+            // hash (link_items) and the rule's alerts of each (the unique
+            // key), then by its text.
             auto q = st.get(R"(
-SELECT DISTINCT s.name FROM alerts a JOIN items i ON i.key = a.item_key
+SELECT DISTINCT s.name FROM link_items l CROSS JOIN alerts a JOIN items i ON i.key = a.item_key
 JOIN sources s ON s.id = i.source_id
-WHERE a.rule = ?1 AND a.link_key = ?2 AND a.link_key <> '' ORDER BY s.name)");
+WHERE l.link_hash = ?3 AND a.rule = ?1 AND a.item_key = l.item_key AND a.link_key = ?2
+ORDER BY s.name)");
             if (!q) return q.error();
-            q->bind(1, rule.name).bind(2, link_key);
+            q->bind(1, rule.name).bind(2, link_key).bind(3, hash);
             std::vector<std::string> names;
             for (;;) {
                 auto row = q->step();
@@ -359,12 +363,14 @@ namespace {
 // changes() query) was most of an alert's cost (docs/performance.md,
 // "Matching, third round"). `changed`: 1 for a changed item, whose alert
 // carries its change number `change`; 0 for a new one (change 0).
+// `link_hash`: link_hash(link_key) (common/text.h), copied into each alert.
 constexpr std::string_view kBatchTable = R"(
 CREATE TEMP TABLE IF NOT EXISTS match_batch (
-    key      INTEGER PRIMARY KEY,
-    link_key TEXT NOT NULL,
-    change   INTEGER NOT NULL,
-    changed  INTEGER NOT NULL
+    key       INTEGER PRIMARY KEY,
+    link_key  TEXT NOT NULL,
+    change    INTEGER NOT NULL,
+    changed   INTEGER NOT NULL,
+    link_hash INTEGER NOT NULL
 ))";
 // The batch items' organizations, lower-cased, for rules that filter on them.
 constexpr std::string_view kOrgsTable = R"(
@@ -382,18 +388,23 @@ CREATE TEMP TABLE IF NOT EXISTS match_orgs (
 // `{snippet}`: snippet() only for a rule whose messages show it, since it
 // reads and tokenizes each matched document again; `{orgs}`: the rule's
 // organizations filter, when it has one (?8: their JSON array, lower-cased).
-// No ON CONFLICT target can be hit by a fresh batch (new keys, new change
-// numbers), but a (rule, item, change) is recorded at most once whatever
-// happens: DO NOTHING keeps the first.
+// No unique key can be hit by a fresh batch (new keys, new change numbers),
+// but a (rule, item, change) is recorded at most once whatever happens: OR
+// IGNORE keeps the first. OR IGNORE rather than ON CONFLICT DO NOTHING: a
+// statement that writes many rows and may stop half-way (a NOT NULL column or
+// an immediate foreign key under the default ABORT) runs with a statement
+// journal, a copy of each page before it changes, and with it nothing here
+// can stop (the foreign keys are deferred, schema 11; every value is NOT
+// NULL by construction, the snippet too through its COALESCE).
 constexpr std::string_view kRecord = R"(
-INSERT INTO alerts (rule, item_key, change, link_key, snippet, created, state)
-SELECT ?1, f.rowid, b.change, b.link_key, {snippet}, ?4, ?5
+INSERT OR IGNORE INTO alerts (rule, item_key, change, link_key, link_hash, snippet, created, state)
+SELECT ?1, f.rowid, b.change, b.link_key, b.link_hash, {snippet}, ?4, ?5
 FROM items_fts f CROSS JOIN temp.match_batch b
 WHERE items_fts MATCH ?2 AND f.rowid BETWEEN ?3 AND ?9 AND b.key = f.rowid
   AND (b.changed = 0 AND ?6 OR b.changed = 1 AND ?7){orgs}
-ORDER BY f.rowid
-ON CONFLICT DO NOTHING)";
-constexpr std::string_view kSnippet = "snippet(items_fts, -1, char(2), char(3), '…', 16)";
+ORDER BY f.rowid)";
+constexpr std::string_view kSnippet =
+    "COALESCE(snippet(items_fts, -1, char(2), char(3), '…', 16), '')";
 constexpr std::string_view kOrgsFilter = R"(
   AND EXISTS (SELECT 1 FROM temp.match_orgs o WHERE o.key = b.key
               AND o.org IN (SELECT value FROM json_each(?8))))";
@@ -409,14 +420,25 @@ const std::string& record_sql(bool snippets, bool orgs) {
 }
 
 // The links of the batch's new items that may be duplicates: a link two new
-// items of the batch share, or one an earlier alert (of any rule) has.
+// items of the batch share, or one an earlier item matched against the rules
+// had (link_items, by the link's hash: a hash two links share only makes
+// kMarkDuplicates run, and it compares the text).
 constexpr std::string_view kDuplicateLinks = R"(
-CREATE TEMP TABLE IF NOT EXISTS match_duplicate_links (link_key TEXT PRIMARY KEY) WITHOUT ROWID)";
+CREATE TEMP TABLE IF NOT EXISTS match_duplicate_links (
+    link_key  TEXT PRIMARY KEY,
+    link_hash INTEGER NOT NULL
+) WITHOUT ROWID)";
 constexpr std::string_view kPriorLinks = R"(
 INSERT OR IGNORE INTO temp.match_duplicate_links
-SELECT b.link_key FROM temp.match_batch b
-WHERE b.changed = 0 AND b.link_key <> '' AND EXISTS (
-    SELECT 1 FROM alerts a WHERE a.link_key = b.link_key AND a.link_key <> ''))";
+SELECT b.link_key, b.link_hash FROM temp.match_batch b
+WHERE b.changed = 0 AND b.link_hash <> 0 AND EXISTS (
+    SELECT 1 FROM link_items l WHERE l.link_hash = b.link_hash))";
+// The batch's items by their links' hashes, once the earlier ones were asked
+// (schema 11): every alert's (link, item) is there, which is what the lookups
+// of alerts by link go through (kMarkDuplicates, mail_alerts).
+constexpr std::string_view kLinkItems = R"(
+INSERT OR IGNORE INTO link_items (link_hash, item_key)
+SELECT link_hash, key FROM temp.match_batch WHERE link_hash <> 0)";
 
 // A new item with the link of an earlier alert of the rule is the same
 // document through another source: recorded as a duplicate of the rule's first
@@ -426,18 +448,23 @@ WHERE b.changed = 0 AND b.link_key <> '' AND EXISTS (
 // the INSERT, not inside it: an INSERT … SELECT that reads alerts goes
 // through a temporary table, and would not see the batch's own earlier alerts
 // (two items of one batch with the same link). The first alert of a link is
-// never a duplicate, so the lowest id is the one to point at. (link_key <> ''
-// lets sqlite use the partial index alerts_by_link.)
+// never a duplicate, so the lowest id is the one to point at. The rule's
+// alerts of a link are found through the items with the link's hash
+// (link_items) and the rule's alert of each item (the unique key), and
+// compared by the link's text: a hash two links share makes no duplicate.
+// The alerts to mark are read by id (`+rule`: not through the unique key,
+// which holds all the rule's alerts).
 constexpr std::string_view kMarkDuplicates = R"(
 UPDATE alerts SET state = 'duplicate', duplicate_of = (
-    SELECT MIN(d.id) FROM alerts d
-    WHERE d.link_key = alerts.link_key AND d.link_key <> '' AND d.rule = ?1 AND d.change = 0
-      AND d.state <> 'duplicate')
-WHERE link_key IN (SELECT link_key FROM temp.match_duplicate_links) AND link_key <> ''
-  AND rule = ?1 AND id > ?2 AND change = 0 AND EXISTS (
-    SELECT 1 FROM alerts d
-    WHERE d.link_key = alerts.link_key AND d.link_key <> '' AND d.rule = ?1 AND d.change = 0
-      AND d.state <> 'duplicate' AND d.id < alerts.id))";
+    SELECT MIN(d.id) FROM link_items l CROSS JOIN alerts d
+    WHERE l.link_hash = alerts.link_hash AND d.rule = ?1 AND d.item_key = l.item_key
+      AND d.change = 0 AND d.link_key = alerts.link_key AND d.state <> 'duplicate')
+WHERE id > ?2 AND +rule = ?1 AND change = 0
+  AND link_key IN (SELECT link_key FROM temp.match_duplicate_links) AND EXISTS (
+    SELECT 1 FROM link_items l CROSS JOIN alerts d
+    WHERE l.link_hash = alerts.link_hash AND d.rule = ?1 AND d.item_key = l.item_key
+      AND d.change = 0 AND d.link_key = alerts.link_key AND d.state <> 'duplicate'
+      AND d.id < alerts.id))";
 
 // The page cache while a batch is matched: with sqlite's default (2 MiB) a
 // large batch's alerts, their indexes and the items they point at do not fit,
@@ -479,6 +506,23 @@ class BiggerCache {
     std::int64_t old_ = 0;
     bool restore_ = false;
 };
+
+// The ids a batch recorded, [first, last], all made at `created`, as a run of
+// alert_runs (schema 11), which `specwatch alerts` lists by: the newest run
+// is extended when it has the same time and ends just before `first` (several
+// batches of one writer transaction), else a run begins.
+Result<void> record_run(StatementCache& st, std::int64_t first, std::int64_t last,
+                        std::int64_t created) {
+    auto q = st.get(R"(
+UPDATE alert_runs SET last_id = ?2
+WHERE first_id = (SELECT MAX(first_id) FROM alert_runs) AND last_id = ?1 - 1 AND created = ?3)");
+    if (!q) return q.error();
+    q->bind(1, first).bind(2, last).bind(3, created);
+    if (auto r = q->run(); !r) return r.error();
+    if (q->changes() > 0) return {};
+    return run_sql(st, "INSERT INTO alert_runs (first_id, last_id, created) VALUES (?1, ?2, ?3)",
+                   [&](Query& r) { r.bind(1, first).bind(2, last).bind(3, created); });
+}
 
 Result<std::int64_t> last_alert_id(StatementCache& st) {
     auto q = st.get("SELECT COALESCE(MAX(id), 0) FROM alerts");
@@ -522,12 +566,13 @@ Result<LoadedBatch> load_batch(StatementCache& st, const KeyRanges& all,
                 continue;
             const bool is_changed = changed.contains(key);
             std::string link_key = normalize_link(q->text(1));
-            auto ins = st.get("INSERT INTO temp.match_batch VALUES (?1, ?2, ?3, ?4)");
+            auto ins = st.get("INSERT INTO temp.match_batch VALUES (?1, ?2, ?3, ?4, ?5)");
             if (!ins) return ins.error();
             ins->bind(1, key)
                 .bind(2, link_key)
                 .bind(3, is_changed ? q->int64(3) : 0)
-                .bind(4, is_changed ? 1 : 0);
+                .bind(4, is_changed ? 1 : 0)
+                .bind(5, link_hash(link_key));
             if (auto done = ins->run(); !done) return done.error();
             if (!is_changed && !link_key.empty() && !new_links.insert(link_key).second)
                 repeated.insert(std::move(link_key));
@@ -546,11 +591,12 @@ Result<LoadedBatch> load_batch(StatementCache& st, const KeyRanges& all,
         }
     }
     for (const auto& link : repeated)
-        if (auto r = run_sql(st, "INSERT OR IGNORE INTO temp.match_duplicate_links VALUES (?1)",
-                             [&](Query& q) { q.bind(1, link); });
+        if (auto r = run_sql(st, "INSERT OR IGNORE INTO temp.match_duplicate_links VALUES (?1, ?2)",
+                             [&](Query& q) { q.bind(1, link).bind(2, link_hash(link)); });
             !r)
             return r.error();
     if (auto r = run_sql(st, kPriorLinks, [](Query&) {}); !r) return r.error();
+    if (auto r = run_sql(st, kLinkItems, [](Query&) {}); !r) return r.error();
     auto any = st.get("SELECT EXISTS (SELECT 1 FROM temp.match_duplicate_links)");
     if (!any) return any.error();
     auto row = any->step();
@@ -583,6 +629,10 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
 
     const std::int64_t t = to_unix(now);
     int recorded = 0;
+    // The highest alert id before the batch's first, once a rule inserted
+    // (the batch's ids then make one run of alert_runs).
+    std::optional<std::int64_t> first_before;
+    std::int64_t last_inserted = 0;
     for (const auto& rule : cfg.rules) {
         if (!rule.sources.empty() && !glob_any(rule.sources, source)) continue;
         if (!rule.bodies.empty() && !contains_icase(rule.bodies, info.body)) continue;
@@ -632,6 +682,12 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
             inserted += q->changes();
         }
         if (inserted == 0) continue;
+        if (!first_before) first_before = *before;
+        {
+            auto last = last_alert_id(st);
+            if (!last) return last.error();
+            last_inserted = *last;
+        }
         std::int64_t duplicates = 0;
         if (loaded->any_duplicates) {
             auto q = st.get(kMarkDuplicates);
@@ -657,6 +713,8 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
         }
         if (auto r = mail_alerts(st, cfg, rule, to_mail, false, now); !r) return r.error();
     }
+    if (first_before)
+        if (auto r = record_run(st, *first_before + 1, last_inserted, t); !r) return r.error();
     return recorded;
 }
 
@@ -1192,8 +1250,12 @@ Result<bool> record_health(StatementCache& st, const config::Config& cfg, const 
 
 // ---- listings ----
 
-Result<std::vector<AlertRow>> list_alerts(StatementCache& st, const std::string& rule,
-                                          std::optional<std::int64_t> since, int limit) {
+namespace {
+
+// The alerts of ids [first, last] (one run: one `created`), of `rule` unless
+// it is empty, newest first, at most `limit`, appended to `out`.
+Result<void> list_run(StatementCache& st, std::int64_t first, std::int64_t last,
+                      const std::string& rule, int limit, std::vector<AlertRow>& out) {
     auto q = st.get(R"(
 SELECT a.id, a.rule, a.item_key, a.change, a.created, a.state, COALESCE(i.title, ''), s.name,
        COALESCE(i.link, ''), COALESCE(o.state, ''), COALESCE(o.last_error, ''),
@@ -1201,17 +1263,14 @@ SELECT a.id, a.rule, a.item_key, a.change, a.created, a.state, COALESCE(i.title,
 FROM alerts a JOIN items i ON i.key = a.item_key JOIN sources s ON s.id = i.source_id
 LEFT JOIN outbox o ON o.id = COALESCE(a.message,
                                       (SELECT d.message FROM alerts d WHERE d.id = a.duplicate_of))
-WHERE a.created >= ?1 AND (?2 = '' OR a.rule = ?2)
-ORDER BY a.created DESC, a.id DESC LIMIT ?3)");
+WHERE a.id BETWEEN ?1 AND ?2 AND (?3 = '' OR a.rule = ?3)
+ORDER BY a.id DESC LIMIT ?4)");
     if (!q) return q.error();
-    q->bind(1, since.value_or(std::numeric_limits<std::int64_t>::min()))
-        .bind(2, rule)
-        .bind(3, std::clamp(limit, 0, 10000));
-    std::vector<AlertRow> out;
+    q->bind(1, first).bind(2, last).bind(3, rule).bind(4, limit);
     for (;;) {
         auto row = q->step();
         if (!row) return row.error();
-        if (!*row) return out;
+        if (!*row) return {};
         AlertRow a;
         a.id = q->int64(0);
         a.rule = q->text(1);
@@ -1227,6 +1286,36 @@ ORDER BY a.created DESC, a.id DESC LIMIT ?3)");
         a.message_id = q->text(11);
         a.attempts = static_cast<int>(q->int64(12));
         out.push_back(std::move(a));
+    }
+}
+
+}  // namespace
+
+// Newest first: created DESC, id DESC. Every alert of a run of alert_runs has
+// the run's `created` (schema 11), so that order is the runs by created DESC,
+// first_id DESC (alert_runs_by_created, read backwards), each run's alerts by
+// id DESC: exact even where the clock stepped back between two runs. The
+// outer statement stays open while each run is read, so the whole listing
+// reads one snapshot of the database.
+Result<std::vector<AlertRow>> list_alerts(StatementCache& st, const std::string& rule,
+                                          std::optional<std::int64_t> since, int limit) {
+    const int wanted = std::clamp(limit, 0, 10000);
+    std::vector<AlertRow> out;
+    if (wanted == 0) return out;
+    auto runs = st.get(R"(
+SELECT first_id, last_id FROM alert_runs WHERE created >= ?1
+ORDER BY created DESC, first_id DESC)");
+    if (!runs) return runs.error();
+    runs->bind(1, since.value_or(std::numeric_limits<std::int64_t>::min()));
+    for (;;) {
+        auto run = runs->step();
+        if (!run) return run.error();
+        if (!*run) return out;
+        if (auto r = list_run(st, runs->int64(0), runs->int64(1), rule,
+                              wanted - static_cast<int>(out.size()), out);
+            !r)
+            return r.error();
+        if (static_cast<int>(out.size()) >= wanted) return out;
     }
 }
 

@@ -10,11 +10,15 @@
 //     closer to a real watch list.
 // Each prints alerts/round and match_cpu_ms, the CPU time of match_batch's
 // thread (steadier than the wall time on a shared machine).
+//   BM_ListAlerts: `specwatch alerts` (alerts::list_alerts) over 846,058
+//     alerts recorded by match_batch in 5 committed batches, the clock stepped
+//     back between two of them: newest 50, --since, --rule, 10,000 rows.
 // Run: build/bench/store_bench (the database files live under /tmp).
 #include "alerts/alerts.h"
 #include "bench/corpus.h"
 #include "common/clock.h"
 #include "config/config.h"
+#include "storage/sqlite.h"
 #include "storage/store.h"
 
 #include <benchmark/benchmark.h>
@@ -25,6 +29,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -190,6 +196,95 @@ BENCHMARK(BM_MatchMailed)
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime()
     ->Iterations(1);
+
+// ---- listing ----
+
+// 846,058 alerts (5 batches of 10,000 new items x BM_Match's 1,000 broad
+// rules, ~170,000 alerts a batch), recorded by match_batch and committed, built
+// once for the BM_ListAlerts runs. The clock steps back 90 s between the third
+// and the fourth batch, so `created` does not follow the alert ids.
+struct AlertsDb {
+    std::string path = fresh_path("alerts");
+    ManualClock clock{from_unix(1'800'000'000)};
+    std::unique_ptr<storage::Store> store;
+    config::Config cfg;
+    std::int64_t t0 = 0;
+    std::int64_t alerts = 0, rows = 0;
+
+    AlertsDb() {
+        store = must(storage::Store::open(path, clock));
+        cfg.sources = bench::sources(1);
+        must(store->sync_sources(cfg.sources));
+        bench::Corpus corpus(7);
+        for (int i = 0; i < 1000; ++i) {
+            config::Rule r;
+            r.name = "rule" + std::to_string(i);
+            r.query = corpus.query(i);
+            cfg.rules.push_back(std::move(r));
+        }
+        std::int64_t n = 0;
+        storage::FetchOutcome o;
+        o.http_status = 200;
+        t0 = to_unix(clock.now());
+        const int steps[] = {0, 60, 60, -90, 120};
+        for (int step : steps) {
+            clock.advance(std::chrono::seconds(step));
+            std::vector<Item> v;
+            for (int i = 0; i < 10'000; ++i) v.push_back(corpus.item(++n));
+            o.when = to_unix(clock.now());
+            (void)must(store->store_poll(
+                "src0", v, o,
+                [&](storage::sql::StatementCache& st, storage::StoreResult& b) -> Result<void> {
+                    auto m = alerts::match_batch(st, cfg, "src0", b, clock.now());
+                    if (!m) return m.error();
+                    alerts += *m;
+                    return {};
+                }));
+        }
+        auto q = store->statements().get("SELECT COUNT(*) FROM alerts");
+        if (!q) throw std::runtime_error(q.error().message);
+        if (!must(q->step())) throw std::runtime_error("cannot count the alerts");
+        rows = q->int64(0);
+    }
+    ~AlertsDb() {
+        store.reset();
+        bench::remove_db(path);
+    }
+};
+
+AlertsDb& alerts_db() {
+    static AlertsDb db;
+    return db;
+}
+
+// Arg: 0 the newest 50; 1 --since (the last 100 s: the last two batches, one
+// of them older by the clock than the one before); 2 --rule (one broad rule's
+// newest 50); 3 the newest 10,000 (the daemon's cap).
+void BM_ListAlerts(benchmark::State& state) {
+    auto& db = alerts_db();
+    const int variant = static_cast<int>(state.range(0));
+    const std::string rule = variant == 2 ? "rule7" : "";
+    const auto since = variant == 1 ? std::optional<std::int64_t>(db.t0 + 100) : std::nullopt;
+    const int limit = variant == 3 ? 10'000 : 50;
+    std::size_t rows = 0;
+    // A checksum of the listing (ids and times, in order): the same before and
+    // after a change to how the listing is served.
+    std::uint64_t check = 0;
+    for (auto _ : state) {
+        auto r = alerts::list_alerts(db.store->statements(), rule, since, limit);
+        if (!r) throw std::runtime_error(r.error().message);
+        rows = r->size();
+        check = 0;
+        for (const auto& a : *r)
+            check = check * 1'000'003 + static_cast<std::uint64_t>(a.id * 7 + a.created);
+        benchmark::DoNotOptimize(r->data());
+    }
+    state.counters["rows"] = static_cast<double>(rows);
+    state.counters["check"] = static_cast<double>(check % 1'000'000'007);
+    state.counters["alerts"] = static_cast<double>(db.alerts);  // not counting duplicates
+    state.counters["rows_in_table"] = static_cast<double>(db.rows);
+}
+BENCHMARK(BM_ListAlerts)->DenseRange(0, 3)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -209,6 +209,12 @@ HashHex hash_hex16(std::string_view data) {
     return out;
 }
 
+std::int64_t link_hash(std::string_view link_key) {
+    if (link_key.empty()) return 0;
+    const std::uint64_t h = XXH3_64bits(link_key.data(), link_key.size());
+    return h == 0 ? 1 : static_cast<std::int64_t>(h);
+}
+
 std::string hash_hex(std::string_view data) {
     return std::string{hash_hex16(data).view()};
 }

@@ -3,6 +3,7 @@
 // it reaches a terminal or a log line, escape sequences and control characters
 // go, and invalid UTF-8 is replaced.
 #include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -44,5 +45,11 @@ struct HashHex {
     [[nodiscard]] std::string_view view() const { return {digits.data(), digits.size()}; }
 };
 [[nodiscard]] HashHex hash_hex16(std::string_view data);
+
+// An alert's link as a number (schema 11, alerts.link_hash): the XXH3 hash of
+// the normalized link as a signed 64-bit integer, 0 for no link (and 1 for the
+// one link in 2^64 whose hash is 0). Equal links have equal hashes; the
+// duplicate rule still compares the text, so a collision marks nothing.
+[[nodiscard]] std::int64_t link_hash(std::string_view link_key);
 
 }  // namespace specwatch

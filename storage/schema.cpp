@@ -4,6 +4,7 @@
 #include "common/text.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 namespace specwatch::storage {
 
@@ -303,12 +304,112 @@ CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'p
 )sql";
 }
 
+// Version 11: each alert's link as a number, no per-alert index on
+// `created`, and the alerts' foreign keys checked at commit
+// (docs/performance.md, "Matching, fifth round"). An alert row was four
+// b-tree inserts and a statement journal:
+//
+// - alerts_by_link (link_key, rule) goes: an index entry of ~60 bytes of
+//   text, at a random place, for every alert (~21 an item with broad rules).
+//   `link_items` holds instead each item matched against the rules by its
+//   link's hash (`link_hash`, common/text.h: the normalized link's XXH3, 0
+//   for none): one entry an item, not one an alert. The rule's alerts of a
+//   link are its alerts of those items (the unique key, rule and item), and
+//   the row keeps `link_key`, which every such lookup compares (alerts.cpp),
+//   so two links with one hash are never taken for one. Every alert's (link,
+//   item) is there: the batch that records an alert adds its items.
+// - alerts_by_created served `specwatch alerts` (newest first: created DESC,
+//   id DESC, and --since). Every alert a batch records has the batch's time
+//   and the ids a batch takes are consecutive (one writer; alerts are never
+//   deleted), so the order is kept per run of ids instead: `alert_runs` holds,
+//   for each run of consecutive ids with one `created`, its first and last
+//   id, and the listing walks the runs newest first (created DESC, first_id
+//   DESC, through alert_runs_by_created) and each run's alerts by id
+//   downwards. That is the same order whatever the clock did: a clock that
+//   stepped back makes a run older than the one before it, not ids out of
+//   order inside a run. One row a batch instead of one index entry an alert.
+// - `duplicate_of` and `message` keep their foreign keys, DEFERRABLE
+//   INITIALLY DEFERRED: checked when the transaction commits, not by each
+//   statement. A rule's alerts are one INSERT … SELECT (alerts.cpp, kRecord);
+//   sqlite gives a statement that writes many rows and may stop half-way a
+//   statement journal, a copy of every page it is about to change, and an
+//   immediate foreign key is such a stop (even on the NULL each alert starts
+//   with). Both columns are set by the daemon's own UPDATEs to rows it has
+//   just read, and nothing is ever deleted from alerts or outbox.
+//
+// The table is rebuilt for the deferred keys (SQLite cannot alter a
+// constraint), as in version 10: the old one renamed (the self-reference of
+// duplicate_of follows it), the rows copied in id order with their link
+// hashes (link_hash(), registered by Store::open), the old table dropped, the
+// indexes made; the runs come from the rows (consecutive ids with the same
+// `created`), link_items from each alert's link and item.
+std::string v11() {
+    return R"sql(
+ALTER TABLE alerts RENAME TO alerts_v10;
+CREATE TABLE alerts (
+    id         INTEGER PRIMARY KEY,
+    rule       TEXT NOT NULL,
+    item_key   INTEGER NOT NULL,
+    change     INTEGER NOT NULL DEFAULT 0,
+    link_key   TEXT NOT NULL DEFAULT '',
+    link_hash  INTEGER NOT NULL DEFAULT 0,
+    snippet    TEXT NOT NULL DEFAULT '',
+    created    INTEGER NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'pending',
+    duplicate_of INTEGER REFERENCES alerts(id) DEFERRABLE INITIALLY DEFERRED,
+    message    INTEGER REFERENCES outbox(id) DEFERRABLE INITIALLY DEFERRED,
+    UNIQUE (rule, item_key, change)
+);
+INSERT INTO alerts (id, rule, item_key, change, link_key, link_hash, snippet, created, state,
+                    duplicate_of, message)
+SELECT id, rule, item_key, change, link_key, link_hash(link_key), snippet, created, state,
+       duplicate_of, message
+FROM alerts_v10 ORDER BY id;
+DROP TABLE alerts_v10;
+CREATE INDEX alerts_waiting ON alerts(rule) WHERE message IS NULL AND state = 'pending';
+CREATE TABLE alert_runs (
+    first_id INTEGER PRIMARY KEY,
+    last_id  INTEGER NOT NULL,
+    created  INTEGER NOT NULL
+);
+CREATE INDEX alert_runs_by_created ON alert_runs(created);
+CREATE TABLE link_items (
+    link_hash INTEGER NOT NULL,
+    item_key  INTEGER NOT NULL,
+    PRIMARY KEY (link_hash, item_key)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO link_items (link_hash, item_key)
+SELECT link_hash, item_key FROM alerts WHERE link_hash <> 0;
+INSERT INTO alert_runs (first_id, last_id, created)
+SELECT MIN(id), MAX(id), created FROM (
+    SELECT id, created, SUM(starts) OVER (ORDER BY id) AS run FROM (
+        SELECT id, created,
+               (created IS NOT LAG(created) OVER (ORDER BY id)) AS starts
+        FROM alerts))
+GROUP BY run;
+)sql";
+}
+
+void link_hash_sql(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    const auto size = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
+    sqlite3_result_int64(ctx, text ? link_hash(std::string_view(text, size)) : 0);
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-    static const std::vector<std::string> list = {v1(), v2(), v3(), v4(), v5(),
-                                                  v6(), v7(), v8(), v9(), v10()};
+    static const std::vector<std::string> list = {v1(), v2(), v3(), v4(),  v5(), v6(),
+                                                  v7(), v8(), v9(), v10(), v11()};
     return list;
+}
+
+Result<void> register_schema_functions(sqlite3* db) {
+    if (sqlite3_create_function(db, "link_hash", 1,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                link_hash_sql, nullptr, nullptr) != SQLITE_OK)
+        return make_error(fmt::format("registering link_hash(): {}", sqlite3_errmsg(db)));
+    return {};
 }
 
 }  // namespace specwatch::storage

@@ -535,6 +535,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Clock&
         return fail(r.error().message);
     if (auto r = register_rank(db); !r) return fail(r.error().message);
     if (auto r = register_tokenizer(db); !r) return fail(r.error().message);
+    if (auto r = register_schema_functions(db); !r) return fail(r.error().message);
 
     // The first read of the file: a file that is not a database fails here
     // ("file is not a database"), before anything writes to it.

@@ -26,7 +26,7 @@ class StatementCache;
 struct SearchCache;
 
 // The schema version this binary writes (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 10;
+inline constexpr int kSchemaVersion = 11;
 
 struct SourceState {
     std::string name, body, group, url, format;

@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "storage/sqlite.h"
 #include "storage/store.h"
 
 #include <cctype>
@@ -405,6 +406,74 @@ TEST_F(AlertsTest, aRuleChangedFromDigestToImmediateSendsWhatWaitedForItsDigest)
     auto mail = outbox();
     ASSERT_EQ(mail.size(), 1u);
     EXPECT_NE(mail[0].data.find("5G one"), std::string::npos);
+}
+
+TEST_F(AlertsTest, theListingIsNewestFirstEvenWhenTheClockStepsBack) {
+    cfg_.mail.transport = config::Transport::none;  // recorded, not mailed
+    cfg_.rules = {make_rule("5g", "5G"), make_rule("6g", "6G")};
+    const SysTime t = clock_.now();
+    poll("itu-a", {});                                 // the baseline, at t
+    poll("itu-a", {make_item("1", "5G and 6G one")});  // t+60: ids 1 (5g), 2 (6g)
+    clock_.set(t - 180s);                              // the clock steps back
+    poll("itu-a", {make_item("2", "5G two"), make_item("3", "6G three")});  // t-180: 3, 4
+    poll("itu-a", {make_item("4", "5G four")});                             // t-120: 5
+    poll("itu-a", {make_item("5", "6G five")});                             // t-60: 6
+    poll("itu-a", {make_item("6", "5G six")});                              // t: 7
+    clock_.set(t);
+    poll("itu-a", {make_item("7", "6G seven")});  // t again: 8
+    const auto ids = [&](const std::string& rule, std::optional<SysTime> since, int limit) {
+        std::vector<std::int64_t> out;
+        const auto s = since ? std::optional<std::int64_t>(to_unix(*since)) : std::nullopt;
+        for (const auto& a : alerts::list_alerts(db().statements(), rule, s, limit).value())
+            out.push_back(a.id);
+        return out;
+    };
+    EXPECT_EQ(ids("", std::nullopt, 100), (std::vector<std::int64_t>{2, 1, 8, 7, 6, 5, 4, 3}));
+    // The order of `ORDER BY created DESC, id DESC` over the table itself.
+    {
+        auto q = db().statements().get("SELECT id FROM alerts ORDER BY created DESC, id DESC");
+        ASSERT_TRUE(q);
+        std::vector<std::int64_t> expected;
+        while (q->step().value()) expected.push_back(q->int64(0));
+        EXPECT_EQ(ids("", std::nullopt, 100), expected);
+    }
+    EXPECT_EQ(ids("", std::nullopt, 3), (std::vector<std::int64_t>{2, 1, 8}));
+    EXPECT_EQ(ids("", t - 120s, 100), (std::vector<std::int64_t>{2, 1, 8, 7, 6, 5}));
+    EXPECT_EQ(ids("5g", std::nullopt, 100), (std::vector<std::int64_t>{1, 7, 5, 3}));
+    EXPECT_EQ(ids("6g", t - 60s, 2), (std::vector<std::int64_t>{2, 8}));
+    EXPECT_TRUE(ids("", std::nullopt, 0).empty());
+    EXPECT_TRUE(ids("5g", t + 120s, 100).empty());
+    // The batches at t-180, t-120, t-60, t+60 and t (twice: one run).
+    auto runs = db().statements().get("SELECT COUNT(*) FROM alert_runs");
+    ASSERT_TRUE(runs);
+    ASSERT_TRUE(runs->step().value());
+    EXPECT_EQ(runs->int64(0), 5);
+}
+
+TEST_F(AlertsTest, twoLinksWithOneHashAreNoDuplicates) {
+    cfg_.rules = {make_rule("5g", "5G")};
+    poll("itu-a", {});
+    poll("itu-b", {});
+    poll("itu-a", {make_item("a", "5G doc", "https://example.org/a")});
+    // As if example.org/a and example.org/b had the same hash.
+    {
+        auto q = db().statements().get(
+            "INSERT INTO link_items SELECT link_hash('example.org/b'), item_key FROM alerts");
+        ASSERT_TRUE(q);
+        ASSERT_TRUE(q->run());
+    }
+    EXPECT_EQ(poll("itu-b", {make_item("b", "5G doc", "https://example.org/b")}).alerts, 1);
+    for (const auto& a : alert_rows()) EXPECT_EQ(a.state, "mailed") << a.title;
+    EXPECT_EQ(outbox().size(), 2u);
+    // b's link again: a duplicate of b's alert (id 2), not of a's (id 1), which
+    // has the lower id and the same hash.
+    EXPECT_EQ(poll("itu-a", {make_item("c", "5G doc", "https://www.example.org/b/")}).alerts, 0);
+    auto q = db().statements().get("SELECT id, duplicate_of FROM alerts WHERE state = 'duplicate'");
+    ASSERT_TRUE(q);
+    ASSERT_TRUE(q->step().value());
+    EXPECT_EQ(q->int64(0), 3);
+    EXPECT_EQ(q->int64(1), 2);
+    EXPECT_FALSE(q->step().value());
 }
 
 TEST(Message, feedTextNeverAddsAHeaderAndTheHtmlIsEscaped) {

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/meeting.h"
+#include "common/text.h"
 #include "storage/backup.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
@@ -654,8 +655,61 @@ TEST_F(StorageTest, AVersionNineDatabaseKeepsItsAlertsWhenTheItemForeignKeyGoes)
     EXPECT_TRUE(rows("PRAGMA foreign_key_check").empty());
     EXPECT_EQ(rows("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'alerts' "
                    "AND sql IS NOT NULL ORDER BY name"),
-              (std::vector<std::string>{"alerts_by_created", "alerts_by_link", "alerts_waiting"}));
+              (std::vector<std::string>{"alerts_waiting"}));
     EXPECT_TRUE(rows("SELECT name FROM sqlite_schema WHERE name LIKE '%alerts_v9%'").empty());
+}
+
+TEST_F(StorageTest, AVersionTenDatabaseGetsLinkHashesAndAlertRunsKeepingItsAlerts) {
+    // A version 10 database: an alert, its duplicate, a change, and an alert
+    // made after the clock stepped back (created 4 after 6).
+    make_old_database(10,
+                      "PRAGMA foreign_keys = ON;"
+                      "INSERT INTO sources (name) VALUES ('itu-news');"
+                      "INSERT INTO items (source_id, id, title, fingerprint, "
+                      "content_hash, first_seen, last_seen) VALUES "
+                      "(1, 'a', 'A', 'f', 'h', 1, 1), (1, 'b', 'B', 'f', 'h', 1, 1);"
+                      "INSERT INTO alerts (id, rule, item_key, link_key, created, state) "
+                      "VALUES (1, 'r', 1, 'example.org/x', 5, 'nomail');"
+                      "INSERT INTO alerts (id, rule, item_key, link_key, created, state, "
+                      "duplicate_of) VALUES (2, 'r', 2, 'example.org/x', 6, 'duplicate', 1);"
+                      "INSERT INTO alerts (id, rule, item_key, change, created, state) "
+                      "VALUES (3, 'r', 1, 1, 6, 'nomail'), (4, 's', 2, 0, 4, 'nomail');");
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    auto rows = [&](const char* sql) {
+        std::vector<std::string> out;
+        sqlite3_stmt* stmt = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(s->handle(), sql, -1, &stmt, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(s->handle());
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+            std::string row;
+            for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+                const auto* t = sqlite3_column_text(stmt, c);
+                row += (c ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "NULL");
+            }
+            out.push_back(row);
+        }
+        sqlite3_finalize(stmt);
+        return out;
+    };
+    const std::string hash = std::to_string(link_hash("example.org/x"));
+    EXPECT_NE(hash, "0");
+    EXPECT_EQ(rows("SELECT id, rule, item_key, change, link_key, link_hash, created, state, "
+                   "duplicate_of FROM alerts ORDER BY id"),
+              (std::vector<std::string>{"1|r|1|0|example.org/x|" + hash + "|5|nomail|NULL",
+                                        "2|r|2|0|example.org/x|" + hash + "|6|duplicate|1",
+                                        "3|r|1|1||0|6|nomail|NULL", "4|s|2|0||0|4|nomail|NULL"}));
+    EXPECT_EQ(rows("SELECT link_hash, item_key FROM link_items ORDER BY item_key"),
+              (std::vector<std::string>{hash + "|1", hash + "|2"}));
+    // Runs of consecutive ids with one time.
+    EXPECT_EQ(rows("SELECT first_id, last_id, created FROM alert_runs ORDER BY first_id"),
+              (std::vector<std::string>{"1|1|5", "2|3|6", "4|4|4"}));
+    EXPECT_TRUE(rows("PRAGMA foreign_key_check").empty());
+    EXPECT_EQ(rows("PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+    EXPECT_EQ(rows("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'alerts' "
+                   "AND sql IS NOT NULL ORDER BY name"),
+              (std::vector<std::string>{"alerts_waiting"}));
 }
 
 namespace {
