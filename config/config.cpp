@@ -28,9 +28,19 @@ std::string Problem::to_string() const {
 }
 
 const Source* Config::find_source(std::string_view name) const {
+    if (auto it = source_index_.find(name); it != source_index_.end()) {
+        if (it->second < sources.size() && sources[it->second].name == name)
+            return &sources[it->second];
+    }
     for (const auto& s : sources)
         if (s.name == name) return &s;
     return nullptr;
+}
+
+void Config::index_sources() {
+    source_index_.clear();
+    source_index_.reserve(sources.size());
+    for (std::size_t i = 0; i < sources.size(); ++i) source_index_.emplace(sources[i].name, i);
 }
 
 namespace {
@@ -364,6 +374,7 @@ class Loader {
                              });
             return problems_;
         }
+        config_.index_sources();
         return std::move(config_);
     }
 

@@ -326,7 +326,21 @@ class Engine : public std::enable_shared_from_this<Engine> {
             return CURL_WRITEFUNC_ERROR;
         }
         try {
-            t->response.body.append(data, n);
+            auto& body = t->response.body;
+            // The first bytes of a body whose length the response gives: room
+            // for all of it at once (capped by max_body), not a string that
+            // doubles ~10 times, copying itself each time (~100 M instructions
+            // in a first poll of 1,000 feeds of 60 KB). Compressed, the length
+            // is the encoded one, a lower bound.
+            if (body.empty()) {
+                curl_off_t length = -1;
+                if (curl_easy_getinfo(t->easy.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) ==
+                        CURLE_OK &&
+                    length > 0)
+                    body.reserve(static_cast<std::size_t>(std::min<curl_off_t>(
+                        length, static_cast<curl_off_t>(t->request.max_body))));
+            }
+            body.append(data, n);
         } catch (const std::exception& e) {
             t->callback_failure = fmt::format("cannot store the response body: {}", e.what());
             return CURL_WRITEFUNC_ERROR;

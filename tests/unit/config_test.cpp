@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -249,6 +251,33 @@ TEST(ConfigLoad, fullConfigLoadsWithEveryValue) {
 
     EXPECT_EQ(c.find_source("tdocs"), &c.sources[3]);
     EXPECT_EQ(c.find_source("nope"), nullptr);
+}
+
+// find_source reads the loader's index, and still answers for a Config that
+// was copied, or changed by hand after loading (the index then misses).
+TEST(ConfigLoad, findSourceByIndexAndAfterChanges) {
+    std::string text;
+    for (int i = 0; i < 50; ++i)
+        text += fmt::format(
+            "[[source]]\nname = \"s{}\"\nbody = \"ITU\"\nurl = \"https://example.org/{}\"\n", i, i);
+    const Config c = load_ok(text);
+    ASSERT_EQ(c.sources.size(), 50u);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(c.find_source(fmt::format("s{}", i)), &c.sources[i]);
+    EXPECT_EQ(c.find_source("s50"), nullptr);
+    EXPECT_EQ(c.find_source(""), nullptr);
+
+    Config copy = c;
+    EXPECT_EQ(copy.find_source("s7"), &copy.sources[7]);
+    copy.sources.erase(copy.sources.begin());  // every position moves by one
+    EXPECT_EQ(copy.find_source("s0"), nullptr);
+    EXPECT_EQ(copy.find_source("s7"), &copy.sources[6]);
+    Source extra;
+    extra.name = "added";
+    copy.sources.push_back(extra);
+    EXPECT_EQ(copy.find_source("added"), &copy.sources.back());
+    copy.index_sources();
+    EXPECT_EQ(copy.find_source("s7"), &copy.sources[6]);
+    EXPECT_EQ(copy.find_source("added"), &copy.sources.back());
 }
 
 TEST(ConfigLoad, emptyFileGivesTheDefaults) {

@@ -712,6 +712,41 @@ TEST_F(StorageTest, AVersionTenDatabaseGetsLinkHashesAndAlertRunsKeepingItsAlert
               (std::vector<std::string>{"alerts_waiting"}));
 }
 
+namespace {
+int page_size(sqlite3* db) {
+    sqlite3_stmt* stmt = nullptr;
+    int size = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        size = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return size;
+}
+}  // namespace
+
+TEST_F(StorageTest, ANewDatabaseHasSixteenKibPagesAndKeepsThemWhenReopened) {
+    {
+        auto s = open();
+        ASSERT_TRUE(s);
+        EXPECT_EQ(page_size(s->handle()), 16384);
+    }
+    auto again = open();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(page_size(again->handle()), 16384);
+}
+
+TEST_F(StorageTest, AnOldDatabaseKeepsItsPageSizeWhenMigrated) {
+    // Written by a release that left SQLite's default of 4,096 bytes.
+    make_old_database(9, "INSERT INTO sources (name) VALUES ('itu-news');");
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    EXPECT_EQ(page_size(s->handle()), 4096);
+    store(*s, "itu-news", {make_item("new", "Stored on small pages")});
+    EXPECT_EQ(search_titles(*s, "small"), (std::vector<std::string>{"Stored on small pages"}));
+    expect_index_consistent(*s);
+}
+
 TEST_F(StorageTest, AFailedFetchCountsFailuresAndA304ResetsThem) {
     auto s = open_with_sources();
     ASSERT_TRUE(s->store_poll("itu-news", {make_item("a", "A")}, ok_outcome(1000, "\"v1\"")));
