@@ -122,6 +122,23 @@ class StorageTest : public ::testing::Test {
         sqlite3_close(db);
     }
 
+    // Each row of `sql` as its columns' text joined by '|' (NULL for null).
+    static std::vector<std::string> table_rows(sqlite3* db, const char* sql) {
+        std::vector<std::string> out;
+        sqlite3_stmt* stmt = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+            std::string row;
+            for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+                const auto* t = sqlite3_column_text(stmt, c);
+                row += (c ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "NULL");
+            }
+            out.push_back(row);
+        }
+        sqlite3_finalize(stmt);
+        return out;
+    }
+
     fs::path dir_;
     std::string path_;
     ManualClock clock_{*parse_iso("2026-03-16T09:00:00Z")};
@@ -628,22 +645,7 @@ TEST_F(StorageTest, AVersionNineDatabaseKeepsItsAlertsWhenTheItemForeignKeyGoes)
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
-    auto rows = [&](const char* sql) {
-        std::vector<std::string> out;
-        sqlite3_stmt* stmt = nullptr;
-        EXPECT_EQ(sqlite3_prepare_v2(s->handle(), sql, -1, &stmt, nullptr), SQLITE_OK)
-            << sqlite3_errmsg(s->handle());
-        while (sqlite3_step(stmt) == SQLITE_ROW) {
-            std::string row;
-            for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-                const auto* t = sqlite3_column_text(stmt, c);
-                row += (c ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "NULL");
-            }
-            out.push_back(row);
-        }
-        sqlite3_finalize(stmt);
-        return out;
-    };
+    auto rows = [&](const char* sql) { return table_rows(s->handle(), sql); };
     EXPECT_EQ(rows("SELECT id, rule, item_key, link_key, created, state, duplicate_of "
                    "FROM alerts ORDER BY id"),
               (std::vector<std::string>{"1|r|1|example.org/x|5|nomail|NULL",
@@ -677,22 +679,7 @@ TEST_F(StorageTest, AVersionTenDatabaseGetsLinkHashesAndAlertRunsKeepingItsAlert
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
-    auto rows = [&](const char* sql) {
-        std::vector<std::string> out;
-        sqlite3_stmt* stmt = nullptr;
-        EXPECT_EQ(sqlite3_prepare_v2(s->handle(), sql, -1, &stmt, nullptr), SQLITE_OK)
-            << sqlite3_errmsg(s->handle());
-        while (sqlite3_step(stmt) == SQLITE_ROW) {
-            std::string row;
-            for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-                const auto* t = sqlite3_column_text(stmt, c);
-                row += (c ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "NULL");
-            }
-            out.push_back(row);
-        }
-        sqlite3_finalize(stmt);
-        return out;
-    };
+    auto rows = [&](const char* sql) { return table_rows(s->handle(), sql); };
     const std::string hash = std::to_string(link_hash("example.org/x"));
     EXPECT_NE(hash, "0");
     EXPECT_EQ(rows("SELECT id, rule, item_key, change, link_key, link_hash, created, state, "
