@@ -630,18 +630,23 @@ TEST_F(StorageTest, AVersionEightDatabaseMigratesToSmallerIndexPagesAndStaysSear
     expect_index_consistent(*s);
 }
 
+// Two items of a source and an alert of the first with a duplicate for the
+// second (the same link), as schema 2 to 10 store them: the migration tests'
+// history.
+constexpr const char* kTwoItemsAndADuplicateAlert =
+    "PRAGMA foreign_keys = ON;"
+    "INSERT INTO sources (name) VALUES ('itu-news');"
+    "INSERT INTO items (source_id, id, title, fingerprint, "
+    "content_hash, first_seen, last_seen) VALUES "
+    "(1, 'a', 'A', 'f', 'h', 1, 1), (1, 'b', 'B', 'f', 'h', 1, 1);"
+    "INSERT INTO alerts (id, rule, item_key, link_key, created, state) "
+    "VALUES (1, 'r', 1, 'example.org/x', 5, 'nomail');"
+    "INSERT INTO alerts (id, rule, item_key, link_key, created, state, "
+    "duplicate_of) VALUES (2, 'r', 2, 'example.org/x', 6, 'duplicate', 1);";
+
 TEST_F(StorageTest, AVersionNineDatabaseKeepsItsAlertsWhenTheItemForeignKeyGoes) {
     // A version 9 database with an alert and a duplicate of it.
-    make_old_database(9,
-                      "PRAGMA foreign_keys = ON;"
-                      "INSERT INTO sources (name) VALUES ('itu-news');"
-                      "INSERT INTO items (source_id, id, title, fingerprint, "
-                      "content_hash, first_seen, last_seen) VALUES "
-                      "(1, 'a', 'A', 'f', 'h', 1, 1), (1, 'b', 'B', 'f', 'h', 1, 1);"
-                      "INSERT INTO alerts (id, rule, item_key, link_key, created, state) "
-                      "VALUES (1, 'r', 1, 'example.org/x', 5, 'nomail');"
-                      "INSERT INTO alerts (id, rule, item_key, link_key, created, state, "
-                      "duplicate_of) VALUES (2, 'r', 2, 'example.org/x', 6, 'duplicate', 1);");
+    make_old_database(9, kTwoItemsAndADuplicateAlert);
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
@@ -664,18 +669,9 @@ TEST_F(StorageTest, AVersionNineDatabaseKeepsItsAlertsWhenTheItemForeignKeyGoes)
 TEST_F(StorageTest, AVersionTenDatabaseGetsLinkHashesAndAlertRunsKeepingItsAlerts) {
     // A version 10 database: an alert, its duplicate, a change, and an alert
     // made after the clock stepped back (created 4 after 6).
-    make_old_database(10,
-                      "PRAGMA foreign_keys = ON;"
-                      "INSERT INTO sources (name) VALUES ('itu-news');"
-                      "INSERT INTO items (source_id, id, title, fingerprint, "
-                      "content_hash, first_seen, last_seen) VALUES "
-                      "(1, 'a', 'A', 'f', 'h', 1, 1), (1, 'b', 'B', 'f', 'h', 1, 1);"
-                      "INSERT INTO alerts (id, rule, item_key, link_key, created, state) "
-                      "VALUES (1, 'r', 1, 'example.org/x', 5, 'nomail');"
-                      "INSERT INTO alerts (id, rule, item_key, link_key, created, state, "
-                      "duplicate_of) VALUES (2, 'r', 2, 'example.org/x', 6, 'duplicate', 1);"
-                      "INSERT INTO alerts (id, rule, item_key, change, created, state) "
-                      "VALUES (3, 'r', 1, 1, 6, 'nomail'), (4, 's', 2, 0, 4, 'nomail');");
+    make_old_database(10, std::string(kTwoItemsAndADuplicateAlert) +
+                              "INSERT INTO alerts (id, rule, item_key, change, created, state) "
+                              "VALUES (3, 'r', 1, 1, 6, 'nomail'), (4, 's', 2, 0, 4, 'nomail');");
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
