@@ -4,7 +4,7 @@
 of each run: the first poll stores 50,000 items; the second is all 304s.
 
 Usage: bench/poll_bench.py [--specwatchd PATH] [--feeds 1000] [--items 50]
-                           [--keep DIR]
+                           [--gzip] [--keep DIR]
 Needs nginx (Debian: nginx-light) and /usr/bin/time (Debian: time); see
 scripts/install-deps.sh. Everything lives in a temporary folder, removed at
 the end unless --keep names one. Standard library only.
@@ -142,6 +142,8 @@ def main():
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--max-parallel", type=int, default=16)
     parser.add_argument("--keep", help="work in this folder and leave it")
+    parser.add_argument("--gzip", action="store_true",
+                        help="serve the feeds gzip-compressed, as bench/compare-peers does")
     parser.add_argument("--wrap", default="",
                         help="run specwatchd under this command, e.g. 'perf record -g -o "
                              "perf.data' (its figures then include the wrapper's)")
@@ -163,7 +165,7 @@ def main():
         print(f"generated {args.feeds} feeds x {args.items} items "
               f"({size / 1e6:.1f} MB) in {time.monotonic() - t0:.1f} s")
         port = free_port()
-        nginx = start_nginx(work, root, port)
+        nginx = start_nginx(work, root, port, gzip=args.gzip)
 
         db = os.path.join(work, "specwatch.db")
         if os.path.exists(db):
