@@ -210,10 +210,12 @@ void Service::open() {
 
 void Service::load_states(const std::vector<storage::SourceState>& states) {
     std::map<std::string, Runtime> next;
+    enabled_ = 0;
     for (const auto& s : states) {
         Runtime rt;
         rt.state = s;
         if (auto it = runtime_.find(s.name); it != runtime_.end()) rt.polling = it->second.polling;
+        if (s.enabled) ++enabled_;
         next.emplace(s.name, std::move(rt));
     }
     runtime_ = std::move(next);
@@ -328,6 +330,7 @@ void Service::schedule() {
     update_status();
     // Re-check at least hourly, so a jump of the wall clock is noticed.
     const auto wait = next == 0 ? 3600 : std::clamp<std::int64_t>(next - now, 0, 3600);
+    tick_at_ = now + wait;
     tick_.expires_after(std::chrono::seconds{wait});
     tick_.async_wait([this](boost::system::error_code ec) {
         if (!ec) schedule();
@@ -335,19 +338,24 @@ void Service::schedule() {
 }
 
 void Service::update_status() {
-    std::size_t polling = 0, enabled = 0;
-    std::int64_t next = 0;
-    for (const auto& [name, rt] : runtime_) {
-        if (!rt.state.enabled) continue;
-        ++enabled;
-        if (rt.polling)
-            ++polling;
-        else if (next == 0 || rt.state.next_poll < next)
-            next = rt.state.next_poll;
+    // Called as each poll finishes, so O(1) while polling: a scan of the
+    // sources here made a round of N sources cost N² (docs/performance.md).
+    if (!in_flight_.empty()) {
+        // At most one a second: systemd reads every message, and a round of
+        // 1,000 sources would send 1,000. The idle status goes out at once.
+        const auto now = std::chrono::steady_clock::now();
+        if (now - status_sent_ < std::chrono::seconds{1}) return;
+        status_sent_ = now;
+        systemd::notify(
+            fmt::format("STATUS=polling {} of {} sources", in_flight_.size(), enabled_));
+        return;
     }
-    if (polling > 0)
-        systemd::notify(fmt::format("STATUS=polling {} of {} sources", polling, enabled));
-    else if (next > 0)
+    status_sent_ = {};
+    std::int64_t next = 0;
+    for (const auto& [name, rt] : runtime_)
+        if (rt.state.enabled && !rt.polling && (next == 0 || rt.state.next_poll < next))
+            next = rt.state.next_poll;
+    if (next > 0)
         systemd::notify(fmt::format(
             "STATUS=idle; next poll in {}",
             format_duration(Seconds{std::max<std::int64_t>(0, next - to_unix(clock_.now()))})));
@@ -656,7 +664,11 @@ void Service::finish_poll(PollResult result, std::optional<storage::SourceState>
     in_flight_.erase(result.source);
     if (it != runtime_.end()) {
         it->second.polling = false;
-        if (state) it->second.state = std::move(*state);
+        if (state) {
+            if (state->enabled != it->second.state.enabled)
+                enabled_ = state->enabled ? enabled_ + 1 : enabled_ - 1;
+            it->second.state = std::move(*state);
+        }
     }
     if (result.mail_queued && mailer_) mailer_->kick();
     if (!result.ok && before_failures > 0 && error_shape(before) == error_shape(result.error))
@@ -687,7 +699,16 @@ void Service::finish_poll(PollResult result, std::optional<storage::SourceState>
         }
     }
     start_due();
-    schedule();
+    // Only this source's next poll changed: the sources need a new scan only
+    // if it now comes before the timer (a scan per finished poll made a round
+    // of N sources cost N²; docs/performance.md).
+    const auto rt = runtime_.find(result.source);
+    const bool sooner = rt != runtime_.end() && rt->second.state.enabled && !rt->second.polling &&
+                        rt->second.state.next_poll < tick_at_;
+    if (sooner)
+        schedule();
+    else if (!stopping_)
+        update_status();
     if (!stopping_ && in_flight_.empty() && due_.empty()) release_idle_memory();
 }
 

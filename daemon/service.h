@@ -21,6 +21,7 @@
 
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -192,6 +193,13 @@ class Service {
     void start_due();
     std::vector<std::shared_ptr<Waiter>> waiters_;
     boost::asio::steady_timer tick_;
+    // When tick_ fires (unix seconds), as schedule() last set it: every source
+    // not polling then was due no earlier, so a finished poll needs a new
+    // scan of the sources only if its next poll comes before. INT64_MIN while
+    // nothing is scheduled (--once): a finished poll then starts nothing.
+    std::int64_t tick_at_ = std::numeric_limits<std::int64_t>::min();
+    std::size_t enabled_ = 0;                            // sources enabled, counted by load_states
+    std::chrono::steady_clock::time_point status_sent_;  // the last "polling" STATUS=
     boost::asio::signal_set signals_;
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<systemd::Watchdog> watchdog_;
