@@ -35,6 +35,8 @@ import zipfile
 
 PROGRAMS = ["floor_empty", "floor_curl", "floor_sqlite", "floor_ical", "floor_systemd",
             "floor_rest", "floor_all"]
+# Built by the `floor` target only (not by `all`); a row when it is there.
+OPTIONAL = ["floor_all_static"]
 # Mappings backed by a shared object: libfoo.so, libfoo.so.1.2.3, ld-linux-x86-64.so.2.
 SHARED_OBJECT = re.compile(r"\.so(\.\d+)*$")
 
@@ -245,7 +247,8 @@ def main():
     if args.quick:
         args.seconds, args.top = 0.5, 5
     specwatchd = args.specwatchd or os.path.join(args.build, "daemon", "specwatchd")
-    programs = args.programs.split(",") if args.programs else PROGRAMS
+    programs = args.programs.split(",") if args.programs else PROGRAMS + [
+        p for p in OPTIONAL if os.access(os.path.join(args.build, "bench", p), os.X_OK)]
     exes = {p: os.path.join(args.build, "bench", p) for p in programs}
     for exe in [*exes.values(), specwatchd]:
         if not os.access(exe, os.X_OK):
@@ -266,7 +269,7 @@ def main():
             for name, exe in exes.items():
                 db = os.path.join(work, f"{name}-{r}.db")
                 results[name].append(run_floor(exe, ["--db", db, "--zip", archive, "--url", url],
-                                               args.seconds, name == "floor_all" and args.top))
+                                               args.seconds, name.startswith("floor_all") and args.top))
             results["specwatchd (no sources)"].append(
                 run_daemon(specwatchd, os.path.join(work, f"run{r}"), args.seconds, True))
         version = [run_version(specwatchd) for _ in range(args.repeat)]
@@ -294,7 +297,7 @@ def main():
         print(f"| specwatchd --version (exits: peak only) | {v['libs']} | – | – | – | – | "
               f"{mb(v['hwm'])} |")
 
-        for name in ("floor_all", "specwatchd (no sources)"):
+        for name in ("floor_all", "floor_all_static", "specwatchd (no sources)"):
             if name not in results or not args.top:
                 continue
             maps = results[name][len(results[name]) // 2]["maps"]
