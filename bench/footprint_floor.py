@@ -228,6 +228,53 @@ def needed(path):
     return set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", out))
 
 
+def loaded(path):
+    """{soname: path} of the shared objects the loader maps for `path`."""
+    env = floor_env()
+    env["LD_TRACE_LOADED_OBJECTS"] = "1"
+    if path.endswith(".so") or ".so." in os.path.basename(path):
+        listing = subprocess.run(["ldd", path], env=floor_env(), capture_output=True,
+                                 text=True).stdout
+    else:
+        listing = subprocess.run([path], env=env, capture_output=True, text=True).stdout
+    out = {}
+    for line in listing.splitlines():
+        parts = line.split()
+        if parts and "=>" in parts and len(parts) >= 3 and parts[2].startswith("/"):
+            out[parts[0]] = parts[2]
+        elif parts and parts[0].startswith("/"):
+            out[os.path.basename(parts[0])] = parts[0]
+    return out
+
+
+def by_needed(exe, base_exe, maps):
+    """Rss of each mapping put under the library of the executable's NEEDED
+    list that brings it: the library itself, or the one NEEDED library whose
+    dependencies alone include it; "several" when more than one does; "base"
+    for what `base_exe` (floor_empty: libc, libstdc++) maps too."""
+    objects = loaded(exe)
+    base = {os.path.realpath(p) for p in loaded(base_exe).values()}
+    closure = {n: {os.path.realpath(p) for p in loaded(objects[n]).values()} |
+               {os.path.realpath(objects[n])} for n in needed(exe) if n in objects}
+    real = {os.path.basename(os.path.realpath(p)): os.path.realpath(p)
+            for p in objects.values()}
+    groups = {}
+    for name, (rss, _, _) in maps.items():
+        path = real.get(name)
+        if path is None:
+            key = "the program, heap, stack, anonymous"
+        elif path in base:
+            key = "base: libc, libm, libstdc++, libgcc_s, ld.so"
+        else:
+            owners = [n for n, c in closure.items() if path in c]
+            own = [n for n in owners if os.path.realpath(objects[n]) == path]
+            key = own[0] if own else (owners[0] if len(owners) == 1 else
+                                      "several: " + ", ".join(sorted(owners)))
+        rss_sum, members = groups.get(key, (0, []))
+        groups[key] = (rss_sum + rss, members + [name])
+    return groups
+
+
 def mb(kb):
     return f"{kb / 1024:.1f}"
 
@@ -309,6 +356,14 @@ def main():
             for mname, (rss, dirty, anon) in sorted(maps.items(), key=lambda kv: -kv[1][0]
                                                     )[:args.top]:
                 print(f"| {mname} | {rss / 1024:.2f} | {dirty / 1024:.2f} | {anon / 1024:.2f} |")
+        if "floor_all" in results and "floor_empty" in exes and args.top:
+            maps = results["floor_all"][len(results["floor_all"]) // 2]["maps"]
+            groups = by_needed(exes["floor_all"], exes["floor_empty"], maps)
+            print("\nfloor_all: Rss by the library that brings each mapping\n")
+            print("| brought by | Rss MB | shared objects |\n|---|---:|---:|")
+            for key, (rss, members) in sorted(groups.items(), key=lambda kv: -kv[1][0]):
+                so = sum(1 for m in members if SHARED_OBJECT.search(m))
+                print(f"| {key} | {rss / 1024:.1f} | {so} |")
     except RuntimeError as e:
         sys.exit(f"footprint_floor: {e}")
     finally:
