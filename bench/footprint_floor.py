@@ -3,7 +3,9 @@
 (each links one set of the libraries, starts them as the daemon does, prints
 "ready" and sleeps), waits for "ready", samples /proc/PID/status (VmRSS,
 RssAnon, RssFile, VmHWM) and /proc/PID/smaps_rollup (Pss) over a window, and
-prints a table with, for comparison, `specwatchd --version` (its peak) and
+prints a table (each program as built, then with --load-only 1: its
+libraries loaded and their constructors run, nothing started) with, for
+comparison, `specwatchd --version` (its peak) and
 specwatchd started with a config of no sources (sampled once it has sent
 READY=1). Then, for floor_all, the largest mappings by Rss (/proc/PID/smaps).
 
@@ -311,12 +313,22 @@ def main():
             z.writestr("xl/sharedStrings.xml", "<sst><si><t>S2-2601234</t></si></sst>" * 20)
         url = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
         load_before = os.getloadavg()
-        results = {name: [] for name in [*programs, "specwatchd (no sources)"]}
+        # Each program as built, then with --load-only 1: its libraries
+        # loaded, relocated and their constructors run, nothing started.
+        runs = []
+        for name, exe in exes.items():
+            runs.append((name, exe, []))
+            if name != "floor_empty" and (not args.quick or name == "floor_all"):
+                runs.append((f"{name} --load-only", exe, ["--load-only", "1"]))
+        results = {name: [] for name in [n for n, _, _ in runs] + ["specwatchd (no sources)"]}
         for r in range(args.repeat):
-            for name, exe in exes.items():
-                db = os.path.join(work, f"{name}-{r}.db")
-                results[name].append(run_floor(exe, ["--db", db, "--zip", archive, "--url", url],
-                                               args.seconds, name.startswith("floor_all") and args.top))
+            for name, exe, extra in runs:
+                db = os.path.join(work, f"{name.split()[0]}-{r}-{len(extra)}.db")
+                results[name].append(run_floor(exe, ["--db", db, "--zip", archive, "--url", url,
+                                                     *extra],
+                                               args.seconds, name in ("floor_all",
+                                                                      "floor_all_static")
+                                               and args.top))
             results["specwatchd (no sources)"].append(
                 run_daemon(specwatchd, os.path.join(work, f"run{r}"), args.seconds, True))
         version = [run_version(specwatchd) for _ in range(args.repeat)]

@@ -11,9 +11,10 @@
 namespace floor_bench {
 
 struct Args {
-    std::string db;   // --db PATH: the WAL database floor_sqlite creates
-    std::string zip;  // --zip PATH: the small ZIP archive floor_rest opens
-    std::string url;  // --url URL: a loopback URL floor_curl GETs (optional)
+    std::string db;          // --db PATH: the WAL database floor_sqlite creates
+    std::string zip;         // --zip PATH: the small ZIP archive floor_rest opens
+    std::string url;         // --url URL: a loopback URL floor_curl GETs (optional)
+    bool load_only = false;  // --load-only 1: start nothing, only print "ready"
 };
 
 // What a part keeps alive until the process is killed, as the daemon keeps

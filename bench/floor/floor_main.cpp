@@ -27,10 +27,33 @@ floor_bench::Args parse(int argc, char** argv) {
             args.zip = value;
         else if (flag == "--url")
             args.url = value;
+        else if (flag == "--load-only")
+            args.load_only = value == "1";
         else
-            throw std::runtime_error("unknown option " + flag + " (--db, --zip, --url)");
+            throw std::runtime_error("unknown option " + flag +
+                                     " (--db, --zip, --url, --load-only 1)");
     }
     return args;
+}
+
+// The parts this program was built with, each as specwatchd starts it.
+void start([[maybe_unused]] const floor_bench::Args& args,
+           [[maybe_unused]] floor_bench::Keep& keep) {
+#ifdef FLOOR_CURL
+    floor_bench::start_curl(args, keep);
+#endif
+#ifdef FLOOR_SQLITE
+    floor_bench::start_sqlite(args, keep);
+#endif
+#ifdef FLOOR_ICAL
+    floor_bench::start_ical(keep);
+#endif
+#ifdef FLOOR_SYSTEMD
+    floor_bench::start_systemd(keep);
+#endif
+#ifdef FLOOR_REST
+    floor_bench::start_rest(args, keep);
+#endif
 }
 
 }  // namespace
@@ -44,21 +67,7 @@ int main(int argc, char** argv) {
         const std::string text(100, 'x');
         keep.push_back(
             std::make_shared<std::vector<std::string>>(std::vector<std::string>{text, text + "y"}));
-#ifdef FLOOR_CURL
-        floor_bench::start_curl(args, keep);
-#endif
-#ifdef FLOOR_SQLITE
-        floor_bench::start_sqlite(args, keep);
-#endif
-#ifdef FLOOR_ICAL
-        floor_bench::start_ical(keep);
-#endif
-#ifdef FLOOR_SYSTEMD
-        floor_bench::start_systemd(keep);
-#endif
-#ifdef FLOOR_REST
-        floor_bench::start_rest(args, keep);
-#endif
+        if (!args.load_only) start(args, keep);
         std::printf("ready\n");
         std::fflush(stdout);
         for (;;) pause();  // until a signal ends the process
