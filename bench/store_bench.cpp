@@ -1,6 +1,9 @@
 // Storing and matching, through the libraries the daemon uses:
 //   BM_Ingest: items/s stored (upsert + FTS5 index) into a SQLite file, one
 //     store_poll (one transaction) per 50-item poll, like a first poll.
+//   BM_IngestShort: the same with title-and-summary items (~52 tokens).
+//   BM_IngestFloor: SQLite and FTS5 alone on the same items, with no store
+//     around them: the floor under BM_Ingest (see the function).
 //   BM_Match: 1,000 rules against a batch of 10,000 new items (match_batch,
 //     inside the batch's transaction, as the daemon runs it).
 //   BM_MatchMailed: the same with every rule mailing (snippets, one queued
@@ -17,9 +20,14 @@
 #include "alerts/alerts.h"
 #include "bench/corpus.h"
 #include "common/clock.h"
+#include "common/fts.h"
 #include "config/config.h"
 #include "storage/sqlite.h"
 #include "storage/store.h"
+#include "storage/tokenizer.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <benchmark/benchmark.h>
 #include <time.h>
@@ -54,7 +62,10 @@ void must(Result<void> r) {
     if (!r) throw std::runtime_error(r.error().message);
 }
 
-void BM_Ingest(benchmark::State& state) {
+// `short_items`: title and summary only (~52 tokens, ~400 bytes of text, as
+// in many feeds that give no full text) instead of the corpus's ~1 KB items
+// (~156 tokens).
+void ingest(benchmark::State& state, bool short_items) {
     constexpr int kPerPoll = 50, kSources = 1000;
     // Polls per transaction: 1 is a store_poll on its own; more is the
     // daemon's writer taking the polls that finished while it was busy, each
@@ -68,7 +79,10 @@ void BM_Ingest(benchmark::State& state) {
     std::int64_t n = 0;
     std::vector<std::vector<Item>> polls(64);
     for (auto& p : polls)
-        for (int i = 0; i < kPerPoll; ++i) p.push_back(corpus.item(0));
+        for (int i = 0; i < kPerPoll; ++i) {
+            p.push_back(corpus.item(0));
+            if (short_items) p.back().content.clear();
+        }
     std::int64_t stored = 0;
     for (auto _ : state) {
         state.PauseTiming();
@@ -95,7 +109,124 @@ void BM_Ingest(benchmark::State& state) {
     store.reset();
     bench::remove_db(path);
 }
+void BM_Ingest(benchmark::State& state) {
+    ingest(state, false);
+}
 BENCHMARK(BM_Ingest)->Arg(1)->Arg(8)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+void BM_IngestShort(benchmark::State& state) {
+    ingest(state, true);
+}
+BENCHMARK(BM_IngestShort)->Arg(32)->Unit(benchmark::kMillisecond);
+
+// What Debian's SQLite costs on its own for BM_Ingest/32's items: the floor
+// under any store that keeps them searchable. The same corpus, pragmas
+// (16 KiB pages, WAL, synchronous NORMAL), FTS5 columns, tokenizer options,
+// `automerge` 16 and `hashsize` 8 MB as the store, 1,600 items a transaction.
+//   0: FTS5 alone (contentless), SQLite's own unicode61;
+//   1: the same with specwatch's tokenizer (storage/tokenizer.cpp);
+//   2: the smallest store: a rowid table holding the text (no source, hashes,
+//      unique key or listing indexes), indexed by FTS5 from it with one
+//      INSERT … SELECT a transaction, specwatch's tokenizer;
+//   3: 1 with merging off (`automerge` 0, `crisismerge` 2000): only the
+//      writing of level-0 segments, which a real index must merge later.
+// Second argument 0: BM_IngestShort's items instead.
+void BM_IngestFloor(benchmark::State& state) {
+    const int variant = static_cast<int>(state.range(0));
+    const bool short_items = state.range(1) == 0;
+    constexpr int kPerTransaction = 1600, kRound = 3200;
+    const std::string path = fresh_path("floor");
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) throw std::runtime_error("open " + path);
+    if (variant >= 1) must(storage::register_tokenizer(db));
+    const bool merging = variant != 3;
+    const bool table = variant == 2;
+    must(storage::sql::exec(
+        db, fmt::format(
+                "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                "{}"
+                "CREATE VIRTUAL TABLE f USING fts5({}, {}tokenize='{}');"
+                "INSERT INTO f(f, rank) VALUES ('automerge', {});"
+                "INSERT INTO f(f, rank) VALUES ('crisismerge', {});"
+                "INSERT INTO f(f, rank) VALUES ('hashsize', 8388608);",
+                table ? "CREATE TABLE items (key INTEGER PRIMARY KEY, id TEXT, link TEXT, "
+                        "title TEXT, summary TEXT, content TEXT, author TEXT, categories "
+                        "TEXT, location TEXT, published TEXT);"
+                      : "",
+                fts::kColumns, table ? "content='items', content_rowid='key', " : "content='', ",
+                fts::kTokenize, merging ? 16 : 0, merging ? 16 : 2000)));
+    sqlite3_stmt* insert = nullptr;
+    sqlite3_stmt* index = nullptr;
+    const char* sql =
+        table ? "INSERT INTO items (key, id, link, title, summary, content, author, categories, "
+                "location, published) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+              : "INSERT INTO f (rowid, title, summary, content, categories, location) "
+                "VALUES (?1, ?4, ?5, ?6, ?8, ?9)";
+    if (sqlite3_prepare_v2(db, sql, -1, &insert, nullptr) != SQLITE_OK ||
+        (table && sqlite3_prepare_v2(db,
+                                     "INSERT INTO f (rowid, title, summary, content, categories, "
+                                     "location) SELECT key, title, summary, content, categories, "
+                                     "location FROM items WHERE key BETWEEN ?1 AND ?2",
+                                     -1, &index, nullptr) != SQLITE_OK))
+        throw std::runtime_error(sqlite3_errmsg(db));
+    bench::Corpus corpus;
+    std::vector<Item> items;
+    for (int i = 0; i < kRound; ++i) {
+        items.push_back(corpus.item(0));
+        if (short_items) items.back().content.clear();
+    }
+    std::int64_t key = 0, stored = 0;
+    auto step = [&](sqlite3_stmt* st) {
+        if (sqlite3_step(st) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db));
+        sqlite3_reset(st);
+    };
+    for (auto _ : state) {
+        state.PauseTiming();
+        for (auto& it : items) {
+            it.id = "urn:bench:" + std::to_string(key + 1 + (&it - items.data()));
+            it.link = "https://example.org/doc/" + it.id.substr(10);
+        }
+        state.ResumeTiming();
+        for (int first = 0; first < kRound; first += kPerTransaction) {
+            must(storage::sql::exec(db, "BEGIN"));
+            const std::int64_t first_key = key + 1;
+            for (int i = first; i < first + kPerTransaction; ++i) {
+                const Item& it = items[static_cast<std::size_t>(i)];
+                const std::string categories = "[\"" + it.categories.front() + "\"]";
+                sqlite3_bind_int64(insert, 1, ++key);
+                auto text = [&](int n, const std::string& v) {
+                    sqlite3_bind_text(insert, n, v.data(), static_cast<int>(v.size()),
+                                      SQLITE_STATIC);
+                };
+                text(2, it.id);
+                text(3, it.link);
+                text(4, it.title);
+                text(5, it.summary);
+                text(6, it.content);
+                text(7, it.author);
+                sqlite3_bind_text(insert, 8, categories.data(), static_cast<int>(categories.size()),
+                                  SQLITE_TRANSIENT);
+                sqlite3_bind_null(insert, 9);
+                text(10, it.published);
+                step(insert);
+            }
+            if (table) {
+                sqlite3_bind_int64(index, 1, first_key);
+                sqlite3_bind_int64(index, 2, key);
+                step(index);
+            }
+            must(storage::sql::exec(db, "COMMIT"));
+            stored += kPerTransaction;
+        }
+    }
+    state.SetItemsProcessed(stored);
+    sqlite3_finalize(insert);
+    sqlite3_finalize(index);
+    sqlite3_close(db);
+    bench::remove_db(path);
+}
+BENCHMARK(BM_IngestFloor)
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 0}})
+    ->Unit(benchmark::kMillisecond);
 
 // `mailed`: every rule has a recipient and mail is on, so each rule's
 // alerts also get snippets and one queued message (render + outbox row).
