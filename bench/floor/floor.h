@@ -21,11 +21,13 @@ struct Args {
 // its multi handle and its database connection: handles with their deleters.
 using Keep = std::vector<std::shared_ptr<void>>;
 
-// Each throws std::runtime_error saying what failed.
-void start_curl(const Args& args, Keep& keep);
-void start_sqlite(const Args& args, Keep& keep);
-void start_ical(Keep& keep);
-void start_systemd(Keep& keep);
-void start_rest(const Args& args, Keep& keep);
+// A part starts one set of libraries as specwatchd does; it throws
+// std::runtime_error saying what failed. Each part's file registers its part
+// with a namespace-scope Part, so that main() is compiled once and a program
+// runs the parts it is linked with, in `order`.
+using Start = void (*)(const Args& args, Keep& keep);
+struct Part {
+    Part(int order, Start start);
+};
 
 }  // namespace floor_bench

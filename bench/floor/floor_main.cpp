@@ -1,14 +1,16 @@
-// main() of every floor_* program: which parts it runs is chosen at build time
-// (FLOOR_CURL, FLOOR_SQLITE, ... in bench/CMakeLists.txt), so that each
-// program links only the libraries of its parts.
+// main() of every floor_* program: it runs the parts the program is linked
+// with (bench/CMakeLists.txt), so that each program links only the libraries
+// of its parts.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/floor/floor.h"
@@ -36,27 +38,16 @@ floor_bench::Args parse(int argc, char** argv) {
     return args;
 }
 
-// The parts this program was built with, each as specwatchd starts it.
-void start([[maybe_unused]] const floor_bench::Args& args,
-           [[maybe_unused]] floor_bench::Keep& keep) {
-#ifdef FLOOR_CURL
-    floor_bench::start_curl(args, keep);
-#endif
-#ifdef FLOOR_SQLITE
-    floor_bench::start_sqlite(args, keep);
-#endif
-#ifdef FLOOR_ICAL
-    floor_bench::start_ical(keep);
-#endif
-#ifdef FLOOR_SYSTEMD
-    floor_bench::start_systemd(keep);
-#endif
-#ifdef FLOOR_REST
-    floor_bench::start_rest(args, keep);
-#endif
+std::vector<std::pair<int, floor_bench::Start>>& parts() {
+    static std::vector<std::pair<int, floor_bench::Start>> registered;
+    return registered;
 }
 
 }  // namespace
+
+floor_bench::Part::Part(int order, Start start) {
+    parts().emplace_back(order, start);
+}
 
 int main(int argc, char** argv) {
     try {
@@ -67,7 +58,13 @@ int main(int argc, char** argv) {
         const std::string text(100, 'x');
         keep.push_back(
             std::make_shared<std::vector<std::string>>(std::vector<std::string>{text, text + "y"}));
-        if (!args.load_only) start(args, keep);
+        if (!args.load_only) {
+            // Registration follows the unspecified order of static
+            // initialization; the start-up follows the parts' order.
+            std::sort(parts().begin(), parts().end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; });
+            for (const auto& [order, start] : parts()) start(args, keep);
+        }
         std::printf("ready\n");
         std::fflush(stdout);
         for (;;) pause();  // until a signal ends the process

@@ -9,8 +9,9 @@
 #include "bench/floor/floor.h"
 
 namespace floor_bench {
+namespace {
 
-void start_ical(Keep& /*keep*/) {
+void start_ical(const Args& /*args*/, Keep& /*keep*/) {
     static const char kCalendar[] =
         "BEGIN:VCALENDAR\r\n"
         "VERSION:2.0\r\n"
@@ -47,5 +48,9 @@ void start_ical(Keep& /*keep*/) {
     }
     if (count != 8) throw std::runtime_error("the RRULE gave " + std::to_string(count) + " dates");
 }
+
+}  // namespace
+
+const Part kPart{3, &start_ical};
 
 }  // namespace floor_bench

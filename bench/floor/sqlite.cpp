@@ -20,8 +20,6 @@ void exec(sqlite3* db, const char* sql) {
     }
 }
 
-}  // namespace
-
 void start_sqlite(const Args& args, Keep& keep) {
     if (args.db.empty()) throw std::runtime_error("--db PATH is required");
     sqlite3* raw = nullptr;
@@ -49,5 +47,9 @@ void start_sqlite(const Args& args, Keep& keep) {
     keep.push_back(stmt);
     keep.push_back(db);
 }
+
+}  // namespace
+
+const Part kPart{2, &start_sqlite};
 
 }  // namespace floor_bench
