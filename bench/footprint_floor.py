@@ -38,7 +38,7 @@ import zipfile
 PROGRAMS = ["floor_empty", "floor_curl", "floor_sqlite", "floor_ical", "floor_systemd",
             "floor_rest", "floor_all"]
 # Built by the `floor` target only (not by `all`); a row when it is there.
-OPTIONAL = ["floor_all_static"]
+OPTIONAL = ["floor_all_no_ical", "floor_all_static"]
 # Mappings backed by a shared object: libfoo.so, libfoo.so.1.2.3, ld-linux-x86-64.so.2.
 SHARED_OBJECT = re.compile(r"\.so(\.\d+)*$")
 
