@@ -162,11 +162,16 @@ def run_floor(exe, args, seconds, top):
             err = proc.stderr.read().decode(errors="replace").strip()
             raise RuntimeError(f"{os.path.basename(exe)} never printed ready "
                                f"(exit {proc.returncode}): {err}")
-        figures = sample(proc.pid, seconds)
-        figures["maps"] = by_mapping(proc.pid) if top else None
-        return figures
+        return measure(proc.pid, seconds, top)
     finally:
         stop(proc)
+
+
+def measure(pid, seconds, top):
+    """The samples over `seconds`, and the top mappings when `top`."""
+    figures = sample(pid, seconds)
+    figures["maps"] = by_mapping(pid) if top else None
+    return figures
 
 
 def run_version(specwatchd):
@@ -216,9 +221,7 @@ def run_daemon(specwatchd, work, seconds, top):
                 with open(os.path.join(state, "specwatchd.log"), errors="replace") as f:
                     raise RuntimeError(f"specwatchd did not send READY=1 "
                                        f"(exit {proc.poll()}): {f.read().strip()}")
-        figures = sample(proc.pid, seconds)
-        figures["maps"] = by_mapping(proc.pid) if top else None
-        return figures
+        return measure(proc.pid, seconds, top)
     finally:
         stop(proc)
         notify.close()

@@ -21,6 +21,9 @@ FIXTURES = pathlib.Path(os.environ.get(
 TOOLS = pathlib.Path(os.environ.get(
     "SPECWATCH_TEST_TOOLS", pathlib.Path(__file__).resolve().parent.parent / "tools"))
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+# The checkout, and the build tree whose bench/ programs the benchmark tests run.
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("SPECWATCH_BUILD_DIR", ROOT / "build"))
 
 
 def wait_for(predicate, timeout=20.0, what="condition"):
@@ -85,10 +88,13 @@ class Daemon:
                   f'default_interval = "1h"\n')
         self.config.write_text(header + text)
 
-    def start(self, *extra):
+    def start(self, *extra, env=None):
+        """`env`: variables added to this process's environment for the
+        daemon (NOTIFY_SOCKET, WATCHDOG_USEC, ...)."""
         with open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen([SPECWATCHD, "--config", str(self.config), *extra],
-                                         stdout=subprocess.DEVNULL, stderr=err)
+                                         stdout=subprocess.DEVNULL, stderr=err,
+                                         env={**os.environ, **env} if env else None)
         # Ready when the socket accepts a connection: the file alone may be
         # a previous run's (a daemon killed by a test leaves it), or bound
         # and not yet listening.
@@ -140,3 +146,11 @@ class TempDirTest(unittest.TestCase):
     def setUp(self):
         self.tmp = pathlib.Path(tempfile.mkdtemp(prefix="specwatch-e2e-"))
         self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def serve_e2e_feeds(self):
+        """A FeedServer over a copy of fixtures/feeds/e2e, stopped at cleanup."""
+        feeds = self.tmp / "feeds"
+        shutil.copytree(FIXTURES / "feeds" / "e2e", feeds)
+        server = FeedServer(feeds)
+        self.addCleanup(server.stop)
+        return server

@@ -4,7 +4,6 @@ poll runs, the socket is created 0660, and journald gets priority prefixes."""
 import concurrent.futures
 import json
 import os
-import shutil
 import socket
 import stat
 import subprocess
@@ -13,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FIXTURES, SPECWATCH, Daemon, FeedServer, TempDirTest, wait_for  # noqa: E402
+from harness import SPECWATCH, Daemon, TempDirTest, wait_for  # noqa: E402
 
 
 def raw_request(path, payload, lines=1, timeout=10):
@@ -37,10 +36,7 @@ def raw_request(path, payload, lines=1, timeout=10):
 class ControlSocket(TempDirTest):
     def setUp(self):
         super().setUp()
-        feeds = self.tmp / "feeds"
-        shutil.copytree(FIXTURES / "feeds" / "e2e", feeds)
-        self.server = FeedServer(feeds)
-        self.addCleanup(self.server.stop)
+        self.server = self.serve_e2e_feeds()
         (self.tmp / "state").mkdir()
         sources = "".join(
             f'\n[[source]]\nname = "s{i}"\nbody = "ITU"\n'

@@ -5,17 +5,13 @@ NEEDED libraries) and maps as many shared objects as the daemon does, with
 its parts started or not (--load-only). It checks what ran, never a size or
 a time."""
 import os
-import pathlib
 import re
 import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import PYTHON, SPECWATCHD  # noqa: E402
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BUILD = pathlib.Path(os.environ.get("SPECWATCH_BUILD_DIR", ROOT / "build"))
+from harness import BUILD, PYTHON, ROOT, SPECWATCHD  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from footprint_floor import PROGRAMS  # noqa: E402
 

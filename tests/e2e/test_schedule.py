@@ -4,14 +4,13 @@ interval honoured while the others wait their hour, and the systemd STATUS=
 line kept to one a second while a round runs (each finished poll used to
 send one, and to scan every source: a round of N sources cost N²)."""
 import os
-import shutil
 import socket
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FIXTURES, Daemon, FeedServer, TempDirTest, wait_for  # noqa: E402
+from harness import Daemon, TempDirTest, wait_for  # noqa: E402
 
 SLOW = 40  # sources polled hourly
 
@@ -19,10 +18,7 @@ SLOW = 40  # sources polled hourly
 class Schedule(TempDirTest):
     def setUp(self):
         super().setUp()
-        feeds = self.tmp / "feeds"
-        shutil.copytree(FIXTURES / "feeds" / "e2e", feeds)
-        self.server = FeedServer(feeds)
-        self.addCleanup(self.server.stop)
+        self.server = self.serve_e2e_feeds()
         self.notify_path = self.tmp / "notify.sock"
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(str(self.notify_path))
@@ -54,13 +50,7 @@ class Schedule(TempDirTest):
         return out
 
     def test_each_source_waits_its_own_interval_and_status_is_rate_limited(self):
-        old = dict(os.environ)
-        os.environ["NOTIFY_SOCKET"] = str(self.notify_path)
-        try:
-            self.daemon.start()
-        finally:
-            os.environ.clear()
-            os.environ.update(old)
+        self.daemon.start(env={"NOTIFY_SOCKET": str(self.notify_path)})
         self.addCleanup(self.daemon.stop)
 
         def round_done():

@@ -4,17 +4,13 @@ every query of the mix through the real CLI and over the socket. Checks that
 it printed the table with a row per query and that every search was answered,
 never a time."""
 import os
-import pathlib
 import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import PYTHON, SPECWATCH, SPECWATCHD  # noqa: E402
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BUILD = pathlib.Path(os.environ.get("SPECWATCH_BUILD_DIR", ROOT / "build"))
+from harness import BUILD, PYTHON, ROOT, SPECWATCH, SPECWATCHD  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from search_bench import QUERIES  # noqa: E402
 

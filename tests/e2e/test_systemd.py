@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FIXTURES, SPECWATCH, SPECWATCHD, Daemon, FeedServer, TempDirTest, wait_for  # noqa: E402
+from harness import FIXTURES, SPECWATCH, SPECWATCHD, Daemon, TempDirTest, wait_for  # noqa: E402
 
 ROOT = FIXTURES.parent.parent
 UNITS = ROOT / "systemd"
@@ -30,10 +30,7 @@ class NotifyProtocol(TempDirTest):
         self.notify.settimeout(0.2)
         self.addCleanup(self.notify.close)
         self.messages = []
-        feeds = self.tmp / "feeds"
-        shutil.copytree(FIXTURES / "feeds" / "e2e", feeds)
-        self.server = FeedServer(feeds)
-        self.addCleanup(self.server.stop)
+        self.server = self.serve_e2e_feeds()
         (self.tmp / "state").mkdir()
         self.daemon = Daemon(self.tmp / "state",
                              f'[[source]]\nname = "itu"\nbody = "ITU"\n'
@@ -52,14 +49,7 @@ class NotifyProtocol(TempDirTest):
         self.fail(f"no notification matching the condition; got {self.messages}")
 
     def test_ready_status_watchdog_reload_and_stopping(self):
-        env = {"NOTIFY_SOCKET": str(self.notify_path), "WATCHDOG_USEC": "400000"}
-        old = dict(os.environ)
-        os.environ.update(env)
-        try:
-            self.daemon.start()
-        finally:
-            os.environ.clear()
-            os.environ.update(old)
+        self.daemon.start(env={"NOTIFY_SOCKET": str(self.notify_path), "WATCHDOG_USEC": "400000"})
         self.addCleanup(self.daemon.stop)
         self.receive(lambda m: "READY=1" in m)
         # READY=1 is only sent once the control socket answers.
