@@ -147,6 +147,7 @@ Service::Service(asio::io_context& io, ConfigPtr config, const Clock& clock,
       make_fetcher_(std::move(make_fetcher)),
       started_(clock.now()),
       tick_(io),
+      status_timer_(io),
       signals_(io) {
     if (!make_fetcher_)
         make_fetcher_ = [](asio::io_context& ctx, fetch::Limits limits) {
@@ -300,6 +301,8 @@ void Service::stop() {
     boost::system::error_code ec;
     signals_.cancel(ec);
     tick_.cancel();
+    status_timer_.cancel();
+    status_pending_ = false;
     if (control_) control_->stop();
     if (watchdog_) watchdog_->stop();
     if (mailer_) mailer_->stop();
@@ -344,13 +347,25 @@ void Service::update_status() {
         // At most one a second: systemd reads every message, and a round of
         // 1,000 sources would send 1,000. The idle status goes out at once.
         const auto now = std::chrono::steady_clock::now();
-        if (now - status_sent_ < std::chrono::seconds{1}) return;
+        if (now - status_sent_ < std::chrono::seconds{1}) {
+            if (!std::exchange(status_pending_, true)) {
+                status_timer_.expires_at(status_sent_ + std::chrono::seconds{1});
+                status_timer_.async_wait([this](boost::system::error_code ec) {
+                    if (ec) return;  // cancelled, where the flag is cleared
+                    status_pending_ = false;
+                    if (!stopping_) update_status();
+                });
+            }
+            return;
+        }
         status_sent_ = now;
         systemd::notify(
             fmt::format("STATUS=polling {} of {} sources", in_flight_.size(), enabled_));
         return;
     }
     status_sent_ = {};
+    status_timer_.cancel();
+    status_pending_ = false;
     std::int64_t next = 0;
     for (const auto& [name, rt] : runtime_)
         if (rt.state.enabled && !rt.polling && (next == 0 || rt.state.next_poll < next))

@@ -200,6 +200,10 @@ class Service {
     std::int64_t tick_at_ = std::numeric_limits<std::int64_t>::min();
     std::size_t enabled_ = 0;                            // sources enabled, counted by load_states
     std::chrono::steady_clock::time_point status_sent_;  // the last "polling" STATUS=
+    // Sends the count held back by the one-a-second limit, so STATUS= is
+    // never left stale while polls are slow to finish.
+    boost::asio::steady_timer status_timer_;
+    bool status_pending_ = false;
     boost::asio::signal_set signals_;
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<systemd::Watchdog> watchdog_;

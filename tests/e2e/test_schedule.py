@@ -34,6 +34,10 @@ class Schedule(TempDirTest):
         (self.tmp / "state").mkdir()
         self.daemon = Daemon(self.tmp / "state", sources)
 
+    def start(self):
+        self.daemon.start(env={"NOTIFY_SOCKET": str(self.notify_path)})
+        self.addCleanup(self.daemon.stop)
+
     def drain(self):
         while True:
             try:
@@ -50,8 +54,7 @@ class Schedule(TempDirTest):
         return out
 
     def test_each_source_waits_its_own_interval_and_status_is_rate_limited(self):
-        self.daemon.start(env={"NOTIFY_SOCKET": str(self.notify_path)})
-        self.addCleanup(self.daemon.stop)
+        self.start()
 
         def round_done():
             self.drain()
@@ -83,6 +86,33 @@ class Schedule(TempDirTest):
         later = [m for t, m in self.messages if t > round_end and m.startswith("STATUS=")]
         self.assertTrue(any(m.startswith("STATUS=polling 1 of") for m in later) or
                         any(m.startswith("STATUS=idle") for m in later), later)
+
+    def test_a_count_held_back_by_the_limit_is_sent_within_the_second(self):
+        # Two sources, one answering in 3 s: the quick one's finish comes
+        # right after the round's first STATUS=, is held back, and must still
+        # be told before the slow one ends the round.
+        self.daemon.write_config(
+            f'[[source]]\nname = "quick"\nbody = "ITU"\n'
+            f'url = "{self.server.url("itu.xml")}"\nallow_private = true\n'
+            f'[[source]]\nname = "slow"\nbody = "ITU"\n'
+            f'url = "{self.server.url("slow?seconds=3&file=itu.xml")}"\nallow_private = true\n')
+        self.start()
+
+        def idle():
+            self.drain()
+            return any(m.startswith("STATUS=idle") for _, m in self.messages)
+        wait_for(idle, timeout=30, what="the idle STATUS=")
+        statuses = [(t, m) for t, m in self.messages if m.startswith("STATUS=")]
+        texts = [m for _, m in statuses]
+        self.assertIn("STATUS=polling 2 of 2 sources", texts)
+        self.assertIn("STATUS=polling 1 of 2 sources", texts)
+        two = texts.index("STATUS=polling 2 of 2 sources")
+        one = texts.index("STATUS=polling 1 of 2 sources")
+        first_idle = next(i for i, m in enumerate(texts) if m.startswith("STATUS=idle"))
+        self.assertLess(two, one, texts)
+        self.assertLess(one, first_idle, texts)
+        self.assertGreaterEqual(statuses[one][0] - statuses[two][0], 0.9, statuses)
+        self.assertLess(statuses[one][0] - statuses[two][0], 2.5, statuses)
 
 
 if __name__ == "__main__":
