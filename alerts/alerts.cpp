@@ -629,10 +629,12 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
 
     const std::int64_t t = to_unix(now);
     int recorded = 0;
+    // The alerts' highest id, asked once: one writer and nothing deleted, so
+    // each rule's alerts take the next ids, one each.
+    std::optional<std::int64_t> last_id;
     // The highest alert id before the batch's first, once a rule inserted
     // (the batch's ids then make one run of alert_runs).
     std::optional<std::int64_t> first_before;
-    std::int64_t last_inserted = 0;
     for (const auto& rule : cfg.rules) {
         if (!rule.sources.empty() && !glob_any(rule.sources, source)) continue;
         if (!rule.bodies.empty() && !contains_icase(rule.bodies, info.body)) continue;
@@ -662,8 +664,12 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
             for (const auto& o : rule.organizations) list.push_back(to_lower_ascii(o));
             orgs_json = list.dump();
         }
-        auto before = last_alert_id(st);
-        if (!before) return before.error();
+        if (!last_id) {
+            auto l = last_alert_id(st);
+            if (!l) return l.error();
+            last_id = *l;
+        }
+        const std::int64_t before = *last_id;
         std::int64_t inserted = 0;
         for (const auto& r : all.ranges) {
             auto q = st.get(record_sql(snippets, !rule.organizations.empty()));
@@ -682,15 +688,13 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
             inserted += q->changes();
         }
         if (inserted == 0) continue;
-        if (!first_before) first_before = *before;
-        // One writer, nothing deleted: the rule's alerts took the ids after
-        // `before`, one each.
-        last_inserted = *before + inserted;
+        if (!first_before) first_before = before;
+        *last_id += inserted;
         std::int64_t duplicates = 0;
         if (loaded->any_duplicates) {
             auto q = st.get(kMarkDuplicates);
             if (!q) return q.error();
-            q->bind(1, rule.name).bind(2, *before);
+            q->bind(1, rule.name).bind(2, before);
             if (auto r = q->run(); !r) return r.error();
             duplicates = q->changes();
         }
@@ -701,7 +705,7 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
             auto q =
                 st.get("SELECT id FROM alerts WHERE id > ?1 AND state <> 'duplicate' ORDER BY id");
             if (!q) return q.error();
-            q->bind(1, *before);
+            q->bind(1, before);
             for (;;) {
                 auto row = q->step();
                 if (!row) return row.error();
@@ -712,7 +716,7 @@ Result<int> match_batch(StatementCache& st, const config::Config& cfg, const std
         if (auto r = mail_alerts(st, cfg, rule, to_mail, false, now); !r) return r.error();
     }
     if (first_before)
-        if (auto r = record_run(st, *first_before + 1, last_inserted, t); !r) return r.error();
+        if (auto r = record_run(st, *first_before + 1, *last_id, t); !r) return r.error();
     return recorded;
 }
 
