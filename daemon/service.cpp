@@ -717,6 +717,7 @@ void Service::finish_poll(PollResult result, std::optional<storage::SourceState>
     // Only this source's next poll changed: the sources need a new scan only
     // if it now comes before the timer (a scan per finished poll made a round
     // of N sources cost N²; docs/performance.md).
+    // Looked up again: the waiters' callbacks above run code of any kind.
     const auto rt = runtime_.find(result.source);
     const bool sooner = rt != runtime_.end() && rt->second.state.enabled && !rt->second.polling &&
                         rt->second.state.next_poll < tick_at_;
