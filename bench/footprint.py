@@ -29,6 +29,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from footprint_floor import by_mapping, run_version  # noqa: E402
 from poll_bench import free_port, start_nginx, stop, write_feeds  # noqa: E402
 
 
@@ -163,15 +164,7 @@ def main():
         anon_kb = kb(f"/proc/{pid}/status", "RssAnon")
         file_kb = kb(f"/proc/{pid}/status", "RssFile")
         # Where the resident pages are: the largest mappings by RSS.
-        by_map = {}
-        name = None
-        with open(f"/proc/{pid}/smaps") as f:
-            for line in f:
-                head = line.split()
-                if "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
-                    name = os.path.basename(head[5]) if len(head) > 5 else "[anon]"
-                elif head[0] == "Rss:":
-                    by_map[name] = by_map.get(name, 0) + int(head[1])
+        by_map = {name: kbs[0] for name, kbs in by_mapping(pid).items()}
         after = threads(pid)
         db_mb = sum(os.path.getsize(db + s) for s in ("", "-wal") if os.path.exists(db + s))
 
@@ -190,9 +183,7 @@ def main():
         # The floor: the same binary loading the same shared libraries (their
         # relocations and constructors: GnuTLS and p11-kit through libcurl's
         # LDAP and RTMP, OpenSSL, ICU through libical) and doing nothing else.
-        floor = subprocess.run(["/usr/bin/time", "-f", "%M", args.specwatchd, "--version"],
-                               capture_output=True, text=True)
-        floor_kb = int(floor.stderr.strip().splitlines()[-1])
+        floor_kb = run_version(args.specwatchd)["hwm"]
         print(f"| `specwatchd --version` (loads the libraries, does nothing): peak RSS | "
               f"{floor_kb / 1024:.1f} MB |")
         total = 0

@@ -35,6 +35,9 @@ import threading
 import time
 import zipfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from poll_bench import stop  # noqa: E402
+
 PROGRAMS = ["floor_empty", "floor_curl", "floor_sqlite", "floor_ical", "floor_systemd",
             "floor_rest", "floor_all"]
 # Built by the `floor` target only (not by `all`); a row when it is there.
@@ -135,16 +138,6 @@ def sample(pid, seconds):
             "hwm": status_kb(pid)["VmHWM"], "libs": shared_objects(pid), "samples": len(rows)}
 
 
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def floor_env():
     env = dict(os.environ)
     for var in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC",
@@ -158,13 +151,13 @@ def run_floor(exe, args, seconds, top):
                             stdin=subprocess.DEVNULL, env=floor_env())
     try:
         if not wait_line(proc, "ready", 30):
-            stop(proc)
+            stop(proc, 10)
             err = proc.stderr.read().decode(errors="replace").strip()
             raise RuntimeError(f"{os.path.basename(exe)} never printed ready "
                                f"(exit {proc.returncode}): {err}")
         return measure(proc.pid, seconds, top)
     finally:
-        stop(proc)
+        stop(proc, 10)
 
 
 def measure(pid, seconds, top):
@@ -223,7 +216,7 @@ def run_daemon(specwatchd, work, seconds, top):
                                        f"(exit {proc.poll()}): {f.read().strip()}")
         return measure(proc.pid, seconds, top)
     finally:
-        stop(proc)
+        stop(proc, 10)
         notify.close()
         log.close()
 

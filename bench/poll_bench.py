@@ -110,6 +110,7 @@ def stop(proc, timeout):
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
 
 
 def timed(cmd):
